@@ -1,0 +1,7 @@
+//! Authentication: password hashing and session tokens.
+
+pub mod password;
+pub mod session;
+
+pub use password::PasswordHasher;
+pub use session::{SessionToken, SESSION_COOKIE};

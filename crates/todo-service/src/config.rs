@@ -1,0 +1,120 @@
+//! Command line and environment options. Every option is a flag with an environment twin, so
+//! scripts, tests and the experiment runner can all configure the service the same way.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::pools::PoolMode;
+
+#[derive(Debug, Parser)]
+#[command(name = "todo-service", version, about = "The todo service under test in the pool-isolation lab")]
+pub struct Cli {
+    /// PostgreSQL connection URL, e.g. postgres://postgres@127.0.0.1:54329/lab.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    #[command(flatten)]
+    pub hashing: HashingConfig,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service (public API and metrics listener).
+    Serve(ServeConfig),
+    /// Apply the schema migrations.
+    Migrate,
+    /// Create the demo account and N load-test users with M todos each.
+    Seed(SeedConfig),
+    /// Add one user.
+    AddUser(AddUserConfig),
+}
+
+/// Argon2id parameters used to hash new passwords (and, through the dummy hash, to answer logins
+/// for unknown emails). The defaults are OWASP's minimum for Argon2id: m=19 MiB, t=2, p=1.
+/// A stored hash carries its own parameters, so they also fix what verifying it costs at login.
+#[derive(Debug, Clone, Args)]
+pub struct HashingConfig {
+    /// Argon2id memory cost in KiB.
+    #[arg(long, env = "ARGON2_MEMORY_KIB", default_value_t = 19_456, global = true)]
+    pub argon2_memory_kib: u32,
+    /// Argon2id iterations (time cost).
+    #[arg(long, env = "ARGON2_ITERATIONS", default_value_t = 2, global = true)]
+    pub argon2_iterations: u32,
+    /// Argon2id lanes (parallelism).
+    #[arg(long, env = "ARGON2_PARALLELISM", default_value_t = 1, global = true)]
+    pub argon2_parallelism: u32,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Address of the public API.
+    #[arg(long, env = "LISTEN_ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Address of the metrics and health listener, kept off the public port.
+    #[arg(long, env = "METRICS_LISTEN_ADDR", default_value = "127.0.0.1:9090")]
+    pub metrics_listen: SocketAddr,
+    #[command(flatten)]
+    pub pools: PoolConfig,
+    /// How long a session lasts, in seconds.
+    #[arg(long, env = "SESSION_TTL_SECS", default_value_t = 86_400)]
+    pub session_ttl_secs: u32,
+    /// Mark the session cookie `Secure` (set this when serving over HTTPS).
+    #[arg(long, env = "COOKIE_SECURE", default_value_t = false)]
+    pub cookie_secure: bool,
+}
+
+/// Pool sizes and timeouts. See [`crate::pools`] for how the mode uses them.
+#[derive(Debug, Clone, Args)]
+pub struct PoolConfig {
+    /// `shared`: one pool for every endpoint (Act I). `isolated`: one pool per endpoint (Act III).
+    #[arg(long, env = "POOL_MODE", value_enum, default_value_t = PoolMode::Shared)]
+    pub pool_mode: PoolMode,
+    /// Connections of the shared pool, and the total of the isolated pools unless sized one by one.
+    /// Twelve is a typical small-service pool, a few per core, small enough to run dry in a burst.
+    #[arg(long, env = "POOL_SIZE", default_value_t = 12)]
+    pub pool_size: usize,
+    /// Isolated mode: connections for `POST /login` (default: a third of --pool-size).
+    #[arg(long, env = "LOGIN_POOL_SIZE")]
+    pub login_pool_size: Option<usize>,
+    /// Isolated mode: connections for `POST /todos` (default: a third of --pool-size).
+    #[arg(long, env = "TODO_WRITE_POOL_SIZE")]
+    pub todo_write_pool_size: Option<usize>,
+    /// Isolated mode: connections for `GET /todos` (default: the rest of --pool-size).
+    #[arg(long, env = "TODO_READ_POOL_SIZE")]
+    pub todo_read_pool_size: Option<usize>,
+    /// How long a request waits for a connection before it is answered 503.
+    #[arg(long, env = "ACQUIRE_TIMEOUT_MS", default_value_t = 500)]
+    pub acquire_timeout_ms: u64,
+}
+
+impl PoolConfig {
+    pub fn acquire_timeout(&self) -> Duration {
+        Duration::from_millis(self.acquire_timeout_ms)
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SeedConfig {
+    /// Number of load-test users, user1@lab.test .. userN@lab.test.
+    #[arg(long, default_value_t = 1000)]
+    pub users: u32,
+    /// Todos created for each load-test user.
+    #[arg(long, default_value_t = 20)]
+    pub todos_per_user: u32,
+    /// Password of every load-test user.
+    #[arg(long, env = "SEED_PASSWORD", default_value = "lab-password", hide_env_values = true)]
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AddUserConfig {
+    #[arg(long)]
+    pub email: String,
+    #[arg(long, env = "NEW_USER_PASSWORD", hide_env_values = true)]
+    pub password: String,
+}

@@ -1,0 +1,31 @@
+//! The todo service under test in the pool-isolation lab.
+//!
+//! Three endpoints over PostgreSQL: `POST /login` (writes a session row), `POST /todos` (writes a
+//! todo) and `GET /todos` (reads the latest todos: the path the lab protects). Every database query
+//! goes through a connection pool chosen by [`pools::Pools::for_endpoint`]: one shared pool in
+//! [`pools::PoolMode::Shared`] ("Act I"), or one pool per endpoint in
+//! [`pools::PoolMode::Isolated`] ("Act III").
+//!
+//! # Layout
+//!
+//! - [`config`]: command line and environment options, including pool sizes.
+//! - [`pools`]: the pool-mode decision and the instrumented connection acquire.
+//! - [`auth`]: password hashing (Argon2id on a bounded blocking pool) and session tokens.
+//! - [`domain`]: validated request values (`Email`, `TodoTitle`, `TodoLimit`).
+//! - [`db`]: migrations and the SQL each endpoint runs.
+//! - [`routes`]: the HTTP handlers, one file per endpoint family.
+//! - [`error`]: the one API error type and its JSON body.
+//! - [`metrics`]: Prometheus metrics and the separate metrics listener.
+//! - [`startup`]: binds the listeners and runs the service until a shutdown signal.
+//! - [`seed`]: the `seed` and `add-user` subcommands.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod metrics;
+pub mod pools;
+pub mod routes;
+pub mod seed;
+pub mod startup;

@@ -1,0 +1,188 @@
+//! Prometheus metrics, and the separate listener that serves them with a health check.
+//!
+//! Names follow Prometheus conventions (base units, `_seconds`, `_total`) and labels are bounded:
+//! `endpoint` has four values, `status_class` three, `pool` at most three. Pool gauges and the
+//! tokio task count are read at scrape time, so they are exact at that instant.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+};
+
+use crate::pools::{Endpoint, Pools};
+
+/// Seconds. Fine steps at the low end tell a 1 ms query from a 5 ms one; the upper steps tell a
+/// 100 ms wait from a 1 s one and reach past the acquire timeout.
+pub const LATENCY_BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+pub struct Metrics {
+    registry: Registry,
+    pub http_request_duration_seconds: HistogramVec,
+    pub http_requests_total: IntCounterVec,
+    pub http_requests_in_flight: IntGaugeVec,
+    pub pool_max_connections: IntGaugeVec,
+    pub pool_connections_in_use: IntGaugeVec,
+    pub pool_connections_idle: IntGaugeVec,
+    pub pool_waiters: IntGaugeVec,
+    pub pool_acquire_wait_seconds: HistogramVec,
+    pub pool_acquire_timeouts_total: IntCounterVec,
+    pub tokio_alive_tasks: IntGauge,
+    pub service_info: IntGaugeVec,
+}
+
+impl Metrics {
+    pub fn new() -> Arc<Self> {
+        let registry = Registry::new();
+        let histogram = |name: &str, help: &str, labels: &[&str]| {
+            HistogramVec::new(HistogramOpts::new(name, help).buckets(LATENCY_BUCKETS.to_vec()), labels).unwrap()
+        };
+        let gauge = |name: &str, help: &str, labels: &[&str]| IntGaugeVec::new(Opts::new(name, help), labels).unwrap();
+        let counter = |name: &str, help: &str, labels: &[&str]| IntCounterVec::new(Opts::new(name, help), labels).unwrap();
+
+        let metrics = Self {
+            http_request_duration_seconds: histogram(
+                "http_request_duration_seconds",
+                "Time from request received to response produced.",
+                &["endpoint", "status_class"],
+            ),
+            http_requests_total: counter("http_requests_total", "Requests answered.", &["endpoint", "status_class"]),
+            http_requests_in_flight: gauge("http_requests_in_flight", "Requests being handled now.", &["endpoint"]),
+            pool_max_connections: gauge("db_pool_max_connections", "Connections the pool may hold.", &["pool"]),
+            pool_connections_in_use: gauge("db_pool_connections_in_use", "Connections lent to requests.", &["pool"]),
+            pool_connections_idle: gauge("db_pool_connections_idle", "Open connections waiting in the pool.", &["pool"]),
+            pool_waiters: gauge("db_pool_waiters", "Requests waiting for a connection.", &["pool"]),
+            pool_acquire_wait_seconds: histogram(
+                "db_pool_acquire_wait_seconds",
+                "Time a request waited for a connection, timeouts included.",
+                &["pool"],
+            ),
+            pool_acquire_timeouts_total: counter(
+                "db_pool_acquire_timeouts_total",
+                "Requests that got no connection within the acquire timeout (answered 503).",
+                &["pool"],
+            ),
+            tokio_alive_tasks: IntGauge::new("tokio_alive_tasks", "Tasks alive in the tokio runtime.").unwrap(),
+            service_info: gauge("todo_service_info", "Always 1; labels describe the running service.", &["pool_mode", "version"]),
+            registry,
+        };
+        let r = &metrics.registry;
+        r.register(Box::new(metrics.http_request_duration_seconds.clone())).unwrap();
+        r.register(Box::new(metrics.http_requests_total.clone())).unwrap();
+        r.register(Box::new(metrics.http_requests_in_flight.clone())).unwrap();
+        r.register(Box::new(metrics.pool_max_connections.clone())).unwrap();
+        r.register(Box::new(metrics.pool_connections_in_use.clone())).unwrap();
+        r.register(Box::new(metrics.pool_connections_idle.clone())).unwrap();
+        r.register(Box::new(metrics.pool_waiters.clone())).unwrap();
+        r.register(Box::new(metrics.pool_acquire_wait_seconds.clone())).unwrap();
+        r.register(Box::new(metrics.pool_acquire_timeouts_total.clone())).unwrap();
+        r.register(Box::new(metrics.tokio_alive_tasks.clone())).unwrap();
+        r.register(Box::new(metrics.service_info.clone())).unwrap();
+        // process_cpu_seconds_total, process_resident_memory_bytes and friends (Linux /proc).
+        r.register(Box::new(prometheus::process_collector::ProcessCollector::for_self())).unwrap();
+        Arc::new(metrics)
+    }
+
+    /// Reads the pool and runtime gauges now, then encodes every metric in the text format.
+    pub fn render(&self, pools: &Pools) -> String {
+        for pool in pools.distinct() {
+            let status = pool.status();
+            let name = [pool.name()];
+            self.pool_connections_in_use.with_label_values(&name).set((status.size - status.available) as i64);
+            self.pool_connections_idle.with_label_values(&name).set(status.available as i64);
+            self.pool_waiters.with_label_values(&name).set(status.waiting as i64);
+        }
+        let alive = tokio::runtime::Handle::current().metrics().num_alive_tasks();
+        self.tokio_alive_tasks.set(alive as i64);
+        let mut buffer = Vec::new();
+        TextEncoder::new().encode(&self.registry.gather(), &mut buffer).expect("text encoding cannot fail");
+        String::from_utf8(buffer).expect("the text format is UTF-8")
+    }
+}
+
+/// The `endpoint` label of a request, from its method and matched route (never the raw path,
+/// which would make the label set unbounded).
+fn endpoint_label(method: &Method, route: Option<&str>) -> &'static str {
+    match (method, route) {
+        (&Method::POST, Some("/login")) => Endpoint::Login.label(),
+        (&Method::POST, Some("/todos")) => Endpoint::CreateTodo.label(),
+        (&Method::GET, Some("/todos")) => Endpoint::ListTodos.label(),
+        _ => "other",
+    }
+}
+
+fn status_class(status: u16) -> &'static str {
+    match status {
+        500.. => "5xx",
+        400..=499 => "4xx",
+        300..=399 => "3xx",
+        _ => "2xx",
+    }
+}
+
+/// Middleware: counts and times every request on the public API.
+pub async fn track_http(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().map(|path| path.as_str().to_owned());
+    let endpoint = endpoint_label(request.method(), route.as_deref());
+    let in_flight = metrics.http_requests_in_flight.with_label_values(&[endpoint]);
+    in_flight.inc();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    in_flight.dec();
+    let labels = [endpoint, status_class(response.status().as_u16())];
+    metrics.http_request_duration_seconds.with_label_values(&labels).observe(elapsed);
+    metrics.http_requests_total.with_label_values(&labels).inc();
+    response
+}
+
+#[derive(Clone)]
+struct MetricsState {
+    metrics: Arc<Metrics>,
+    pools: Pools,
+}
+
+/// The metrics listener's routes: `GET /metrics` and `GET /health`.
+pub fn router(metrics: Arc<Metrics>, pools: Pools) -> Router {
+    Router::new()
+        .route("/metrics", get(serve_metrics))
+        .route("/health", get(health))
+        .with_state(MetricsState { metrics, pools })
+}
+
+async fn serve_metrics(State(state): State<MetricsState>) -> impl IntoResponse {
+    let body = state.metrics.render(&state.pools);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body)
+}
+
+async fn health(State(state): State<MetricsState>) -> impl IntoResponse {
+    Json(serde_json::json!({ "status": "ok", "pool_mode": state.pools.mode().as_str() }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_labels_come_from_method_and_route_only() {
+        assert_eq!(endpoint_label(&Method::POST, Some("/login")), "login");
+        assert_eq!(endpoint_label(&Method::POST, Some("/todos")), "create_todo");
+        assert_eq!(endpoint_label(&Method::GET, Some("/todos")), "list_todos");
+        assert_eq!(endpoint_label(&Method::GET, Some("/login")), "other");
+        assert_eq!(endpoint_label(&Method::GET, None), "other");
+    }
+
+    #[test]
+    fn buckets_separate_1ms_from_5ms_and_100ms_from_1s() {
+        let bucket_of = |secs: f64| LATENCY_BUCKETS.iter().position(|&b| secs <= b);
+        assert_ne!(bucket_of(0.001), bucket_of(0.005));
+        assert_ne!(bucket_of(0.1), bucket_of(1.0));
+    }
+}

@@ -1,0 +1,262 @@
+//! The pool-mode decision, in one place: which connection pool serves which endpoint.
+//!
+//! - [`PoolMode::Shared`] ("Act I"): one pool serves every query. A burst of logins and todo
+//!   writes can hold every connection, and `GET /todos` then waits behind them until its acquire
+//!   timeout answers 503: reads are crowded out, not slow.
+//! - [`PoolMode::Isolated`] ("Act III"): three pools (`login`, `todo_write`, `todo_read`) on the
+//!   same database. A request uses only its endpoint's pool, its session lookup included, so a
+//!   write burst can exhaust the write pools but never the read pool.
+//!
+//! By default the isolated pools together hold exactly as many connections as the shared pool:
+//! the fix adds boundaries, not capacity.
+//!
+//! Pools are deadpool-postgres pools: waiters queue first come, first served (a tokio semaphore)
+//! and the pool reports how many wait, which is the very pressure the lab measures.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime};
+use prometheus::{Histogram, IntCounter};
+use tokio_postgres::NoTls;
+
+use crate::config::PoolConfig;
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+
+/// How long opening one new database connection may take before the request fails.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PoolMode {
+    Shared,
+    Isolated,
+}
+
+impl PoolMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Shared => "shared",
+            Self::Isolated => "isolated",
+        }
+    }
+}
+
+/// The three endpoints. Each one's queries go through [`Pools::for_endpoint`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    Login,
+    CreateTodo,
+    ListTodos,
+}
+
+impl Endpoint {
+    /// The `endpoint` label value in metrics and k6 tags.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Login => "login",
+            Self::CreateTodo => "create_todo",
+            Self::ListTodos => "list_todos",
+        }
+    }
+}
+
+/// Connection counts of the three isolated pools.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IsolatedSizes {
+    pub login: usize,
+    pub todo_write: usize,
+    pub todo_read: usize,
+}
+
+impl IsolatedSizes {
+    /// Thirds of the shared pool's size (the remainder to reads), unless sized one by one.
+    pub fn from_config(config: &PoolConfig) -> Self {
+        let third = config.pool_size / 3;
+        Self {
+            login: config.login_pool_size.unwrap_or(third),
+            todo_write: config.todo_write_pool_size.unwrap_or(third),
+            todo_read: config.todo_read_pool_size.unwrap_or(config.pool_size - 2 * third),
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        self.login + self.todo_write + self.todo_read
+    }
+}
+
+/// A pool with the name it carries in metrics (`pool` label) and its instruments.
+#[derive(Clone)]
+pub struct NamedPool {
+    name: &'static str,
+    pool: Pool,
+    acquire_wait: Histogram,
+    acquire_timeouts: IntCounter,
+}
+
+impl NamedPool {
+    fn build(
+        name: &'static str,
+        database_url: &str,
+        size: usize,
+        acquire_timeout: Duration,
+        metrics: &Metrics,
+    ) -> anyhow::Result<Self> {
+        anyhow::ensure!(size >= 1, "pool `{name}` needs at least one connection");
+        let mut pg_config: tokio_postgres::Config = database_url.parse().context("parsing the database URL")?;
+        // Shows which pool a backend belongs to in pg_stat_activity.
+        pg_config.application_name(format!("todo-service/{name}"));
+        pg_config.connect_timeout(CONNECT_TIMEOUT);
+        let manager = Manager::from_config(
+            pg_config,
+            NoTls,
+            // Fast: a returned connection is reused without a test query, so the pool adds no
+            // round trip of its own to each request.
+            ManagerConfig { recycling_method: RecyclingMethod::Fast },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(size)
+            .wait_timeout(Some(acquire_timeout))
+            .create_timeout(Some(CONNECT_TIMEOUT))
+            .runtime(Runtime::Tokio1)
+            .build()
+            .with_context(|| format!("building pool `{name}`"))?;
+        metrics.pool_max_connections.with_label_values(&[name]).set(size as i64);
+        Ok(Self {
+            name,
+            pool,
+            acquire_wait: metrics.pool_acquire_wait_seconds.with_label_values(&[name]),
+            acquire_timeouts: metrics.pool_acquire_timeouts_total.with_label_values(&[name]),
+        })
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    pub fn status(&self) -> deadpool_postgres::Status {
+        self.pool.status()
+    }
+
+    /// Waits (at most the acquire timeout) for a connection. A timeout is the pool running dry:
+    /// it is counted and answered 503 `database_busy`.
+    pub async fn acquire(&self) -> Result<Object, ApiError> {
+        let started = Instant::now();
+        let result = self.pool.get().await;
+        self.acquire_wait.observe(started.elapsed().as_secs_f64());
+        result.map_err(|err| match err {
+            PoolError::Timeout(_) => {
+                self.acquire_timeouts.inc();
+                ApiError::DatabaseBusy
+            }
+            other => ApiError::Internal(anyhow::Error::new(other).context(format!("pool `{}`", self.name))),
+        })
+    }
+}
+
+/// The service's pools, one per endpoint slot. In shared mode all three slots hold the same pool.
+#[derive(Clone)]
+pub struct Pools {
+    mode: PoolMode,
+    login: NamedPool,
+    todo_write: NamedPool,
+    todo_read: NamedPool,
+}
+
+impl Pools {
+    /// The mode decision: one shared pool, or one pool per endpoint.
+    pub fn build(database_url: &str, config: &PoolConfig, metrics: &Metrics) -> anyhow::Result<Self> {
+        let timeout = config.acquire_timeout();
+        let pools = match config.pool_mode {
+            PoolMode::Shared => {
+                let shared = NamedPool::build("shared", database_url, config.pool_size, timeout, metrics)?;
+                Self { mode: config.pool_mode, login: shared.clone(), todo_write: shared.clone(), todo_read: shared }
+            }
+            PoolMode::Isolated => {
+                let sizes = IsolatedSizes::from_config(config);
+                Self {
+                    mode: config.pool_mode,
+                    login: NamedPool::build("login", database_url, sizes.login, timeout, metrics)?,
+                    todo_write: NamedPool::build("todo_write", database_url, sizes.todo_write, timeout, metrics)?,
+                    todo_read: NamedPool::build("todo_read", database_url, sizes.todo_read, timeout, metrics)?,
+                }
+            }
+        };
+        Ok(pools)
+    }
+
+    pub fn mode(&self) -> PoolMode {
+        self.mode
+    }
+
+    /// The pool every query of `endpoint` goes through.
+    pub fn for_endpoint(&self, endpoint: Endpoint) -> &NamedPool {
+        match endpoint {
+            Endpoint::Login => &self.login,
+            Endpoint::CreateTodo => &self.todo_write,
+            Endpoint::ListTodos => &self.todo_read,
+        }
+    }
+
+    /// Each distinct pool once (one in shared mode, three in isolated mode).
+    pub fn distinct(&self) -> Vec<&NamedPool> {
+        let mut pools: Vec<&NamedPool> = Vec::with_capacity(3);
+        for pool in [&self.login, &self.todo_write, &self.todo_read] {
+            if !pools.iter().any(|seen| seen.name == pool.name) {
+                pools.push(pool);
+            }
+        }
+        pools
+    }
+
+    /// Opens every connection up front, so that both modes start a run with full, warm pools
+    /// and a bad database URL fails at start-up instead of on the first request.
+    pub async fn fill(&self) -> anyhow::Result<()> {
+        for named in self.distinct() {
+            let max = named.status().max_size;
+            let mut held = Vec::with_capacity(max);
+            for _ in 0..max {
+                let conn = named.pool.get().await.with_context(|| format!("connecting pool `{}`", named.name))?;
+                held.push(conn);
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pool_size: usize) -> PoolConfig {
+        PoolConfig {
+            pool_mode: PoolMode::Isolated,
+            pool_size,
+            login_pool_size: None,
+            todo_write_pool_size: None,
+            todo_read_pool_size: None,
+            acquire_timeout_ms: 500,
+        }
+    }
+
+    #[test]
+    fn isolated_pools_split_the_shared_size_without_adding_connections() {
+        for size in 3..40 {
+            let sizes = IsolatedSizes::from_config(&config(size));
+            assert_eq!(sizes.total(), size);
+            assert!(sizes.todo_read >= sizes.login && sizes.login == sizes.todo_write);
+        }
+        assert_eq!(
+            IsolatedSizes::from_config(&config(12)),
+            IsolatedSizes { login: 4, todo_write: 4, todo_read: 4 }
+        );
+    }
+
+    #[test]
+    fn explicit_sizes_override_the_split() {
+        let mut config = config(12);
+        config.todo_read_pool_size = Some(6);
+        let sizes = IsolatedSizes::from_config(&config);
+        assert_eq!(sizes, IsolatedSizes { login: 4, todo_write: 4, todo_read: 6 });
+    }
+}

@@ -1,0 +1,105 @@
+//! Builds the service from its configuration and runs it until a shutdown signal.
+//!
+//! [`Application::build`] binds both listeners (port 0 picks a free port, which the tests use) and
+//! fills the pools; [`Application::run_until_stopped`] serves until ctrl-c or SIGTERM, then lets
+//! requests in flight finish.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::auth::PasswordHasher;
+use crate::config::{HashingConfig, ServeConfig};
+use crate::metrics::{self, Metrics};
+use crate::pools::Pools;
+use crate::routes::{self, AppState};
+
+pub struct Application {
+    api_listener: TcpListener,
+    metrics_listener: TcpListener,
+    api: axum::Router,
+    metrics: axum::Router,
+}
+
+impl Application {
+    pub async fn build(database_url: &str, config: &ServeConfig, hashing: &HashingConfig) -> anyhow::Result<Self> {
+        let metrics = Metrics::new();
+        metrics
+            .service_info
+            .with_label_values(&[config.pools.pool_mode.as_str(), env!("CARGO_PKG_VERSION")])
+            .set(1);
+        let pools = Pools::build(database_url, &config.pools, &metrics)?;
+        pools.fill().await?;
+        let state = AppState {
+            pools: pools.clone(),
+            hasher: PasswordHasher::new(hashing)?,
+            session_ttl_secs: config.session_ttl_secs,
+            cookie_secure: config.cookie_secure,
+        };
+        let api_listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+        let metrics_listener = TcpListener::bind(config.metrics_listen)
+            .await
+            .with_context(|| format!("binding {}", config.metrics_listen))?;
+        Ok(Self {
+            api_listener,
+            metrics_listener,
+            api: routes::router(state, metrics.clone()),
+            metrics: metrics::router(metrics, pools),
+        })
+    }
+
+    pub fn api_addr(&self) -> SocketAddr {
+        self.api_listener.local_addr().expect("a bound listener has an address")
+    }
+
+    pub fn metrics_addr(&self) -> SocketAddr {
+        self.metrics_listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// Serves both listeners until ctrl-c or SIGTERM.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves both listeners until `stop` completes (tests pass their own future).
+    pub async fn run_until(self, stop: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            stop.await;
+            let _ = stop_tx.send(true);
+        });
+        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        };
+        let api = axum::serve(self.api_listener, self.api).with_graceful_shutdown(stopped(stop_rx.clone()));
+        let metrics = axum::serve(self.metrics_listener, self.metrics).with_graceful_shutdown(stopped(stop_rx));
+        let (api, metrics) = tokio::join!(api, metrics);
+        api.context("public API server")?;
+        metrics.context("metrics server")?;
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
