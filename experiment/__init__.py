@@ -1,0 +1,27 @@
+"""The stress-test lab's experiment runner: runs the same bursty load against each arm of the
+todo service (Act I: one shared pool; Act III: a pool per endpoint; control: one pool 3x bigger),
+samples everything, and writes a report.
+
+Run it with `scripts/experiment.sh` (which builds and starts what it needs), or, once set up,
+`python -m experiment --help`.
+
+# Layout
+
+- `profiles.py`  every knob: load profiles (rates, timings, seed sizes), arms, lab parameters.
+- `cli.py`       the command line and the top-level flow: set up, run each arm, report.
+- `runner.py`    one run of one arm: fresh database, proxy, service, warm-up, k6, samplers.
+- `lab.py`       starting the lab's pieces: database, latency proxy, service, UI, recorder.
+- `procs.py`     child processes that never outlive the runner (process groups, timeouts).
+- `k6run.py`     k6 under a pseudo-terminal, recorded as an asciinema cast.
+- `sampler.py`   scrapes the service's /metrics every second.      `prom.py`  parses it.
+- `cpu.py`       CPU of service, Postgres (process tree), k6, proxy from /proc.
+- `stats.py`     client-side numbers from k6's per-request samples.
+- `analysis.py`  one run's raw files -> headline numbers and time series.
+- `verdict.py`   the story's expected signs, judged with stated thresholds.
+- `summary.py`   summary.json, summary.md and the console table.
+- `charts.py`    the PNG charts.                 `report.py`  the self-contained report.html.
+- `postkit.py`   post/: charts, post.md filled from summary.json, GIFs and stills.
+- `termrender.py` renders the k6 cast to a GIF when no renderer is installed.
+- `machine.py`   cores, memory, CPU model and versions.
+- `check_results.py` asserts a results folder is complete (CI).
+"""

@@ -1,0 +1,204 @@
+"""Turns one run's raw files into numbers (the headline) and time series (for the charts).
+
+Time is in seconds since the k6 scenario started (its first request), so the burst windows of the
+profile line up with the data. Client-side numbers come from k6's per-request samples; pool, task
+and server-side numbers from the /metrics scrapes; CPU from the /proc samples.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import cpu as cpu_mod
+from . import prom, sampler, stats
+from .profiles import Profile
+from .stats import ENDPOINTS, LIST, WRITES
+
+# A second needs at least this many requests for its p95 to be drawn or count as a spike.
+MIN_REQUESTS_PER_SECOND = 3
+CPU_GROUPS = ("service", "postgres", "k6", "proxy")
+
+
+@dataclass
+class RunSeries:
+    """Time series of one run, for the charts (t in seconds since the scenario start)."""
+
+    client_p95: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # endpoint -> (t, p95 ms)
+    client_errors: dict[str, list[tuple[float, int]]] = field(default_factory=dict)  # endpoint -> (t, errors)
+    pool_in_use: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # pool -> (t, n)
+    pool_waiters: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    pool_max: dict[str, float] = field(default_factory=dict)
+    tasks: list[tuple[float, float]] = field(default_factory=list)
+    server_rps: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    cpu: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # group -> (t, cores)
+
+
+@dataclass
+class RunResult:
+    arm: str
+    repeat: int
+    run_dir: Path
+    headline: dict
+    series: RunSeries
+
+
+def _load_jsonl(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    with open(path) as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def analyze_run(run_dir: Path, profile: Profile, arm: str, repeat: int) -> RunResult:
+    record = json.loads((run_dir / "run.json").read_text()) if (run_dir / "run.json").exists() else {}
+    csv_path = run_dir / "k6-samples.csv.gz"
+    requests = stats.read_k6_csv(str(csv_path)) if csv_path.exists() else []
+    t0 = requests[0].t if requests else record.get("k6_started", 0.0)
+    duration = profile.duration_s()
+    windows = profile.burst_windows()
+    series = RunSeries()
+
+    # Client side, from k6's samples.
+    grouped = stats.by_endpoint(requests)
+    endpoints = {}
+    for endpoint in ENDPOINTS:
+        reqs = grouped.get(endpoint, [])
+        burst = [r for r in reqs if stats.in_windows(r.t - t0, windows)]
+        quiet = [r for r in reqs if not stats.in_windows(r.t - t0, windows)]
+        burst_seconds = sum(end - start for start, end in windows)
+        summary = stats.summarize(reqs, duration)
+        summary["burst"] = _short(stats.summarize(burst, burst_seconds))
+        summary["quiet"] = _short(stats.summarize(quiet, duration - burst_seconds))
+        per_second = stats.per_second(reqs, t0, 95)
+        busy = {s: v for s, v in per_second.items() if v["count"] >= MIN_REQUESTS_PER_SECOND}
+        summary["max_1s_p95_ms"] = max((v["p_ms"] for v in busy.values()), default=None)
+        endpoints[endpoint] = summary
+        series.client_p95[endpoint] = [(s + 0.5, v["p_ms"]) for s, v in busy.items()]
+        series.client_errors[endpoint] = [(s + 0.5, v["errors"]) for s, v in per_second.items()]
+        _write_per_second(run_dir, endpoint, per_second)
+
+    writes = [r for e in WRITES for r in grouped.get(e, [])]
+    write_burst = [r for r in writes if stats.in_windows(r.t - t0, windows)]
+
+    # Server side, from the /metrics scrapes.
+    scrapes = sampler.load(run_dir / "metrics.jsonl") if (run_dir / "metrics.jsonl").exists() else []
+    pool_info = _pool_series(scrapes, t0, series)
+    tasks_baseline, tasks_peak = _tasks(scrapes, t0, windows, duration, series)
+    _server_rps(scrapes, t0, series)
+
+    # CPU, from the /proc samples.
+    cpu_samples = _load_jsonl(run_dir / "cpu.jsonl")
+    cpu_summary = {}
+    for group in CPU_GROUPS:
+        usage = [(t - t0, cores) for t, cores in cpu_mod.usage_series(cpu_samples, group)
+                 if 0 <= t - t0 <= duration + 1]
+        series.cpu[group] = usage
+        values = [c for _, c in usage]
+        cpu_summary[group] = {
+            "mean_cores": statistics.fmean(values) if values else None,
+            "peak_cores": max(values) if values else None,
+        }
+
+    read = endpoints[LIST]
+    headline = {
+        "requests": len(requests),
+        "endpoints": endpoints,
+        "read": {
+            "count": read["count"], "errors": read["errors"], "error_rate": read["error_rate"],
+            "p50_ms": read["p50_ms"], "p95_ms": read["p95_ms"], "p99_ms": read["p99_ms"],
+            "burst_p95_ms": read["burst"]["p95_ms"], "quiet_p95_ms": read["quiet"]["p95_ms"],
+            "burst_error_rate": read["burst"]["error_rate"], "max_1s_p95_ms": read["max_1s_p95_ms"],
+        },
+        "write": {
+            **_short(stats.summarize(writes, duration)),
+            "burst_p95_ms": stats.percentile((r.duration_ms for r in write_burst), 95),
+        },
+        "pool": pool_info,
+        "tasks": {"baseline": tasks_baseline, "peak": tasks_peak},
+        "cpu": cpu_summary,
+        "k6_exit_code": record.get("k6_exit_code"),
+        "warm_up": record.get("warm_up"),
+        "notes": record.get("notes", []),
+        "recording": record.get("recording"),
+    }
+    (run_dir / "analysis.json").write_text(json.dumps(headline, indent=2))
+    return RunResult(arm=arm, repeat=repeat, run_dir=run_dir, headline=headline, series=series)
+
+
+def _short(summary: dict) -> dict:
+    return {k: summary[k] for k in ("count", "rps", "p50_ms", "p95_ms", "p99_ms", "errors", "error_rate")}
+
+
+def _write_per_second(run_dir: Path, endpoint: str, per_second: dict[int, dict]) -> None:
+    path = run_dir / "client-per-second.csv"
+    new = not path.exists() or endpoint == ENDPOINTS[0]
+    with open(path, "w" if new else "a", newline="") as handle:
+        writer = csv.writer(handle)
+        if new:
+            writer.writerow(["second", "endpoint", "requests", "errors", "p95_ms"])
+        for second, v in per_second.items():
+            writer.writerow([second, endpoint, v["count"], v["errors"],
+                             "" if v["p_ms"] is None else round(v["p_ms"], 3)])
+
+
+def _pool_series(scrapes: list[dict], t0: float, series: RunSeries) -> dict:
+    """In-use and waiters per pool over time; max waiters and acquire timeouts during the run."""
+    max_waiters: dict[str, float] = {}
+    timeouts_first: dict[str, float] = {}
+    timeouts_last: dict[str, float] = {}
+    for scrape in scrapes:
+        t, m = scrape["t"] - t0, scrape["metrics"]
+        for pool, value in prom.by_label(m, "db_pool_connections_in_use", "pool").items():
+            series.pool_in_use.setdefault(pool, []).append((t, value))
+        for pool, value in prom.by_label(m, "db_pool_waiters", "pool").items():
+            series.pool_waiters.setdefault(pool, []).append((t, value))
+            max_waiters[pool] = max(max_waiters.get(pool, 0.0), value)
+        for pool, value in prom.by_label(m, "db_pool_max_connections", "pool").items():
+            series.pool_max[pool] = value
+        for pool, value in prom.by_label(m, "db_pool_acquire_timeouts_total", "pool").items():
+            timeouts_first.setdefault(pool, value)
+            timeouts_last[pool] = value
+    timeouts = {pool: timeouts_last[pool] - timeouts_first[pool] for pool in timeouts_last}
+    # A timeout before the first scrape is missed by the difference; the last value is exact since
+    # the counters start at zero with the service, and warm-up is light.
+    timeouts_total = {pool: timeouts_last[pool] for pool in timeouts_last}
+    peak_in_use = {pool: max(v for _, v in values) for pool, values in series.pool_in_use.items()}
+    return {
+        "sizes": {pool: int(size) for pool, size in series.pool_max.items()},
+        "max_waiters": max(max_waiters.values(), default=None),
+        "max_waiters_by_pool": max_waiters,
+        "peak_in_use_by_pool": peak_in_use,
+        "acquire_timeouts": sum(timeouts_total.values()) if timeouts_total else None,
+        "acquire_timeouts_by_pool": timeouts_total,
+        "acquire_timeouts_during_k6": sum(timeouts.values()) if timeouts else None,
+    }
+
+
+def _tasks(scrapes: list[dict], t0: float, windows: list[tuple[float, float]], duration: float,
+           series: RunSeries) -> tuple[float | None, float | None]:
+    """tokio_alive_tasks over time; baseline = median before the first burst, peak = max."""
+    for scrape in scrapes:
+        value = scrape["metrics"].get("tokio_alive_tasks")
+        if value is not None:
+            series.tasks.append((scrape["t"] - t0, value))
+    first_burst = windows[0][0] if windows else duration
+    before = [v for t, v in series.tasks if 0 <= t < first_burst]
+    during = [v for t, v in series.tasks if 0 <= t <= duration]
+    baseline = statistics.median(before) if before else (series.tasks[0][1] if series.tasks else None)
+    return baseline, (max(during) if during else None)
+
+
+def _server_rps(scrapes: list[dict], t0: float, series: RunSeries) -> None:
+    prev = None
+    for scrape in scrapes:
+        counts = prom.by_label(scrape["metrics"], "http_requests_total", "endpoint")
+        if prev is not None and scrape["t"] > prev[0]:
+            dt = scrape["t"] - prev[0]
+            for endpoint, value in counts.items():
+                rate = (value - prev[1].get(endpoint, 0.0)) / dt
+                series.server_rps.setdefault(endpoint, []).append((scrape["t"] - t0, rate))
+        prev = (scrape["t"], counts)

@@ -1,0 +1,119 @@
+"""Runs k6 under a pseudo-terminal and records its screen as an asciinema v2 cast.
+
+Under a terminal k6 draws its live progress bars, which is the "k6 running" clip for the post. The
+cast is a JSON header line, then one `[seconds, "o", text]` line per chunk of output.
+"""
+
+from __future__ import annotations
+
+import codecs
+import fcntl
+import json
+import os
+import pty
+import struct
+import subprocess
+import termios
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Sequence
+
+from . import procs
+
+COLUMNS, ROWS = 110, 32
+
+
+class CastWriter:
+    """Writes an asciinema v2 cast, one event per write() call."""
+
+    def __init__(self, path: Path, width: int, height: int, title: str):
+        self._out = open(path, "w")
+        self._start = time.monotonic()
+        header = {
+            "version": 2, "width": width, "height": height, "timestamp": int(time.time()),
+            "title": title, "env": {"TERM": "xterm-256color", "SHELL": "/bin/bash"},
+        }
+        self._out.write(json.dumps(header) + "\n")
+
+    def write(self, text: str) -> None:
+        if text:
+            self._out.write(json.dumps([round(time.monotonic() - self._start, 6), "o", text]) + "\n")
+
+    def close(self) -> None:
+        self._out.close()
+
+
+def read_cast(path: Path) -> tuple[dict, list[tuple[float, str]]]:
+    """The header and the output events of a cast."""
+    with open(path) as handle:
+        header = json.loads(handle.readline())
+        events = []
+        for line in handle:
+            if line.strip():
+                t, kind, text = json.loads(line)
+                if kind == "o":
+                    events.append((float(t), text))
+    return header, events
+
+
+def run_k6(argv: Sequence[str], env: dict, cast_path: Path, log_path: Path, title: str,
+           timeout: float, on_tick: Callable[[subprocess.Popen], None] | None = None,
+           on_start: Callable[[subprocess.Popen], None] | None = None) -> int:
+    """Run k6 to completion (or until `timeout`) under a pty; returns its exit code.
+
+    `on_start(proc)` is called once k6 runs (to track its CPU), `on_tick(proc)` about once a second
+    (to print progress). The terminal output goes to the cast and, without escapes, to `log_path`.
+    """
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
+    cast = CastWriter(cast_path, COLUMNS, ROWS, title)
+    cast.write("$ " + " ".join(_shorten(a) for a in argv) + "\r\n")
+    log = open(log_path, "w")
+    proc = subprocess.Popen(list(argv), stdin=slave, stdout=slave, stderr=slave, env=env,
+                            start_new_session=True, close_fds=True)
+    os.close(slave)
+
+    def pump() -> None:
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            text = decoder.decode(chunk)
+            cast.write(text)
+            log.write(text)
+            log.flush()
+
+    reader = threading.Thread(target=pump, name="k6-pty", daemon=True)
+    reader.start()
+    try:
+        if on_start:
+            on_start(proc)
+        deadline = time.monotonic() + timeout
+        while proc.poll() is None:
+            if time.monotonic() > deadline:
+                log.write(f"\n[experiment] k6 still running after {timeout:.0f}s: stopped\n")
+                break
+            if on_tick:
+                on_tick(proc)
+            try:
+                proc.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                pass
+    finally:
+        procs.stop_group(proc, timeout=10)
+        reader.join(timeout=5)
+        os.close(master)
+        cast.close()
+        log.close()
+    return proc.returncode if proc.returncode is not None else -1
+
+
+def _shorten(arg: str) -> str:
+    """Paths in the clip's command line are shown relative to the repo when they are inside it."""
+    cwd = os.getcwd() + os.sep
+    return arg[len(cwd):] if arg.startswith(cwd) else arg

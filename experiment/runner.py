@@ -1,0 +1,185 @@
+"""Runs one arm once: fresh database, proxy, service, warm-up, k6 with samplers and recording.
+
+Everything the run produces lands in its own folder (see `RUN_FILES`); `run.json` there records
+what happened (URLs, pids, exit codes, notes) so the analysis never has to guess.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import k6run, lab, procs, prom
+from .cpu import CpuSampler, find_postmaster
+from .profiles import Arm, LabParams, Profile
+from .sampler import MetricsSampler
+
+# What a run folder holds (results/<run>/arms/<arm>/rep-<n>/).
+RUN_FILES = {
+    "run.json": "what happened: timings, URLs, pids, pool sizes, exit codes, notes",
+    "k6-samples.csv.gz": "k6's per-request samples (--out csv): the source of every client-side number",
+    "k6-summary.json": "the k6 script's own end-of-test summary (SUMMARY_PATH)",
+    "k6.cast": "asciinema v2 recording of k6's terminal",
+    "k6.log": "k6's terminal output as text",
+    "metrics.jsonl": "the service's /metrics, scraped every second",
+    "cpu.jsonl": "cumulative CPU seconds of service, Postgres, k6, proxy, every second",
+    "setup.log / service.log / proxy.log": "logs of the database set-up and of each process",
+    "recording/": "UI screenshots and timeline (when recording)",
+}
+
+
+@dataclass
+class Context:
+    """What every run of every arm shares."""
+
+    paths: lab.Paths
+    profile: Profile
+    lab: LabParams
+    admin_url: str
+    pg_data_dir: Path | None
+    record: bool
+    ui_ok: bool
+    ui_note: str
+    notes: list[str] = field(default_factory=list)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class Progress:
+    """One line of progress per second: which arm, elapsed/total, live request rate, pool state."""
+
+    def __init__(self, title: str, total_s: int):
+        self.title = title
+        self.total_s = total_s
+        self.started = time.monotonic()
+        self.tty = sys.stdout.isatty()
+        self._last_print = 0.0
+
+    def tick(self, metrics: MetricsSampler) -> None:
+        elapsed = time.monotonic() - self.started
+        rate = metrics.rate()
+        latest = metrics.latest()
+        waiters = prom.total(latest, "db_pool_waiters")
+        in_use = prom.total(latest, "db_pool_connections_in_use")
+        size = prom.total(latest, "db_pool_max_connections")
+        line = f"  {self.title}  {elapsed:4.0f}s / {self.total_s}s"
+        line += f"  {rate:6.0f} req/s" if rate is not None else "  (waiting for metrics)"
+        if latest:
+            line += f"  pool in use {in_use:.0f}/{size:.0f}  waiters {waiters:.0f}"
+        if self.tty:
+            print("\r" + line.ljust(100), end="", flush=True)
+        elif elapsed - self._last_print >= 5:
+            print(line, flush=True)
+            self._last_print = elapsed
+
+    def done(self) -> None:
+        if self.tty:
+            print(flush=True)
+
+
+def run_arm(ctx: Context, arm: Arm, repeat: int, repeats: int, out: Path) -> dict:
+    """Run `arm` once into `out`; returns the run record (also written to out/run.json)."""
+    out.mkdir(parents=True, exist_ok=True)
+    profile, params, paths = ctx.profile, ctx.lab, ctx.paths
+    record: dict = {
+        "arm": arm.key, "act": arm.act, "pool_mode": arm.pool_mode, "pool_size": arm.pool_size,
+        "repeat": repeat, "profile": profile.name, "notes": [],
+        "load_script": str(paths.load_script.relative_to(paths.root)), "load_script_sha256": _sha256(paths.load_script),
+    }
+    setup_log = out / "setup.log"
+
+    print(f"[experiment] {arm.label}, repeat {repeat}/{repeats}: recreating and seeding {params.database}", flush=True)
+    lab.recreate_database(paths, ctx.admin_url, params.database, setup_log)
+    direct_url = lab.with_database(ctx.admin_url, params.database)
+    t = time.monotonic()
+    lab.seed(paths, direct_url, params, profile, setup_log)
+    record["seed_s"] = round(time.monotonic() - t, 2)
+
+    with procs.Processes() as children:
+        proxy_pid = None
+        service_db = direct_url
+        if params.delay_ms > 0:
+            port = lab.start_proxy(children, paths, lab.host_port(ctx.admin_url), params.delay_ms, out / "proxy.log")
+            proxy_pid = children.children[-1].pid
+            service_db = lab.with_database(ctx.admin_url, params.database, host="127.0.0.1", port=port)
+            record["proxy_port"] = port
+        service = lab.start_service(children, paths, arm, service_db, params, out / "service.log")
+        record |= {"service_url": service.base_url, "metrics_url": service.metrics_url, "service_pid": service.pid}
+
+        t = time.monotonic()
+        record["warm_up"] = lab.warm_up(service, profile, params) | {"seconds": round(time.monotonic() - t, 2)}
+
+        cpu = CpuSampler(out / "cpu.jsonl")
+        cpu.track("service", service.pid)
+        cpu.track("postgres", find_postmaster(ctx.pg_data_dir), tree=True)
+        cpu.track("proxy", proxy_pid)
+        metrics = MetricsSampler(service.metrics_url + "/metrics", out / "metrics.jsonl")
+        cpu.start()
+        metrics.start()
+        try:
+            recorder = _start_recording(ctx, children, service, out, record)
+            env = os.environ | profile.k6_env() | {
+                "BASE_URL": service.base_url, "PASSWORD": params.password,
+                "SUMMARY_PATH": str(out / "k6-summary.json"),
+                "K6_NO_USAGE_REPORT": "true", "K6_CSV_TIME_FORMAT": "unix_milli",
+            }
+            argv = [str(paths.k6), "run", "--out", f"csv={out / 'k6-samples.csv.gz'}", str(paths.load_script)]
+            progress = Progress(f"[{arm.act} {arm.key} {repeat}/{repeats}]", profile.duration_s())
+            record["k6_started"] = time.time()
+            record["k6_exit_code"] = k6run.run_k6(
+                argv, env, out / "k6.cast", out / "k6.log", title=f"k6: {arm.label}",
+                timeout=profile.duration_s() + 120,
+                on_start=lambda proc: cpu.track("k6", proc.pid),
+                on_tick=lambda _proc: progress.tick(metrics),
+            )
+            record["k6_ended"] = time.time()
+            progress.done()
+            if recorder is not None:
+                _finish_recording(recorder, record)
+        finally:
+            metrics.stop()
+            cpu.stop()
+        record["metrics_scrapes"] = {"ok": metrics.scrapes, "failed": metrics.failures}
+
+    if record["k6_exit_code"] not in (0, 99):  # 99: the script's thresholds failed, which is data
+        record["notes"].append(f"k6 exited with code {record['k6_exit_code']}; see k6.log")
+    (out / "run.json").write_text(json.dumps(record, indent=2))
+    return record
+
+
+def _start_recording(ctx: Context, children: procs.Processes, service: lab.Service, out: Path,
+                     record: dict) -> procs.Child | None:
+    if not ctx.record:
+        record["recording"] = "off (--no-record)"
+        return None
+    if not ctx.ui_ok:
+        record["recording"] = f"skipped: {ctx.ui_note}"
+        return None
+    try:
+        ui_url = lab.start_ui(children, ctx.paths.root, service, out / "ui.log")
+        recorder = lab.start_recorder(children, ctx.paths.root, ui_url, out / "recording",
+                                      ctx.profile.duration_s(), ctx.lab.frame_ms, out / "record-ui.log")
+        record["recording"] = "on"
+        record["ui_url"] = ui_url
+        return recorder
+    except (procs.StartError, OSError) as error:
+        record["recording"] = f"skipped: {error}"
+        record["notes"].append(f"UI recording failed to start: {error}")
+        return None
+
+
+def _finish_recording(recorder: procs.Child, record: dict) -> None:
+    """The recorder stops by itself after --seconds; give it a bounded grace period."""
+    deadline = time.monotonic() + 30
+    while recorder.alive() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    if recorder.alive():
+        record["notes"].append("record-ui.mjs still running 30 s after k6 ended: stopped")
+    record["recorder_exit_code"] = recorder.proc.poll()

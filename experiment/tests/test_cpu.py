@@ -1,0 +1,44 @@
+"""CPU accounting from /proc."""
+
+import os
+
+from experiment import cpu
+
+
+def stat_line(pid, comm, ppid, utime, stime, cutime=0, cstime=0):
+    fields = ["S", ppid] + [0] * 9 + [utime, stime, cutime, cstime] + [0] * 30
+    return f"{pid} ({comm}) " + " ".join(str(f) for f in fields)
+
+
+def test_parse_stat_handles_names_with_spaces_and_parens():
+    s = cpu.parse_stat(stat_line(42, "tokio (worker) 1", 7, 100, 50, 3, 4))
+    assert (s.pid, s.comm, s.ppid, s.utime, s.stime, s.cutime, s.cstime) == (42, "tokio (worker) 1", 7, 100, 50, 3, 4)
+
+
+def test_parse_stat_of_this_process():
+    s = cpu.read_stat(os.getpid())
+    assert s is not None and s.pid == os.getpid()
+
+
+def test_a_tree_counts_live_descendants_and_reaped_children():
+    stats = {
+        1: cpu.parse_stat(stat_line(1, "init", 0, 1000, 1000)),
+        10: cpu.parse_stat(stat_line(10, "postgres", 1, 5, 5, cutime=20, cstime=10)),
+        11: cpu.parse_stat(stat_line(11, "postgres", 10, 7, 3)),
+        12: cpu.parse_stat(stat_line(12, "postgres", 11, 1, 1)),
+        20: cpu.parse_stat(stat_line(20, "other", 1, 50, 50)),
+    }
+    assert cpu.tree_ticks(10, stats) == 5 + 5 + 20 + 10 + 7 + 3 + 1 + 1
+    assert cpu.process_ticks(20, stats) == 100
+    assert cpu.tree_ticks(99, stats) is None
+
+
+def test_usage_is_cpu_seconds_per_wall_second():
+    samples = [
+        {"t": 0.0, "cpu_s": {"service": 1.0}},
+        {"t": 1.0, "cpu_s": {"service": 1.5}},
+        {"t": 3.0, "cpu_s": {"service": 3.5}},
+        {"t": 4.0, "cpu_s": {}},
+        {"t": 5.0, "cpu_s": {"service": 0.1}},
+    ]
+    assert cpu.usage_series(samples, "service") == [(1.0, 0.5), (3.0, 1.0)]

@@ -1,0 +1,27 @@
+"""The profile table and its burst schedule."""
+
+from experiment.profiles import ARMS, PROFILES, Profile
+
+
+def test_burst_windows_follow_the_schedule():
+    p = Profile("t", base_rps=10, burst_rps=100, bursts=3, burst_s=5, gap_s=10, warmup_s=7, recovery_s=4,
+                users=1, todos_per_user=1, warmup_requests=1)
+    assert p.burst_windows() == [(7, 12), (22, 27), (37, 42)]
+    assert p.duration_s() == 7 + 3 * 15 + 4
+
+
+def test_k6_gets_every_rate_explicitly():
+    env = PROFILES["quick"].k6_env()
+    for name in ("BASE_RPS", "BURST_RPS", "BURSTS", "BURST_S", "GAP_S", "WARMUP_S", "RECOVERY_S", "USERS", "PROFILE"):
+        assert env[name]
+
+
+def test_quick_fits_ci_and_default_fits_fifteen_minutes():
+    assert 3 * PROFILES["quick"].duration_s() < 120
+    assert 3 * PROFILES["default"].duration_s() < 12 * 60
+
+
+def test_act_one_and_three_hold_the_same_connections():
+    by_key = {a.key: a for a in ARMS}
+    assert by_key["shared"].pool_size == by_key["isolated"].pool_size
+    assert by_key["shared-3x"].pool_size == 3 * by_key["shared"].pool_size

@@ -1,0 +1,153 @@
+"""The expected signs of the story, each checked against the data with a stated threshold.
+
+A verdict is honest: "yes", "no", or "n/a" when the data to judge is missing. With several repeats
+each repeat is judged alone and the verdict says in how many repeats the sign held.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+# Thresholds, stated in the report next to each verdict.
+SPIKE_RATIO = 3.0  # read p95 during bursts >= this x read p95 between bursts ...
+SPIKE_MIN_MS = 50.0  # ... and at least this many ms
+READ_ERROR_RATE_MIN = 0.001  # "errors on reads": at least 0.1% of GET /todos failed
+CPU_MAX_SHARE = 0.5  # "CPU stays low": the service's busiest second used <= 50% of all cores
+TASKS_RATIO = 2.0  # "tasks rise": peak tokio_alive_tasks >= this x the pre-burst median
+STABLE_RATIO = 3.0  # "reads stabilise": Act III burst read p95 <= Act I's / this ...
+STABLE_MAX_ERROR_RATE = 0.0  # ... with no read errors at all
+WRITE_DEGRADE_RATIO = 1.1  # "writes may degrade": Act III burst write p95 > Act I's x this
+
+
+@dataclass(frozen=True)
+class Verdict:
+    key: str
+    sign: str  # the expected sign, in words
+    threshold: str  # how it is judged
+    holds: bool | None  # None: could not judge
+    evidence: str  # the numbers
+    optional: bool = False  # a "may" sign: either answer is fine
+
+    @property
+    def word(self) -> str:
+        return {True: "yes", False: "no", None: "n/a"}[self.holds]
+
+
+def _ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f} ms"
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.2f}%"
+
+
+def judge(arms: dict[str, dict], cores: int) -> list[Verdict]:
+    """Judge one repeat. `arms` maps arm key ("shared", "isolated", "shared-3x") to its headline."""
+    shared, isolated = arms.get("shared"), arms.get("isolated")
+    verdicts = []
+
+    if shared:
+        burst, quiet = shared["read"]["burst_p95_ms"], shared["read"]["quiet_p95_ms"]
+        holds = None if burst is None or quiet is None else burst >= SPIKE_RATIO * quiet and burst >= SPIKE_MIN_MS
+        verdicts.append(Verdict(
+            "read_p95_spikes_act1", "Act I: GET /todos p95 spikes during bursts",
+            f"burst p95 >= {SPIKE_RATIO:g}x quiet p95 and >= {SPIKE_MIN_MS:g} ms", holds,
+            f"burst p95 {_ms(burst)} vs quiet p95 {_ms(quiet)}"))
+
+        rate = shared["read"]["error_rate"]
+        verdicts.append(Verdict(
+            "read_errors_act1", "Act I: reads fail (503 database_busy or timeouts)",
+            f"read error rate >= {_pct(READ_ERROR_RATE_MIN)}",
+            None if not shared["read"]["count"] else rate >= READ_ERROR_RATE_MIN,
+            f"{shared['read']['errors']} of {shared['read']['count']} GET /todos failed ({_pct(rate)})"))
+
+        peak = shared["cpu"]["service"]["peak_cores"]
+        pg_peak = shared["cpu"]["postgres"]["peak_cores"]
+        verdicts.append(Verdict(
+            "cpu_low_act1", "Act I: the service's CPU stays low: it is waiting, not working",
+            f"service's busiest second <= {CPU_MAX_SHARE:.0%} of {cores} cores",
+            None if peak is None else peak <= CPU_MAX_SHARE * cores,
+            f"service peak {_cores(peak)}, mean {_cores(shared['cpu']['service']['mean_cores'])}; "
+            f"Postgres peak {_cores(pg_peak)}; machine {cores} cores"))
+
+        waiters, timeouts = shared["pool"]["max_waiters"], shared["pool"]["acquire_timeouts"]
+        verdicts.append(Verdict(
+            "pool_exhausted_act1", "Act I: the pool is exhausted",
+            "max db_pool_waiters > 0 or db_pool_acquire_timeouts_total > 0",
+            None if waiters is None and timeouts is None else (waiters or 0) > 0 or (timeouts or 0) > 0,
+            f"max waiters {_num(waiters)}, acquire timeouts {_num(timeouts)}"))
+
+        base, peak_tasks = shared["tasks"]["baseline"], shared["tasks"]["peak"]
+        verdicts.append(Verdict(
+            "tasks_rise_act1", "Act I: tokio tasks pile up during bursts",
+            f"peak tokio_alive_tasks >= {TASKS_RATIO:g}x the median before the first burst",
+            None if base is None or peak_tasks is None else peak_tasks >= TASKS_RATIO * max(base, 1.0),
+            f"peak {_num(peak_tasks)} vs baseline {_num(base)}"))
+
+    if shared and isolated:
+        s_burst, i_burst = shared["read"]["burst_p95_ms"], isolated["read"]["burst_p95_ms"]
+        i_rate = isolated["read"]["error_rate"]
+        holds = (None if s_burst is None or i_burst is None or not isolated["read"]["count"]
+                 else i_rate <= STABLE_MAX_ERROR_RATE and i_burst <= s_burst / STABLE_RATIO)
+        verdicts.append(Verdict(
+            "reads_stable_act3", "Act III: reads stay stable with per-endpoint pools",
+            f"no read errors and burst read p95 <= Act I's / {STABLE_RATIO:g}", holds,
+            f"burst read p95 {_ms(i_burst)} (Act I {_ms(s_burst)}), read errors {isolated['read']['errors']} "
+            f"({_pct(i_rate)})"))
+
+        s_w, i_w = shared["write"]["burst_p95_ms"], isolated["write"]["burst_p95_ms"]
+        s_we, i_we = shared["write"]["error_rate"], isolated["write"]["error_rate"]
+        holds = None if s_w is None or i_w is None else i_w > WRITE_DEGRADE_RATIO * s_w or i_we > s_we
+        verdicts.append(Verdict(
+            "writes_degrade_act3", "Act III: writes may degrade (they now queue only behind writes)",
+            f"burst write p95 > {WRITE_DEGRADE_RATIO:g}x Act I's, or a higher write error rate", holds,
+            f"burst write p95 {_ms(i_w)} (Act I {_ms(s_w)}), write errors {_pct(i_we)} (Act I {_pct(s_we)})",
+            optional=True))
+
+    control = arms.get("shared-3x")
+    if control and isolated:
+        c_burst, i_burst = control["read"]["burst_p95_ms"], isolated["read"]["burst_p95_ms"]
+        c_rate, i_rate = control["read"]["error_rate"], isolated["read"]["error_rate"]
+        holds = None if c_burst is None or i_burst is None else i_burst <= c_burst and i_rate <= c_rate
+        verdicts.append(Verdict(
+            "boundaries_beat_power", "Control: 3x the connections in one pool does not beat boundaries",
+            "Act III burst read p95 <= control's, and read error rate <= control's", holds,
+            f"control burst read p95 {_ms(c_burst)}, errors {_pct(c_rate)}; Act III {_ms(i_burst)}, "
+            f"errors {_pct(i_rate)}; control Postgres CPU peak {_cores(control['cpu']['postgres']['peak_cores'])}",
+            optional=True))
+    return verdicts
+
+
+def _cores(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f} cores"
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:g}"
+
+
+def combine(per_repeat: list[list[Verdict]]) -> list[dict]:
+    """One verdict per sign over all repeats: yes if it held in every judged repeat, no if in none,
+    'mixed' otherwise; evidence from each repeat."""
+    by_key: dict[str, list[Verdict]] = {}
+    for verdicts in per_repeat:
+        for v in verdicts:
+            by_key.setdefault(v.key, []).append(v)
+    combined = []
+    for key, vs in by_key.items():
+        judged = [v for v in vs if v.holds is not None]
+        held = sum(1 for v in judged if v.holds)
+        if not judged:
+            word = "n/a"
+        elif held == len(judged):
+            word = "yes"
+        elif held == 0:
+            word = "no"
+        else:
+            word = "mixed"
+        first = vs[0]
+        combined.append(asdict(first) | {
+            "verdict": word, "held_in": held, "judged": len(judged),
+            "evidence": first.evidence if len(vs) == 1 else " | ".join(f"rep {i + 1}: {v.evidence}" for i, v in enumerate(vs)),
+        })
+    return combined
