@@ -1,0 +1,115 @@
+//! The lab's lesson as a deterministic test. Another connection holds `LOCK TABLE todos IN SHARE
+//! MODE`, which blocks inserts but not selects. Enough `POST /todos` to fill their pool then hang
+//! inside the insert, each holding a connection. A `GET /todos` must then be crowded out (503)
+//! when the pool is shared, and served (200) when reads have their own pool. When the lock goes,
+//! every blocked write completes: nothing is lost.
+
+use std::time::Duration;
+
+use reqwest::header;
+use todo_service::pools::{IsolatedSizes, PoolMode};
+
+use crate::helpers::{assert_error, serve_config, spawn_app_with, TestApp};
+
+/// Blocks the write path: returns the connection holding the lock (drop = rollback = unlock).
+async fn block_todo_inserts(app: &TestApp) -> tokio_postgres::Client {
+    let locker = app.db().await;
+    locker.batch_execute("BEGIN; LOCK TABLE todos IN SHARE MODE").await.unwrap();
+    locker
+}
+
+/// Waits until `count` backends of this database wait on a lock, i.e. the writes are stuck
+/// holding their pool connections.
+async fn wait_for_blocked_backends(app: &TestApp, count: i64) {
+    let db = app.db().await;
+    for _ in 0..200 {
+        let blocked: i64 = db
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if blocked >= count {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("{count} writes never blocked on the lock");
+}
+
+/// Fills the write pool with blocked inserts, then runs `check` with the write path still jammed;
+/// then unblocks and checks every write landed.
+async fn with_write_pool_jammed(mode: PoolMode, check: impl AsyncFnOnce(&TestApp, &str)) {
+    let config = serve_config(mode);
+    let write_pool_size = match mode {
+        PoolMode::Shared => config.pools.pool_size,
+        PoolMode::Isolated => IsolatedSizes::from_config(&config.pools).todo_write,
+    };
+    let app = spawn_app_with(config).await;
+    let token = app.login_demo().await;
+    let locker = block_todo_inserts(&app).await;
+
+    let writes: Vec<_> = (0..write_pool_size)
+        .map(|i| {
+            let (http, address, token) = (app.http.clone(), app.address.clone(), token.clone());
+            tokio::spawn(async move {
+                http.post(format!("{address}/todos"))
+                    .bearer_auth(token)
+                    .json(&serde_json::json!({ "title": format!("blocked write {i}") }))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            })
+        })
+        .collect();
+    wait_for_blocked_backends(&app, write_pool_size as i64).await;
+
+    check(&app, &token).await;
+
+    locker.batch_execute("COMMIT").await.unwrap();
+    for write in writes {
+        assert_eq!(write.await.unwrap(), 201, "a blocked write must complete once unblocked");
+    }
+    let titles = app.titles(&token).await;
+    for i in 0..write_pool_size {
+        assert!(titles.contains(&format!("blocked write {i}")), "write {i} was lost");
+    }
+}
+
+#[tokio::test]
+async fn shared_pool_reads_are_crowded_out_by_blocked_writes() {
+    with_write_pool_jammed(PoolMode::Shared, async |app, token| {
+        let response = app.list_todos(token, "").await;
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+        assert_error(response, 503, "database_busy").await;
+        let metrics = app.metrics().await;
+        assert!(metrics.contains("db_pool_acquire_timeouts_total{pool=\"shared\"} 1"), "{metrics}");
+        assert!(metrics.contains("db_pool_connections_in_use{pool=\"shared\"} 3"), "{metrics}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn isolated_pools_keep_reads_and_logins_served_while_writes_are_blocked() {
+    with_write_pool_jammed(PoolMode::Isolated, async |app, token| {
+        let response = app.list_todos(token, "").await;
+        assert_eq!(response.status(), 200);
+        app.login_demo().await;
+        let metrics = app.metrics().await;
+        assert!(metrics.contains("db_pool_connections_in_use{pool=\"todo_write\"} 1"), "{metrics}");
+        assert!(metrics.contains("db_pool_acquire_timeouts_total{pool=\"todo_read\"} 0"), "{metrics}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn isolated_mode_jams_only_the_write_endpoint() {
+    with_write_pool_jammed(PoolMode::Isolated, async |app, token| {
+        // The write pool is full: one more write waits out the acquire timeout.
+        assert_error(app.create_todo(token, "one too many").await, 503, "database_busy").await;
+    })
+    .await;
+}

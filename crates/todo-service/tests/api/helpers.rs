@@ -1,0 +1,157 @@
+//! `spawn_app()`: the service on port 0 against a fresh, seeded database, plus typed helpers.
+
+use std::time::Duration;
+
+use rand::Rng;
+use reqwest::{header, Response};
+use serde_json::{json, Value};
+use todo_service::config::{HashingConfig, PoolConfig, SeedConfig, ServeConfig};
+use todo_service::pools::PoolMode;
+use todo_service::seed::{self, DEMO_EMAIL, DEMO_PASSWORD};
+use todo_service::startup::Application;
+use tokio_postgres::NoTls;
+
+pub const SEED_PASSWORD: &str = "seed-password";
+pub const SEEDED_USERS: u32 = 3;
+pub const SEEDED_TODOS_PER_USER: u32 = 25;
+
+/// Cheap Argon2 so tests spend their time on behaviour, not hashing.
+pub fn cheap_hashing() -> HashingConfig {
+    HashingConfig { argon2_memory_kib: 256, argon2_iterations: 1, argon2_parallelism: 1 }
+}
+
+pub fn serve_config(mode: PoolMode) -> ServeConfig {
+    ServeConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        metrics_listen: "127.0.0.1:0".parse().unwrap(),
+        pools: PoolConfig {
+            pool_mode: mode,
+            pool_size: 3,
+            login_pool_size: None,
+            todo_write_pool_size: None,
+            todo_read_pool_size: None,
+            acquire_timeout_ms: 300,
+        },
+        session_ttl_secs: 3600,
+        cookie_secure: false,
+    }
+}
+
+fn admin_url() -> String {
+    std::env::var("TEST_ADMIN_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:54329/postgres".into())
+}
+
+/// Creates an empty database with a random name and returns its URL.
+pub async fn fresh_database() -> String {
+    let name = format!("test_{:016x}", rand::thread_rng().gen::<u64>());
+    let admin = admin_url();
+    let (client, connection) = tokio_postgres::connect(&admin, NoTls)
+        .await
+        .expect("the lab's Postgres must run: scripts/pg.sh start");
+    tokio::spawn(connection);
+    client.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
+    let (base, _) = admin.rsplit_once('/').unwrap();
+    format!("{base}/{name}")
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub metrics_address: String,
+    pub database_url: String,
+    pub http: reqwest::Client,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(serve_config(PoolMode::Shared)).await
+}
+
+pub async fn spawn_app_with(config: ServeConfig) -> TestApp {
+    let database_url = fresh_database().await;
+    let seeding = SeedConfig { users: SEEDED_USERS, todos_per_user: SEEDED_TODOS_PER_USER, password: SEED_PASSWORD.into() };
+    seed::seed(&database_url, &cheap_hashing(), &seeding).await.expect("seeding");
+    let app = Application::build(&database_url, &config, &cheap_hashing()).await.expect("building the app");
+    let address = format!("http://{}", app.api_addr());
+    let metrics_address = format!("http://{}", app.metrics_addr());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+    TestApp { address, metrics_address, database_url, http, _stop: stop }
+}
+
+impl TestApp {
+    pub async fn post_login(&self, email: &str, password: &str) -> Response {
+        self.http
+            .post(format!("{}/login", self.address))
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Logs in and returns the session token.
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let response = self.post_login(email, password).await;
+        assert_eq!(response.status(), 200, "login of {email} should succeed");
+        let body: Value = response.json().await.unwrap();
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn login_demo(&self) -> String {
+        self.login(DEMO_EMAIL, DEMO_PASSWORD).await
+    }
+
+    pub async fn create_todo(&self, token: &str, title: &str) -> Response {
+        self.http
+            .post(format!("{}/todos", self.address))
+            .bearer_auth(token)
+            .json(&json!({ "title": title }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn list_todos(&self, token: &str, query: &str) -> Response {
+        self.http.get(format!("{}/todos{query}", self.address)).bearer_auth(token).send().await.unwrap()
+    }
+
+    pub async fn list_todos_with_cookie(&self, token: &str) -> Response {
+        self.http
+            .get(format!("{}/todos", self.address))
+            .header(header::COOKIE, format!("session={token}"))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Titles of `GET /todos?limit=100`, newest first.
+    pub async fn titles(&self, token: &str) -> Vec<String> {
+        let response = self.list_todos(token, "?limit=100").await;
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        body["todos"].as_array().unwrap().iter().map(|t| t["title"].as_str().unwrap().to_owned()).collect()
+    }
+
+    pub async fn metrics(&self) -> String {
+        self.http.get(format!("{}/metrics", self.metrics_address)).send().await.unwrap().text().await.unwrap()
+    }
+
+    /// A direct database connection, outside the service's pools.
+    pub async fn db(&self) -> tokio_postgres::Client {
+        let (client, connection) = tokio_postgres::connect(&self.database_url, NoTls).await.unwrap();
+        tokio::spawn(connection);
+        client
+    }
+}
+
+/// Asserts a JSON error response with the given status and error code, and returns its body.
+pub async fn assert_error(response: Response, status: u16, code: &str) -> Value {
+    assert_eq!(response.status(), status);
+    assert!(response.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("application/json"));
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], code, "body: {body}");
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "body: {body}");
+    body
+}

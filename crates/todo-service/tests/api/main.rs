@@ -1,0 +1,9 @@
+//! Black-box tests: each starts the real service on free ports against a fresh database on the
+//! lab's Postgres (`scripts/pg.sh start`; `TEST_ADMIN_DATABASE_URL` points elsewhere).
+
+mod bulkhead;
+mod helpers;
+mod login;
+mod metrics;
+mod seed;
+mod todos;

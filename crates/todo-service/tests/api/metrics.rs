@@ -1,0 +1,55 @@
+use serde_json::Value;
+use todo_service::pools::PoolMode;
+
+use crate::helpers::{serve_config, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn requests_are_counted_per_endpoint_and_status_class() {
+    let app = spawn_app().await;
+    let token = app.login_demo().await;
+    app.create_todo(&token, "counted").await;
+    app.list_todos(&token, "").await;
+    app.list_todos("bad-token", "").await;
+    let metrics = app.metrics().await;
+    for line in [
+        "http_requests_total{endpoint=\"login\",status_class=\"2xx\"} 1",
+        "http_requests_total{endpoint=\"create_todo\",status_class=\"2xx\"} 1",
+        "http_requests_total{endpoint=\"list_todos\",status_class=\"2xx\"} 1",
+        "http_requests_total{endpoint=\"list_todos\",status_class=\"4xx\"} 1",
+        "http_request_duration_seconds_count{endpoint=\"list_todos\",status_class=\"2xx\"} 1",
+        "http_request_duration_seconds_bucket{endpoint=\"login\",status_class=\"2xx\",le=\"0.001\"}",
+        "db_pool_max_connections{pool=\"shared\"} 3",
+        "db_pool_waiters{pool=\"shared\"} 0",
+        "todo_service_info{pool_mode=\"shared\",version=",
+        "process_cpu_seconds_total",
+        "process_resident_memory_bytes",
+        "tokio_alive_tasks",
+    ] {
+        assert!(metrics.contains(line), "missing `{line}` in:\n{metrics}");
+    }
+}
+
+#[tokio::test]
+async fn isolated_mode_reports_three_pools_with_the_shared_total() {
+    let app = spawn_app_with(serve_config(PoolMode::Isolated)).await;
+    let metrics = app.metrics().await;
+    for pool in ["login", "todo_write", "todo_read"] {
+        assert!(metrics.contains(&format!("db_pool_max_connections{{pool=\"{pool}\"}} 1")), "{metrics}");
+        assert!(metrics.contains(&format!("db_pool_connections_idle{{pool=\"{pool}\"}} 1")), "{metrics}");
+    }
+    assert!(!metrics.contains("pool=\"shared\""));
+}
+
+#[tokio::test]
+async fn health_reports_the_pool_mode() {
+    let app = spawn_app_with(serve_config(PoolMode::Isolated)).await;
+    let health: Value = app.http.get(format!("{}/health", app.metrics_address)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(health, serde_json::json!({"status": "ok", "pool_mode": "isolated"}));
+}
+
+#[tokio::test]
+async fn metrics_are_not_served_on_the_public_port() {
+    let app = spawn_app().await;
+    let response = app.http.get(format!("{}/metrics", app.address)).send().await.unwrap();
+    assert_eq!(response.status(), 404);
+}
