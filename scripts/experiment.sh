@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs the experiment: the same bursty load against Act I (one shared pool), Act III (a pool per
+# endpoint, same connections) and a control (one pool, 3x bigger), then writes the report.
+#
+#   scripts/experiment.sh [--profile quick|default] [--repeat N] [--delay-ms D] [--out DIR] [--no-record]
+#
+# Results go to results/<UTC timestamp>/ (and results/latest) unless --out is given: report.html,
+# summary.md, summary.json, charts/, post/, and the raw data of every run under arms/.
+# Set-up is idempotent: the virtualenv .lab/venv and experiment/requirements.txt, a release build of
+# the service and the latency proxy, the throwaway Postgres (scripts/pg.sh; skipped when
+# DATABASE_URL is set: then its server is used, through a database named lab_experiment), and k6.
+# Any other option is passed to `python -m experiment` (see `--help` there).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+venv="$root/.lab/venv"
+say() { echo "[experiment.sh] $*" >&2; }
+
+if [[ ! -x "$venv/bin/python" ]]; then
+  say "creating the virtualenv $venv"
+  mkdir -p "$(dirname "$venv")"
+  python3 -m venv "$venv"
+fi
+if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r experiment/requirements.txt >&2; then
+  say "pip install -r experiment/requirements.txt failed"; exit 1
+fi
+
+say "building the service and the latency proxy (cargo build --release)"
+cargo build --release --quiet -p todo-service -p latency-proxy
+
+pg_args=()
+if [[ -n "${DATABASE_URL:-}" ]]; then
+  # The admin URL is the same server's `postgres` database; the runner creates lab_experiment there.
+  admin_url="$("$venv/bin/python" -c 'import sys; from experiment.lab import with_database; print(with_database(sys.argv[1], "postgres"))' "$DATABASE_URL")"
+  say "using the Postgres server of DATABASE_URL"
+else
+  scripts/pg.sh start
+  admin_url="$(scripts/pg.sh url)"
+  pg_args=(--pg-data-dir "$root/.lab/pg/data")
+fi
+
+K6="$(scripts/install-k6.sh)"
+
+exec "$venv/bin/python" -m experiment --k6 "$K6" --admin-url "$admin_url" "${pg_args[@]}" "$@"

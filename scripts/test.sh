@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every test of the lab, after the same idempotent set-up the experiment uses:
+#   1. the Rust service and latency proxy: unit tests and black-box tests on the real Postgres;
+#   2. the web UI: unit tests (metrics parsing, windowed quantiles) and browser tests in Chromium;
+#   3. the experiment: unit tests, then the quick profile end to end through the whole pipeline.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+say() { echo; echo "[test] $*" >&2; }
+
+say "set-up (scripts/setup.sh)"
+scripts/setup.sh
+
+say "1/3 Rust: cargo test --workspace"
+if [[ -n "${DATABASE_URL:-}" && -z "${TEST_ADMIN_DATABASE_URL:-}" ]]; then
+  echo "[test] set TEST_ADMIN_DATABASE_URL (a URL with rights to create databases) to test against DATABASE_URL's server" >&2
+  exit 2
+fi
+export TEST_ADMIN_DATABASE_URL="${TEST_ADMIN_DATABASE_URL:-$(scripts/pg.sh url)}"
+# Each test makes a database test_<random>; the previous run's are dropped here, not after a
+# run, so a failing run's data stays around to look at.
+psql -qAt "$TEST_ADMIN_DATABASE_URL" -c "SELECT datname FROM pg_database WHERE datname LIKE 'test\_%'" |
+  while read -r db; do psql -q "$TEST_ADMIN_DATABASE_URL" -c "DROP DATABASE \"$db\""; done
+cargo test --workspace
+
+say "2/3 web UI: unit and browser tests"
+web/scripts/test.sh
+
+say "3/3 experiment: unit tests and the quick profile end to end"
+experiment/test.sh
+
+say "all tests passed"
