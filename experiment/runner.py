@@ -48,6 +48,10 @@ class Context:
     notes: list[str] = field(default_factory=list)
 
 
+def _display(path: Path, root: Path) -> str:
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -91,7 +95,7 @@ def run_arm(ctx: Context, arm: Arm, repeat: int, repeats: int, out: Path) -> dic
     record: dict = {
         "arm": arm.key, "act": arm.act, "pool_mode": arm.pool_mode, "pool_size": arm.pool_size,
         "repeat": repeat, "profile": profile.name, "notes": [],
-        "load_script": str(paths.load_script.relative_to(paths.root)), "load_script_sha256": _sha256(paths.load_script),
+        "load_script": _display(paths.load_script, paths.root), "load_script_sha256": _sha256(paths.load_script),
     }
     setup_log = out / "setup.log"
 

@@ -1,0 +1,192 @@
+"""The PNG charts, made to be posted: 1200 px wide, large type, titles that state the finding.
+
+1. read-p95.png       GET /todos p95 per second, every arm on one chart, bursts shaded.
+2. endpoints.png      per endpoint and arm: p50, p95, p99, error rate, throughput.
+3. pools.png          connections in use and waiters per pool over time, one panel per arm.
+4. cpu-tasks.png      CPU of service / Postgres / k6 and tokio_alive_tasks over time, per arm.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from . import summary as fmt  # noqa: E402
+from .analysis import RunResult  # noqa: E402
+from .profiles import ARMS_BY_KEY, Profile  # noqa: E402
+from .stats import ENDPOINT_TITLES, ENDPOINTS, LIST  # noqa: E402
+
+ARM_COLORS = {"shared": "#d62728", "isolated": "#2ca02c", "shared-3x": "#1f77b4"}
+POOL_COLORS = {"shared": "#d62728", "login": "#ff7f0e", "todo_write": "#9467bd", "todo_read": "#2ca02c"}
+CPU_COLORS = {"service": "#d62728", "postgres": "#1f77b4", "k6": "#7f7f7f", "proxy": "#bcbd22"}
+WIDTH_IN, DPI = 12, 100  # 1200 px
+
+plt.rcParams.update({
+    "font.size": 13, "axes.titlesize": 15, "axes.labelsize": 13, "legend.fontsize": 12,
+    "figure.titlesize": 17, "figure.titleweight": "bold", "axes.spines.top": False, "axes.spines.right": False,
+})
+
+
+def _shade_bursts(ax, profile: Profile, label: bool = True) -> None:
+    for i, (start, end) in enumerate(profile.burst_windows()):
+        ax.axvspan(start, end, color="#f2c14e", alpha=0.25, lw=0, label="burst" if label and i == 0 else None)
+
+
+def _xy(points):
+    return [p[0] for p in points], [p[1] for p in points]
+
+
+def _arm_name(key: str) -> str:
+    arm = ARMS_BY_KEY[key]
+    return f"{arm.act} · {key} ({arm.pool_size} conns)"
+
+
+def read_title(summary: dict) -> str:
+    """The finding, from the numbers: how high reads went during bursts in each arm."""
+    h = summary["headline"]
+    burst, errors = h["read_burst_p95_ms"], h["read_error_rate"]
+    parts = []
+    for key in summary["arms"]:
+        part = f"{ARMS_BY_KEY[key].act} {fmt.ms(burst.get(key))}"
+        if errors.get(key):
+            part += f", {fmt.pct(errors[key])} errors"
+        parts.append(part)
+    return "GET /todos p95 during bursts: " + " vs ".join(parts)
+
+
+def chart_read_p95(results: dict[str, list[RunResult]], profile: Profile, summary: dict, path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, 6.5), dpi=DPI)
+    _shade_bursts(ax, profile)
+    for key, runs in results.items():
+        for i, run in enumerate(runs):
+            x, y = _xy(run.series.client_p95.get(LIST, []))
+            ax.plot(x, y, color=ARM_COLORS[key], lw=2.2 if i == 0 else 1, alpha=1 if i == 0 else 0.4,
+                    label=_arm_name(key) if i == 0 else None)
+    ax.set_yscale("log")
+    ax.set_xlim(0, profile.duration_s())
+    ax.set_xlabel("seconds since the load started")
+    ax.set_ylabel("GET /todos p95 per second (ms, log scale)")
+    ax.set_title(read_title(summary), loc="left")
+    ax.grid(True, which="both", alpha=0.25)
+    ax.legend(loc="upper right", framealpha=0.9)
+    fig.text(0.01, 0.01, f"client-side (k6), failed requests included · {_caption(summary)}", fontsize=10, color="#555")
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _caption(summary: dict) -> str:
+    p, lab = summary["profile"], summary["lab"]
+    return (f"{p['base_rps']}→{p['burst_rps']} req/s bursts, 40% login / 40% create / 20% read · "
+            f"DB delay {lab['delay_ms']} ms · {summary['machine'].get('cores')} cores")
+
+
+def chart_endpoints(summary: dict, path: Path) -> None:
+    rows = fmt.endpoint_rows(summary)
+    fig_h = 1.2 + 0.42 * (len(rows) + 1)
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, fig_h), dpi=DPI)
+    ax.axis("off")
+    table = ax.table(cellText=rows, colLabels=fmt.ENDPOINT_HEADER, loc="center", cellLoc="center")
+    table.auto_set_font_size(False)
+    table.set_fontsize(12)
+    table.scale(1, 1.5)
+    for (row, _col), cell in table.get_celld().items():
+        if row == 0:
+            cell.set_text_props(weight="bold")
+            cell.set_facecolor("#eeeeee")
+        elif rows[row - 1][1] == ENDPOINT_TITLES[LIST]:
+            cell.set_facecolor("#fff4d6")
+    read = summary["headline"]["read_p95_ms"]
+    title = "Per endpoint, whole run: " + " vs ".join(
+        f"{ARMS_BY_KEY[k].act} reads p95 {fmt.ms(v)}" for k, v in read.items())
+    ax.set_title(title, loc="left", fontsize=15, fontweight="bold")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def chart_pools(results: dict[str, list[RunResult]], profile: Profile, summary: dict, path: Path) -> None:
+    keys = list(results)
+    fig, axes = plt.subplots(len(keys), 1, figsize=(WIDTH_IN, 3.2 * len(keys) + 1), dpi=DPI, sharex=True,
+                             squeeze=False)
+    for ax, key in zip(axes[:, 0], keys):
+        run = results[key][0]
+        _shade_bursts(ax, profile, label=False)
+        for pool, points in sorted(run.series.pool_in_use.items()):
+            color = POOL_COLORS.get(pool, "#333333")
+            ax.plot(*_xy(points), color=color, lw=2, label=f"{pool}: in use (max {run.series.pool_max.get(pool, 0):.0f})")
+            ax.axhline(run.series.pool_max.get(pool, 0), color=color, lw=1, ls=":")
+        for pool, points in sorted(run.series.pool_waiters.items()):
+            ax.plot(*_xy(points), color=POOL_COLORS.get(pool, "#333333"), lw=1.6, ls="--", label=f"{pool}: waiters")
+        h = results[key][0].headline["pool"]
+        ax.set_title(f"{_arm_name(key)}: max waiters {fmt.num(h['max_waiters'])}, "
+                     f"acquire timeouts {fmt.num(h['acquire_timeouts'])}", loc="left", fontsize=13)
+        ax.set_ylabel("connections / tasks")
+        ax.set_xlim(0, profile.duration_s())
+        ax.grid(True, alpha=0.25)
+        ax.legend(loc="upper right", fontsize=10, ncol=2, framealpha=0.9)
+    axes[-1, 0].set_xlabel("seconds since the load started (bursts shaded)")
+    waiters = summary["headline"]["pool_max_waiters"]
+    fig.suptitle("Pool connections in use (solid) and tasks waiting for one (dashed): max waiters "
+                 + ", ".join(f"{ARMS_BY_KEY[k].act} {fmt.num(v)}" for k, v in waiters.items()), x=0.01, ha="left",
+                 fontsize=14)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def chart_cpu_tasks(results: dict[str, list[RunResult]], profile: Profile, summary: dict, path: Path) -> None:
+    keys = list(results)
+    cores = summary["machine"].get("cores") or 1
+    fig, axes = plt.subplots(len(keys), 2, figsize=(WIDTH_IN, 3.0 * len(keys) + 1), dpi=DPI, sharex=True,
+                             squeeze=False)
+    for row, key in enumerate(keys):
+        run = results[key][0]
+        ax_cpu, ax_tasks = axes[row]
+        _shade_bursts(ax_cpu, profile, label=False)
+        _shade_bursts(ax_tasks, profile, label=False)
+        for group, points in run.series.cpu.items():
+            if points:
+                ax_cpu.plot(*_xy(points), color=CPU_COLORS.get(group), lw=1.8, label=group)
+        ax_cpu.axhline(cores, color="black", lw=1, ls=":", label=f"machine ({cores} cores)")
+        ax_cpu.set_ylim(0, cores * 1.08)
+        ax_cpu.set_ylabel("CPU (cores)")
+        ax_cpu.set_title(f"{_arm_name(key)}: CPU", loc="left", fontsize=12)
+        ax_cpu.legend(loc="upper right", fontsize=9, ncol=3, framealpha=0.9)
+        ax_tasks.plot(*_xy(run.series.tasks), color="#8c564b", lw=1.8)
+        ax_tasks.set_ylabel("tokio_alive_tasks")
+        ax_tasks.set_title(f"{ARMS_BY_KEY[key].act}: live tokio tasks", loc="left", fontsize=12)
+        for ax in (ax_cpu, ax_tasks):
+            ax.set_xlim(0, profile.duration_s())
+            ax.grid(True, alpha=0.25)
+    for ax in axes[-1]:
+        ax.set_xlabel("seconds (bursts shaded)")
+    h = summary["headline"]
+    shared_peak = h["service_cpu_peak_cores"].get("shared")
+    title = (f"The service is not busy computing: its busiest second used {fmt.cores(shared_peak)} of {cores} cores "
+             f"in Act I" if shared_peak is not None else "CPU and tokio tasks")
+    fig.suptitle(title, x=0.01, ha="left", fontsize=14)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def make_all(results: dict[str, list[RunResult]], profile: Profile, summary: dict, out_dir: Path) -> list[str]:
+    """Draw every chart into out_dir; returns the file names, in reading order."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    charts = [
+        ("read-p95.png", lambda p: chart_read_p95(results, profile, summary, p)),
+        ("endpoints.png", lambda p: chart_endpoints(summary, p)),
+        ("pools.png", lambda p: chart_pools(results, profile, summary, p)),
+        ("cpu-tasks.png", lambda p: chart_cpu_tasks(results, profile, summary, p)),
+    ]
+    for name, draw in charts:
+        draw(out_dir / name)
+    return [name for name, _ in charts]
+
+
+__all__ = ["make_all", "ENDPOINTS"]

@@ -1,0 +1,82 @@
+"""Checks that a results folder is complete: report, charts, summary.json with data for every arm.
+
+    python -m experiment.check_results DIR [--arms shared,isolated,shared-3x]
+
+It checks that the pipeline produced everything, never how big the effect is (that is a benchmark
+result, not a test). Prints one line per check and a closing `N passed, N failed` line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .profiles import ARMS
+from .stats import ENDPOINTS
+
+CHARTS = ("read-p95.png", "endpoints.png", "pools.png", "cpu-tasks.png")
+
+
+def checks(out: Path, arms: list[str]) -> list[tuple[str, bool, str]]:
+    results: list[tuple[str, bool, str]] = []
+
+    def check(name: str, ok: bool, detail: str = "") -> None:
+        results.append((name, bool(ok), detail))
+
+    for name in ("report.html", "summary.md", "summary.json", "config.json", "post/post.md", "post/README.md"):
+        path = out / name
+        check(f"{name} exists and is not empty", path.exists() and path.stat().st_size > 0)
+    for name in CHARTS:
+        path = out / "charts" / name
+        check(f"chart {name} is a PNG", path.exists() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n")
+    report = out / "report.html"
+    if report.exists():
+        check("report.html inlines its charts", report.read_text().count("data:image/png;base64,") >= len(CHARTS))
+    post = out / "post" / "post.md"
+    if post.exists():
+        check("post.md has no unfilled placeholder", "{" not in post.read_text().split("---")[0])
+
+    summary_path = out / "summary.json"
+    if not summary_path.exists():
+        return results
+    summary = json.loads(summary_path.read_text())
+    for key in ("profile", "lab", "machine", "versions", "headline", "verdicts"):
+        check(f"summary.json has {key}", bool(summary.get(key)))
+    for arm in arms:
+        data = summary.get("arms", {}).get(arm)
+        check(f"summary.json has arm {arm}", data is not None)
+        if data is None:
+            continue
+        for repeat, headline in enumerate(data["repeats"], 1):
+            for endpoint in ENDPOINTS:
+                count = headline["endpoints"].get(endpoint, {}).get("count", 0)
+                check(f"{arm} rep {repeat}: {endpoint} has requests", count > 0, f"{count}")
+            check(f"{arm} rep {repeat}: pool metrics were sampled", headline["pool"]["max_waiters"] is not None)
+            check(f"{arm} rep {repeat}: tokio tasks were sampled", headline["tasks"]["peak"] is not None)
+            for group in ("service", "postgres", "k6"):
+                check(f"{arm} rep {repeat}: {group} CPU was sampled",
+                      headline["cpu"][group]["mean_cores"] is not None)
+        for run_dir in data["run_dirs"]:
+            for name in ("k6-samples.csv.gz", "metrics.jsonl", "cpu.jsonl", "k6.cast", "run.json"):
+                path = Path(run_dir) / name
+                check(f"{arm}: raw {name} kept", path.exists() and path.stat().st_size > 0)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="check_results")
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--arms", default=",".join(a.key for a in ARMS))
+    args = parser.parse_args(argv)
+    results = checks(args.out, args.arms.split(","))
+    for name, ok, detail in results:
+        print(f"{'ok  ' if ok else 'FAIL'} {name}" + (f" ({detail})" if detail else ""))
+    failed = sum(1 for _, ok, _ in results if not ok)
+    print(f"{len(results) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

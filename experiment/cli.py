@@ -1,0 +1,179 @@
+"""The command line, and the top-level flow: run every arm (repeats interleaved), then report.
+
+    python -m experiment --profile quick --k6 PATH --admin-url URL [--repeat N] [--delay-ms D]
+                         [--out DIR] [--no-record] [--arms shared,isolated,shared-3x]
+    python -m experiment --report-only DIR     # redo analysis, charts and report from raw data
+
+scripts/experiment.sh builds, starts Postgres, finds k6 and calls this.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import analysis, charts, machine, postkit, procs, report, runner, summary
+from .lab import Paths, ui_status
+from .profiles import ARMS, ARMS_BY_KEY, PROFILES, LabParams, Profile
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="experiment", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="default")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per arm (the report shows the spread)")
+    parser.add_argument("--delay-ms", type=int, default=LabParams.delay_ms,
+                        help="one-way delay of the latency proxy in front of Postgres (0: no proxy)")
+    parser.add_argument("--out", type=Path, help="results folder (default results/<UTC timestamp>)")
+    parser.add_argument("--no-record", action="store_true", help="don't record the UI")
+    parser.add_argument("--arms", default=",".join(a.key for a in ARMS), help="comma-separated subset of arms")
+    parser.add_argument("--k6", default="k6", help="the k6 binary")
+    parser.add_argument("--admin-url", help="Postgres URL of a database to run DROP/CREATE DATABASE from")
+    parser.add_argument("--pg-data-dir", type=Path, help="Postgres data dir (for its postmaster.pid)")
+    parser.add_argument("--service-bin", type=Path, default=ROOT / "target/release/todo-service")
+    parser.add_argument("--proxy-bin", type=Path, default=ROOT / "target/release/latency-proxy")
+    parser.add_argument("--load-script", type=Path, help="the k6 script (default: found in load/)")
+    parser.add_argument("--report-only", type=Path, metavar="DIR", help="only redo the report of a results folder")
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    for key in args.arms.split(","):
+        if key not in ARMS_BY_KEY:
+            parser.error(f"unknown arm {key!r}; arms: {', '.join(ARMS_BY_KEY)}")
+    if not args.report_only and not args.admin_url:
+        parser.error("--admin-url is required (scripts/experiment.sh passes it)")
+    return args
+
+
+def find_load_script(root: Path) -> Path:
+    """The k6 script that takes the rate variables: load/bursty.js, else the load/*.js using BURST_RPS."""
+    preferred = root / "load" / "bursty.js"
+    if preferred.exists():
+        return preferred
+    for path in sorted((root / "load").glob("*.js")):
+        if "BURST_RPS" in path.read_text(errors="replace"):
+            return path
+    raise SystemExit("no k6 script in load/ that reads BURST_RPS (expected load/bursty.js)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    procs.install_signal_handlers()
+    if args.report_only:
+        return make_report(args.report_only)
+
+    profile = PROFILES[args.profile]
+    params = LabParams(delay_ms=args.delay_ms)
+    arms = [ARMS_BY_KEY[k] for k in args.arms.split(",")]
+    run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    out = (args.out or ROOT / "results" / run_id).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    if args.out is None:
+        _point_latest(out)
+    load_script = (args.load_script or find_load_script(ROOT)).resolve()
+    paths = Paths(root=ROOT, service_bin=args.service_bin.resolve(), proxy_bin=args.proxy_bin.resolve(),
+                  k6=Path(args.k6), load_script=load_script)
+    for binary in (paths.service_bin,) + ((paths.proxy_bin,) if params.delay_ms > 0 else ()):
+        if not binary.exists():
+            raise SystemExit(f"missing {binary}: build it (cargo build --release -p todo-service -p latency-proxy)")
+    pg_data = args.pg_data_dir or (ROOT / ".lab/pg/data")
+    ui_ok, ui_note = ui_status(ROOT)
+    ctx = runner.Context(paths=paths, profile=profile, lab=params, admin_url=args.admin_url,
+                         pg_data_dir=pg_data if pg_data.exists() else None, record=not args.no_record,
+                         ui_ok=ui_ok, ui_note=ui_note)
+    config = {
+        "run_id": run_id, "profile": dataclasses.asdict(profile), "lab": params.to_dict(),
+        "arms": [a.key for a in arms], "repeats": args.repeat, "record": ctx.record,
+        "ui": ui_note, "load_script": str(load_script.relative_to(ROOT)) if load_script.is_relative_to(ROOT) else str(load_script),
+        "machine": machine.machine(), "versions": machine.versions(ROOT, str(paths.k6), paths.psql, args.admin_url),
+    }
+    (out / "config.json").write_text(json.dumps(config, indent=2))
+
+    total = len(arms) * args.repeat
+    print(f"[experiment] profile {profile.name}: {total} runs of {profile.duration_s()} s "
+          f"({', '.join(a.label for a in arms)}; {args.repeat} repeat(s)); results in {out}", flush=True)
+    if ctx.record and not ui_ok:
+        print(f"[experiment] UI recording skipped: {ui_note}", flush=True)
+    started = time.monotonic()
+    interrupted = False
+    try:
+        for repeat in range(1, args.repeat + 1):
+            for arm in arms:  # interleaved, so slow drift of the machine hits every arm alike
+                run_dir = out / "arms" / arm.key / f"rep-{repeat}"
+                record = runner.run_arm(ctx, arm, repeat, args.repeat, run_dir)
+                result = analysis.analyze_run(run_dir, profile, arm.key, repeat)
+                read = result.headline["read"]
+                print(f"[experiment] {arm.label} rep {repeat}: {result.headline['requests']} requests; "
+                      f"GET /todos burst p95 {summary.ms(read['burst_p95_ms'])}, errors {summary.pct(read['error_rate'])}; "
+                      f"max waiters {summary.num(result.headline['pool']['max_waiters'])}"
+                      + (f"; notes: {'; '.join(record['notes'])}" if record["notes"] else ""), flush=True)
+    except KeyboardInterrupt:
+        interrupted = True
+        print("\n[experiment] interrupted: every process was stopped; reporting what finished", flush=True)
+    print(f"[experiment] runs done in {time.monotonic() - started:.0f} s", flush=True)
+    code = make_report(out)
+    return 130 if interrupted else code
+
+
+def _point_latest(out: Path) -> None:
+    latest = out.parent / "latest"
+    try:
+        if latest.is_symlink() or latest.exists():
+            latest.unlink()
+        latest.symlink_to(out.name)
+    except OSError as error:
+        print(f"[experiment] could not update {latest}: {error}", file=sys.stderr)
+
+
+def make_report(out: Path) -> int:
+    """Analyse every finished run in `out` and write charts, summary.json/md, report.html, post/."""
+    out = out.resolve()
+    config = json.loads((out / "config.json").read_text())
+    profile = Profile(**config["profile"])
+    params = LabParams(**config["lab"])
+    results: dict[str, list[analysis.RunResult]] = {}
+    for key in config["arms"]:
+        for repeat in range(1, config["repeats"] + 1):
+            run_dir = out / "arms" / key / f"rep-{repeat}"
+            if (run_dir / "run.json").exists():
+                results.setdefault(key, []).append(analysis.analyze_run(run_dir, profile, key, repeat))
+    if not results:
+        print("[experiment] no finished run to report", file=sys.stderr)
+        return 1
+    repeats = min(len(runs) for runs in results.values())
+    notes = []
+    if not config.get("record"):
+        notes.append("UI recording off (--no-record).")
+    elif config.get("ui") != "ok":
+        notes.append(f"UI recording skipped: {config.get('ui')}.")
+    for runs in results.values():
+        for run in runs:
+            notes += [f"{run.arm} rep {run.repeat}: {n}" for n in run.headline.get("notes", [])]
+    result_summary = summary.build(config["run_id"], profile, params, config["load_script"], repeats,
+                                   {k: v[:repeats] for k, v in results.items()}, config["machine"],
+                                   config["versions"], notes)
+    summary.write_json(result_summary, out / "summary.json")
+    chart_files = charts.make_all({k: v[:repeats] for k, v in results.items()}, profile, result_summary, out / "charts")
+    summary.write_markdown(result_summary, out / "summary.md", chart_files)
+    report.write(result_summary, out / "charts", chart_files, out / "report.html")
+    recorded = bool(config.get("record")) and config.get("ui") == "ok"
+    post_notes = postkit.make(out, result_summary, out / "charts", chart_files, recorded)
+
+    print()
+    print(summary.console_table(summary.HEADLINE_HEADER[:8], [r[:8] for r in summary.headline_rows(result_summary)]))
+    print()
+    print(summary.console_table(summary.ENDPOINT_HEADER, summary.endpoint_rows(result_summary)))
+    print()
+    for item in result_summary["verdicts"]:
+        print(f"  [{item['verdict']:>5}] {item['sign']} — {item['evidence']}")
+    for note in post_notes:
+        print(f"  post kit: {note}")
+    print(f"\n[experiment] report: {out / 'report.html'}\n[experiment] summary: {out / 'summary.md'}")
+    return 0

@@ -1,0 +1,232 @@
+"""summary.json (every headline number, for the report and the post), summary.md, console table.
+
+With several repeats, an arm's `median` holds the median of every number over its repeats and
+`spread` holds min / median / max of the headline numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+from . import stats, verdict
+from .analysis import RunResult
+from .profiles import ARMS_BY_KEY, LabParams, Profile
+from .stats import ENDPOINT_TITLES, ENDPOINTS
+
+# The numbers whose spread across repeats the report shows (dotted paths into a headline).
+SPREAD_KEYS = (
+    "read.burst_p95_ms", "read.p95_ms", "read.max_1s_p95_ms", "read.error_rate",
+    "write.burst_p95_ms", "write.p95_ms", "write.error_rate",
+    "cpu.service.peak_cores", "cpu.postgres.peak_cores", "pool.max_waiters", "pool.acquire_timeouts",
+    "tasks.peak",
+)
+
+
+def get(tree: dict, dotted: str):
+    for part in dotted.split("."):
+        if not isinstance(tree, dict) or part not in tree:
+            return None
+        tree = tree[part]
+    return tree
+
+
+def median_tree(trees: list):
+    """Element-wise median of numbers in same-shaped dicts; other values from the first tree."""
+    first = trees[0]
+    if isinstance(first, dict):
+        keys = {k for t in trees if isinstance(t, dict) for k in t}
+        return {k: median_tree([t.get(k) for t in trees if isinstance(t, dict)]) for k in keys}
+    numbers = [t for t in trees if isinstance(t, (int, float)) and not isinstance(t, bool)]
+    if numbers and len(numbers) == len([t for t in trees if t is not None]):
+        return statistics.median(numbers)
+    return first
+
+
+def build(run_id: str, profile: Profile, lab: LabParams, load_script: str, repeats: int,
+          results: dict[str, list[RunResult]], machine: dict, versions: dict, notes: list[str]) -> dict:
+    arms = {}
+    for key, runs in results.items():
+        arm = ARMS_BY_KEY[key]
+        headlines = [r.headline for r in runs]
+        median = median_tree(headlines)
+        arms[key] = {
+            "act": arm.act, "label": arm.label, "story": arm.story,
+            "pool_mode": arm.pool_mode, "pool_size": arm.pool_size,
+            "pools": median["pool"]["sizes"] if median.get("pool") else {},
+            "median": median,
+            "spread": {k: stats.spread(get(h, k) for h in headlines) for k in SPREAD_KEYS},
+            "repeats": headlines,
+            "run_dirs": [str(r.run_dir) for r in runs],
+        }
+    per_repeat = []
+    for i in range(repeats):
+        arm_headlines = {key: runs[i].headline for key, runs in results.items() if i < len(runs)}
+        per_repeat.append(verdict.judge(arm_headlines, machine.get("cores") or 1))
+    return {
+        "schema": 1,
+        "run_id": run_id,
+        "profile": profile.to_dict(),
+        "lab": lab.to_dict(),
+        "load_script": load_script,
+        "repeats": repeats,
+        "machine": machine,
+        "versions": versions,
+        "arms": arms,
+        "headline": _headline(arms),
+        "verdicts": verdict.combine(per_repeat),
+        "notes": notes,
+    }
+
+
+def _headline(arms: dict) -> dict:
+    """The few numbers a post needs, per arm (medians over repeats)."""
+    def per_arm(path: str) -> dict:
+        return {key: get(arm["median"], path) for key, arm in arms.items()}
+
+    return {
+        "read_p95_ms": per_arm("read.p95_ms"),
+        "read_burst_p95_ms": per_arm("read.burst_p95_ms"),
+        "read_quiet_p95_ms": per_arm("read.quiet_p95_ms"),
+        "read_max_1s_p95_ms": per_arm("read.max_1s_p95_ms"),
+        "read_error_rate": per_arm("read.error_rate"),
+        "read_errors": per_arm("read.errors"),
+        "read_requests": per_arm("read.count"),
+        "write_p95_ms": per_arm("write.p95_ms"),
+        "write_burst_p95_ms": per_arm("write.burst_p95_ms"),
+        "write_error_rate": per_arm("write.error_rate"),
+        "service_cpu_peak_cores": per_arm("cpu.service.peak_cores"),
+        "service_cpu_mean_cores": per_arm("cpu.service.mean_cores"),
+        "postgres_cpu_peak_cores": per_arm("cpu.postgres.peak_cores"),
+        "k6_cpu_mean_cores": per_arm("cpu.k6.mean_cores"),
+        "pool_max_waiters": per_arm("pool.max_waiters"),
+        "pool_acquire_timeouts": per_arm("pool.acquire_timeouts"),
+        "tasks_baseline": per_arm("tasks.baseline"),
+        "tasks_peak": per_arm("tasks.peak"),
+        "pool_sizes": {key: arm["pools"] for key, arm in arms.items()},
+    }
+
+
+# Formatting shared by summary.md, report.html and the console.
+
+def ms(value) -> str:
+    return "–" if value is None else (f"{value:.0f} ms" if value >= 100 else f"{value:.1f} ms")
+
+
+def pct(value) -> str:
+    return "–" if value is None else ("0%" if value == 0 else f"{100 * value:.2f}%")
+
+
+def cores(value) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def num(value) -> str:
+    return "–" if value is None else f"{value:g}"
+
+
+def endpoint_rows(summary: dict) -> list[list[str]]:
+    """[arm, endpoint, requests, throughput, p50, p95, p99, errors] per arm and endpoint (medians)."""
+    rows = []
+    for key, arm in summary["arms"].items():
+        for endpoint in ENDPOINTS:
+            e = arm["median"]["endpoints"].get(endpoint)
+            if not e:
+                continue
+            rows.append([f"{arm['act']} {key}", ENDPOINT_TITLES[endpoint], f"{e['count']:.0f}", f"{e['rps']:.1f}/s",
+                         ms(e["p50_ms"]), ms(e["p95_ms"]), ms(e["p99_ms"]), pct(e["error_rate"])])
+    return rows
+
+
+ENDPOINT_HEADER = ["arm", "endpoint", "requests", "throughput", "p50", "p95", "p99", "errors"]
+
+
+def headline_rows(summary: dict) -> list[list[str]]:
+    rows = []
+    for key, arm in summary["arms"].items():
+        m = arm["median"]
+        pools = ", ".join(f"{p} {n}" for p, n in sorted(arm["pools"].items())) or str(arm["pool_size"])
+        rows.append([
+            f"{arm['act']} {key}", pools, ms(m["read"]["burst_p95_ms"]), ms(m["read"]["quiet_p95_ms"]),
+            pct(m["read"]["error_rate"]), ms(m["write"]["burst_p95_ms"]), pct(m["write"]["error_rate"]),
+            cores(m["cpu"]["service"]["peak_cores"]), cores(m["cpu"]["postgres"]["peak_cores"]),
+            num(m["pool"]["max_waiters"]), num(m["pool"]["acquire_timeouts"]), num(m["tasks"]["peak"]),
+        ])
+    return rows
+
+
+HEADLINE_HEADER = ["arm", "pools", "read p95 (bursts)", "read p95 (quiet)", "read errors", "write p95 (bursts)",
+                   "write errors", "service CPU peak (cores)", "Postgres CPU peak (cores)", "max pool waiters",
+                   "acquire timeouts", "peak tokio tasks"]
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def console_table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    return "\n".join([fmt.format(*header), fmt.format(*("-" * w for w in widths))] + [fmt.format(*r) for r in rows])
+
+
+def config_lines(summary: dict) -> list[str]:
+    p, lab = summary["profile"], summary["lab"]
+    windows = ", ".join(f"{a:g}–{b:g} s" for a, b in p["burst_windows_s"])
+    return [
+        f"Profile `{p['name']}`: {p['base_rps']} req/s base, {p['burst_rps']} req/s in {p['bursts']} bursts of "
+        f"{p['burst_s']} s every {p['burst_s'] + p['gap_s']} s (warm-up {p['warmup_s']} s, recovery {p['recovery_s']} s; "
+        f"{p['duration_s']} s in all). Bursts at {windows}. Mix: 40% POST /login, 40% POST /todos, 20% GET /todos "
+        f"(k6 script `{summary['load_script']}`).",
+        f"Seed: {p['users']} users x {p['todos_per_user']} todos; database `{lab['database']}` dropped, recreated and "
+        f"seeded before every run; {p['warmup_requests']} warm-up requests before k6.",
+        f"Argon2id for the seeded passwords (so for each login's verification): {lab['argon2_memory_kib']} KiB, "
+        f"{lab['argon2_iterations']} iteration(s), parallelism 1 — deliberately cheap, so CPU is not the bottleneck.",
+        f"Latency proxy in front of Postgres: {lab['delay_ms']} ms one-way delay"
+        + (" (none: direct connection)." if not lab["delay_ms"] else "."),
+        f"Pool acquire timeout: {lab['acquire_timeout_ms']} ms (then 503 database_busy).",
+        "Arms: " + "; ".join(f"{a['act']} `{k}`: {a['pool_mode']}, {a['pool_size']} connections "
+                              f"({', '.join(f'{p} {n}' for p, n in sorted(a['pools'].items()))})"
+                              for k, a in summary["arms"].items()) + ".",
+        f"Repeats: {summary['repeats']} (numbers are medians over repeats).",
+        "Latency percentiles are client-side (k6), failed requests included.",
+    ]
+
+
+def write_markdown(summary: dict, path: Path, chart_files: list[str]) -> None:
+    m, v = summary["machine"], summary["versions"]
+    lines = [f"# Stress-test lab: shared pool vs per-endpoint pools — run {summary['run_id']}", ""]
+    lines += ["## Headline", "", markdown_table(HEADLINE_HEADER, headline_rows(summary)), ""]
+    lines += ["## Verdicts", "", "| expected sign | verdict | threshold | evidence |", "|---|---|---|---|"]
+    for item in summary["verdicts"]:
+        word = item["verdict"] + (f" ({item['held_in']}/{item['judged']} repeats)" if summary["repeats"] > 1 else "")
+        sign = item["sign"] + (" *(may)*" if item["optional"] else "")
+        lines.append(f"| {sign} | **{word}** | {item['threshold']} | {item['evidence']} |")
+    lines += ["", "## Per endpoint", "", markdown_table(ENDPOINT_HEADER, endpoint_rows(summary)), ""]
+    if summary["repeats"] > 1:
+        lines += ["## Spread over repeats (min / median / max)", ""]
+        header = ["number"] + [f"{a['act']} {k}" for k, a in summary["arms"].items()]
+        rows = []
+        for key in SPREAD_KEYS:
+            row = [key]
+            for arm in summary["arms"].values():
+                s = arm["spread"].get(key)
+                row.append("–" if not s else " / ".join(f"{s[x]:.3g}" for x in ("min", "median", "max")))
+            rows.append(row)
+        lines += [markdown_table(header, rows), ""]
+    lines += ["## Configuration", ""] + [f"- {line}" for line in config_lines(summary)] + [""]
+    lines += ["## Versions and machine", ""]
+    lines += [f"- {k}: {val}" for k, val in v.items()]
+    lines += [f"- machine: {m.get('cores')} cores, {m.get('memory_gib')} GiB, {m.get('cpu_model')}, "
+              f"{m.get('os')}, kernel {m.get('kernel')}", ""]
+    if summary["notes"]:
+        lines += ["## Notes", ""] + [f"- {n}" for n in summary["notes"]] + [""]
+    lines += ["## Charts", ""] + [f"![{c}](charts/{c})" for c in chart_files] + [""]
+    path.write_text("\n".join(lines))
+
+
+def write_json(summary: dict, path: Path) -> None:
+    path.write_text(json.dumps(summary, indent=2, default=str))

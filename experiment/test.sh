@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The experiment's checks: unit tests, then (unless --unit) the quick profile end to end into a
+# temporary folder and a check that the report, charts and summary.json have data for every arm.
+# It never asserts the size of the effect: that is a benchmark result.
+#
+#   experiment/test.sh [--unit] [--no-record]
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+unit_only=false
+record_args=()
+for arg in "$@"; do
+  case "$arg" in
+    --unit) unit_only=true ;;
+    --no-record) record_args=(--no-record) ;;
+    *) echo "usage: $0 [--unit] [--no-record]" >&2; exit 2 ;;
+  esac
+done
+
+if [[ ! -x .lab/venv/bin/python ]]; then python3 -m venv .lab/venv; fi
+.lab/venv/bin/python -m pip install --quiet --disable-pip-version-check -r experiment/requirements.txt
+
+echo "[experiment/test.sh] unit tests"
+.lab/venv/bin/python -m pytest -q experiment/tests
+
+if ! $unit_only; then
+  out="$(mktemp -d /tmp/lab-experiment.XXXXXX)"
+  echo "[experiment/test.sh] quick profile end to end into $out"
+  scripts/experiment.sh --profile quick --out "$out" "${record_args[@]}"
+  echo "[experiment/test.sh] checking the results"
+  .lab/venv/bin/python -m experiment.check_results "$out"
+fi
