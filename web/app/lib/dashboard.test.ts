@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { baseline, derive, type Snapshot, summarize } from "./dashboard";
+import { baseline, derive, parseSnapshot, type Snapshot, summarize } from "./dashboard";
 import { parsePrometheusText } from "./prometheus";
 
 const BOUNDS = ["0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf"];
@@ -53,6 +53,18 @@ describe("summarize", () => {
     expect(s.poolMode).toBeNull();
     expect(Object.keys(s.pools)).toEqual([]);
     expect(s.cpuSecondsTotal).toBeNull();
+  });
+});
+
+describe("parseSnapshot", () => {
+  it("restores the +Inf bucket bound that JSON turns into null", () => {
+    const a = snap(0, { fast: 3, slow: 1, errors: 0, cpu: 1, timeouts: 0 });
+    const wire = JSON.stringify(a);
+    expect(wire).toContain('"le":null');
+    const back = parseSnapshot(wire);
+    expect(back).toEqual(a);
+    const b = snap(1000, { fast: 3, slow: 2, errors: 0, cpu: 1, timeouts: 0 });
+    expect(derive(back, parseSnapshot(JSON.stringify(b))).endpoints.list_todos.p50Ms).toBeCloseTo(375);
   });
 });
 

@@ -181,3 +181,11 @@ export function baseline(history: Snapshot[], latest: Snapshot, windowMs: number
   }
   return chosen;
 }
+
+/**
+ * Reads a `Snapshot` sent as JSON. JSON has no Infinity, so the +Inf bucket's bound
+ * travels as `null`; it is restored here (without it every quantile would be empty).
+ */
+export function parseSnapshot(text: string): Snapshot {
+  return JSON.parse(text, (key, value) => (key === "le" && value === null ? Infinity : value)) as Snapshot;
+}

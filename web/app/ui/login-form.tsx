@@ -36,7 +36,7 @@ export function LoginForm({ next }: { next: string }) {
         <input id="password" name="password" type="password" autoComplete="current-password" required />
       </div>
       {error && (
-        <p id="login-error" className="alert" role="alert">
+        <p id="login-error" className="alert" role="alert" data-testid="login-error">
           {error}
         </p>
       )}

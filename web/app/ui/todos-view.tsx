@@ -18,6 +18,11 @@ interface LoadInfo {
 }
 
 const clock = (d: Date) => d.toLocaleTimeString([], { hour12: false });
+/** Today's todos by time of day, older ones with their date too. */
+const when = (iso: string) => {
+  const d = new Date(iso);
+  return d.toDateString() === new Date().toDateString() ? clock(d) : d.toLocaleString([], { hour12: false });
+};
 
 function toLogin() {
   window.location.assign(`/login?next=${encodeURIComponent("/todos")}`);
@@ -147,7 +152,7 @@ export function TodosView() {
           {todos.map((todo) => (
             <li key={todo.id}>
               <span>{todo.title}</span>
-              <time dateTime={todo.created_at}>{new Date(todo.created_at).toLocaleString([], { hour12: false })}</time>
+              <time dateTime={todo.created_at}>{when(todo.created_at)}</time>
             </li>
           ))}
         </ul>

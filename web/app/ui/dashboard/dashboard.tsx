@@ -8,7 +8,7 @@
  */
 import { useEffect, useMemo, useState } from "react";
 import { describeError } from "../../lib/api";
-import { ENDPOINTS, type Point, type Snapshot, baseline, derive } from "../../lib/dashboard";
+import { ENDPOINTS, type Point, type Snapshot, baseline, derive, parseSnapshot } from "../../lib/dashboard";
 import { type Row, type Series, TimeChart } from "./time-chart";
 
 const SCRAPE_EVERY_MS = 1000;
@@ -55,10 +55,18 @@ export function Dashboard() {
     const scrape = async () => {
       try {
         const response = await fetch("/dashboard/metrics", { cache: "no-store", signal: AbortSignal.timeout(5000) });
-        const body = await response.json().catch(() => null);
+        const text = await response.text();
         if (stopped) return;
-        if (response.ok) setState((s) => addSnapshot(s, body as Snapshot));
-        else setState((s) => ({ ...s, error: describeError(response.status, body, response.statusText) }));
+        if (response.ok) {
+          const snapshot = parseSnapshot(text);
+          setState((s) => addSnapshot(s, snapshot));
+        } else {
+          let body: unknown = null;
+          try {
+            body = JSON.parse(text);
+          } catch {}
+          setState((s) => ({ ...s, error: describeError(response.status, body, response.statusText) }));
+        }
       } catch (err) {
         if (!stopped) setState((s) => ({ ...s, error: describeError(null, null, String(err)) }));
       }
@@ -99,6 +107,19 @@ export function Dashboard() {
           <span className="badge" data-testid="pool-mode">
             {latest?.poolMode ?? "unknown"}
           </span>
+        </span>
+        <span>
+          CPU <strong data-testid="cpu">{fmt(now?.cpuPercent)}</strong>% of a core
+        </span>
+        <span>
+          memory{" "}
+          <strong data-testid="memory">
+            {fmt(latest?.residentBytes == null ? null : latest.residentBytes / 2 ** 20)}
+          </strong>{" "}
+          MiB
+        </span>
+        <span>
+          tokio tasks <strong data-testid="tasks">{fmt(latest?.aliveTasks, 0)}</strong>
         </span>
         <span className="muted">
           {state.lastOk ? `updated ${clock(state.lastOk)}` : "waiting for the first scrape…"} · charts: last 60 s,
@@ -196,24 +217,6 @@ export function Dashboard() {
           </table>
         </section>
 
-        <section className="card" aria-label="Process">
-          <table>
-            <tbody>
-              <tr>
-                <th scope="row">CPU (% of one core)</th>
-                <td data-testid="cpu">{fmt(now?.cpuPercent)}</td>
-              </tr>
-              <tr>
-                <th scope="row">memory (MiB)</th>
-                <td data-testid="memory">{fmt(latest?.residentBytes == null ? null : latest.residentBytes / 2 ** 20)}</td>
-              </tr>
-              <tr>
-                <th scope="row">tokio alive tasks</th>
-                <td data-testid="tasks">{fmt(latest?.aliveTasks, 0)}</td>
-              </tr>
-            </tbody>
-          </table>
-        </section>
       </div>
 
       <div className="charts">
@@ -239,7 +242,7 @@ export function Dashboard() {
           unit=""
           series={[
             { key: "cpu", name: "CPU % of a core", color: "#c2255c" },
-            { key: "tasks", name: "tokio tasks", color: "#495057", dashed: true },
+            { key: "tasks", name: "tokio tasks (right)", color: "#495057", dashed: true, right: true },
           ]}
           rows={rows((p) => ({ cpu: p.cpuPercent, tasks: p.aliveTasks }))}
         />

@@ -1,0 +1,157 @@
+// Browser tests against the real lab: Postgres, the seeded todo service and the
+// production build of the UI, driven through Debian's Chromium.
+// Run from web/: `npm run test:e2e` (after `npm run build` and building the service).
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { DEMO, launchBrowser, logIn, newContext } from "../scripts/lib/browser.mjs";
+import { RESULTS_DIR, startLab } from "./harness.mjs";
+
+const WAIT = { timeout: 20_000 }; // generous: the machine is shared and small
+
+let lab;
+let browser;
+
+before(async () => {
+  lab = await startLab();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await lab?.stop();
+});
+
+const shot = (page, name) => page.screenshot({ path: join(RESULTS_DIR, `${name}.png`) });
+
+async function freshPage() {
+  const context = await newContext(browser, lab.baseUrl);
+  return context.newPage();
+}
+
+/** Polls `read` until `accept(value)` holds; returns the value. */
+async function eventually(read, accept, what, timeoutMs = WAIT.timeout) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    last = await read();
+    if (accept(last)) return last;
+    if (Date.now() > deadline) assert.fail(`${what}: still ${JSON.stringify(last)} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe("logging in", () => {
+  test("a visitor without a session is sent to /login", async () => {
+    const page = await freshPage();
+    await page.goto("/todos");
+    assert.match(new URL(page.url()).pathname, /^\/login$/);
+    await page.goto("/");
+    assert.match(new URL(page.url()).pathname, /^\/login$/);
+    await page.getByLabel("Email").waitFor(WAIT);
+    await shot(page, "login");
+    await page.context().close();
+  });
+
+  test("a session the service does not know sends the page back to /login", async () => {
+    const page = await freshPage();
+    await page.context().addCookies([{ name: "session", value: "not-a-real-token", url: lab.baseUrl }]);
+    await page.goto("/todos");
+    await page.waitForURL("**/login?next=*", WAIT);
+    await page.context().close();
+  });
+
+  test("a wrong password shows an error and stays on /login", async () => {
+    const page = await freshPage();
+    await page.goto("/login");
+    await page.getByLabel("Email").fill(DEMO.email);
+    await page.getByLabel("Password").fill("not-the-password");
+    await page.getByRole("button", { name: "Log in" }).click();
+    const alert = page.getByTestId("login-error");
+    await alert.waitFor(WAIT);
+    assert.match(await alert.innerText(), /wrong email or password/i);
+    assert.match(new URL(page.url()).pathname, /^\/login$/);
+    await shot(page, "login-wrong-password");
+    await page.context().close();
+  });
+});
+
+describe("the todos page", () => {
+  test("the demo user logs in, sees the latest todos and adds one at the top", async () => {
+    const page = await freshPage();
+    await logIn(page);
+    const items = page.getByRole("list", { name: "Latest todos" }).getByRole("listitem");
+    await items.first().waitFor(WAIT);
+    assert.ok((await items.count()) >= 3, "the seeded todos are listed");
+    assert.match(await page.getByTestId("load-ms").innerText(), /^\d+ ms$/);
+
+    const title = `Buy milk ${Date.now()}`;
+    await page.getByLabel("New todo").fill(title);
+    await page.getByRole("button", { name: "Add" }).click();
+    await eventually(() => items.first().innerText(), (t) => t.includes(title), "first todo after adding");
+
+    // It is stored by the service, not only shown: a fresh load still has it on top.
+    await page.reload();
+    await eventually(() => items.first().innerText(), (t) => t.includes(title), "first todo after reload");
+    assert.equal(await page.getByTestId("load-error").count(), 0, "no load error is shown");
+    await shot(page, "todos");
+    await page.context().close();
+  });
+});
+
+describe("the dashboard", () => {
+  test("shows the pool mode and numbers that change after requests are made", async () => {
+    const page = await freshPage();
+    await page.goto("/dashboard");
+    const mode = await eventually(() => page.getByTestId("pool-mode").innerText(), (m) => m !== "unknown", "pool mode");
+    assert.ok(["shared", "isolated"].includes(mode), `pool mode is ${mode}`);
+    const total = async () => Number(await page.getByTestId("total-list_todos").innerText()) || 0;
+    const before = await eventually(total, (n) => Number.isFinite(n), "list_todos total");
+
+    // Requests through the UI's own proxy, with the demo user's cookie.
+    const user = await freshPage();
+    await logIn(user);
+    for (let i = 0; i < 5; i++) assert.equal((await user.request.get("/api/todos")).status(), 200);
+
+    await eventually(total, (n) => n >= before + 5, "list_todos total after 5 more requests");
+    const row = page.getByTestId("endpoint-list_todos");
+    const p95 = await eventually(
+      async () => (await row.locator("td").nth(2).innerText()).trim(),
+      (v) => /^\d+(\.\d+)?$/.test(v),
+      "list_todos p95 over the last 5 s",
+    );
+    assert.ok(Number(p95) > 0, `p95 ${p95} ms is positive`);
+    await page.waitForTimeout(2000); // let the charts draw a few points for the screenshot
+    await shot(page, "dashboard");
+    await user.context().close();
+    await page.context().close();
+  });
+});
+
+describe("when the service dies", () => {
+  test("the todos page and the dashboard show the error and keep the last data", async () => {
+    const todos = await freshPage();
+    await logIn(todos);
+    const items = todos.getByRole("list", { name: "Latest todos" }).getByRole("listitem");
+    await items.first().waitFor(WAIT);
+    const dashboard = await todos.context().newPage();
+    await dashboard.goto("/dashboard");
+    await eventually(() => dashboard.getByTestId("pool-mode").innerText(), (m) => m !== "unknown", "pool mode");
+
+    await lab.killService();
+
+    // Auto-refresh runs into the dead service: the error shows, the list stays.
+    const loadError = todos.getByTestId("load-error");
+    await loadError.waitFor(WAIT);
+    assert.match(await loadError.innerText(), /502 upstream unreachable/);
+    assert.ok((await items.count()) >= 3, "the last loaded list is still shown");
+    await shot(todos, "todos-service-down");
+
+    const metricsError = dashboard.getByTestId("metrics-error");
+    await metricsError.waitFor(WAIT);
+    assert.match(await metricsError.innerText(), /502 metrics unreachable/);
+    assert.notEqual(await dashboard.getByTestId("pool-mode").innerText(), "unknown", "the last known data stays");
+    await shot(dashboard, "dashboard-service-down");
+    await todos.context().close();
+  });
+});
