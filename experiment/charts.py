@@ -87,23 +87,24 @@ def _caption(summary: dict) -> str:
 
 def chart_endpoints(summary: dict, path: Path) -> None:
     rows = fmt.endpoint_rows(summary)
-    fig_h = 1.2 + 0.42 * (len(rows) + 1)
-    fig, ax = plt.subplots(figsize=(WIDTH_IN, fig_h), dpi=DPI)
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.9 + 0.4 * (len(rows) + 1)), dpi=DPI)
     ax.axis("off")
-    table = ax.table(cellText=rows, colLabels=fmt.ENDPOINT_HEADER, loc="center", cellLoc="center")
+    widths = [0.2, 0.13, 0.1, 0.11, 0.1, 0.1, 0.1, 0.08]
+    table = ax.table(cellText=rows, colLabels=fmt.ENDPOINT_HEADER, colWidths=widths, loc="upper center",
+                     cellLoc="center", bbox=[0, 0, 1, 1])
     table.auto_set_font_size(False)
     table.set_fontsize(12)
-    table.scale(1, 1.5)
     for (row, _col), cell in table.get_celld().items():
         if row == 0:
             cell.set_text_props(weight="bold")
             cell.set_facecolor("#eeeeee")
         elif rows[row - 1][1] == ENDPOINT_TITLES[LIST]:
             cell.set_facecolor("#fff4d6")
-    read = summary["headline"]["read_p95_ms"]
-    title = "Per endpoint, whole run: " + " vs ".join(
-        f"{ARMS_BY_KEY[k].act} reads p95 {fmt.ms(v)}" for k, v in read.items())
-    ax.set_title(title, loc="left", fontsize=15, fontweight="bold")
+    h = summary["headline"]
+    title = "GET /todos, whole run: " + " · ".join(
+        f"{ARMS_BY_KEY[k].act} p95 {fmt.ms(v)}, {fmt.pct(h['read_error_rate'][k])} errors"
+        for k, v in h["read_p95_ms"].items())
+    ax.set_title(title, loc="left", fontsize=13, fontweight="bold")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

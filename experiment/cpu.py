@@ -1,19 +1,21 @@
 """CPU used by the service, Postgres, k6 and the latency proxy, read from /proc every second.
 
 A process's CPU time is utime + stime in /proc/<pid>/stat (all its threads), in clock ticks. For
-Postgres, which forks a backend per connection, the group is the postmaster and all its descendants,
-plus the postmaster's cutime + cstime: the time of children that already exited and were reaped. So
-the group's total stays monotonic even while backends come and go.
+Postgres, which forks a backend per connection, the group is the postmaster, its auxiliary
+processes and the backends connected to the experiment's database; backends of other databases on
+the same cluster (colleagues' tests on a shared machine) are left out.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -27,6 +29,7 @@ class ProcStat:
     stime: int
     cutime: int
     cstime: int
+    starttime: int = 0  # clock ticks after boot
 
 
 def parse_stat(text: str) -> ProcStat:
@@ -39,6 +42,7 @@ def parse_stat(text: str) -> ProcStat:
     return ProcStat(
         pid=pid, comm=comm, ppid=int(fields[1]),
         utime=int(fields[11]), stime=int(fields[12]), cutime=int(fields[13]), cstime=int(fields[14]),
+        starttime=int(fields[19]),
     )
 
 
@@ -74,15 +78,6 @@ def descendants(root: int, stats: dict[int, ProcStat]) -> set[int]:
     return found
 
 
-def tree_ticks(root: int, stats: dict[int, ProcStat]) -> int | None:
-    """CPU ticks of a process tree: live members' own time plus the root's reaped children."""
-    if root not in stats:
-        return None
-    pids = descendants(root, stats)
-    own = sum(stats[p].utime + stats[p].stime for p in pids if p in stats)
-    return own + stats[root].cutime + stats[root].cstime
-
-
 def process_ticks(pid: int, stats: dict[int, ProcStat]) -> int | None:
     stat = stats.get(pid)
     return None if stat is None else stat.utime + stat.stime
@@ -104,30 +99,65 @@ def find_postmaster(data_dir: Path | None) -> int | None:
     return min(roots) if roots else None
 
 
-class CpuSampler:
-    """Samples cumulative CPU seconds of named processes every `interval` s into a jsonl file.
+def backend_database(cmdline: str) -> str | None:
+    """The database of a Postgres client backend from its process title
+    (`postgres: USER DATABASE HOST(PORT) STATE`); None for the postmaster and auxiliary processes."""
+    match = re.match(r"postgres: (\S+) (\S+) (\S+\(\d+\)|\[local\])", cmdline)
+    return match.group(2) if match else None
 
-    Each line: {"t": unix_s, "cpu_s": {"service": 1.23, "postgres": 4.5, ...}}; a name is missing
-    while its process isn't there. `track()` adds a process later (k6 starts after the sampler).
-    Groups named in `trees` are counted as whole process trees (Postgres).
+
+def read_cmdline(pid: int, proc: Path = Path("/proc")) -> str:
+    try:
+        return (proc / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def postgres_filter(database: str) -> Callable[[int], bool]:
+    """Keep the postmaster, its auxiliary processes and the backends of `database`; leave out the
+    backends of other databases on the same cluster (a colleague's tests, say)."""
+    def keep(pid: int) -> bool:
+        db = backend_database(read_cmdline(pid))
+        return db is None or db == database
+    return keep
+
+
+def _uptime_ticks() -> float:
+    try:
+        return float(Path("/proc/uptime").read_text().split()[0]) * CLOCK_TICKS
+    except OSError:
+        return 0.0
+
+
+class CpuSampler:
+    """Samples the CPU of named processes (or process trees) every `interval` s into a jsonl file.
+
+    Each line: {"t": unix_s, "cpu_s": {"service": 1.23, "postgres": 4.5, ...}}: CPU seconds used
+    since the group was first seen. A group is missing while its process isn't there. Between two
+    samples a group's usage is the sum, over its processes alive at both, of their utime+stime
+    increase, plus all of the time of processes started in between. So a Postgres backend that
+    exits doesn't make the total drop, and the members can be filtered (`keep`).
+    `track()` adds a process later (k6 starts after the sampler).
     """
 
     def __init__(self, path: Path, interval: float = 1.0):
         self.path = path
         self.interval = interval
-        self._pids: dict[str, int] = {}
-        self._trees: set[str] = set()
+        self._groups: dict[str, tuple[int, bool, Callable[[int], bool] | None]] = {}
+        self._prev: dict[str, dict[int, int]] = {}
+        self._total: dict[str, float] = {}
+        self._prev_uptime = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="cpu-sampler", daemon=True)
         self._lock = threading.Lock()
 
-    def track(self, name: str, pid: int | None, tree: bool = False) -> None:
+    def track(self, name: str, pid: int | None, tree: bool = False,
+              keep: Callable[[int], bool] | None = None) -> None:
+        """Sample `pid` as `name`; with tree=True also its descendants for which keep(pid) holds."""
         if pid is None:
             return
         with self._lock:
-            self._pids[name] = pid
-            if tree:
-                self._trees.add(name)
+            self._groups[name] = (pid, tree, keep)
 
     def start(self) -> "CpuSampler":
         self._thread.start()
@@ -139,13 +169,31 @@ class CpuSampler:
 
     def sample(self) -> dict:
         stats = all_stats()
+        uptime = _uptime_ticks()
         with self._lock:
-            pids, trees = dict(self._pids), set(self._trees)
+            groups = dict(self._groups)
         cpu = {}
-        for name, pid in pids.items():
-            ticks = tree_ticks(pid, stats) if name in trees else process_ticks(pid, stats)
-            if ticks is not None:
-                cpu[name] = ticks / CLOCK_TICKS
+        for name, (root, tree, keep) in groups.items():
+            if root not in stats:
+                self._prev.pop(name, None)
+                continue
+            pids = descendants(root, stats) if tree else {root}
+            ticks = {p: stats[p].utime + stats[p].stime for p in pids
+                     if p in stats and (p == root or keep is None or keep(p))}
+            prev = self._prev.get(name)
+            if prev is None:
+                self._total[name] = self._total.get(name, 0.0)
+            else:
+                delta = 0
+                for pid, value in ticks.items():
+                    if pid in prev:
+                        delta += max(0, value - prev[pid])
+                    elif stats[pid].starttime >= self._prev_uptime:
+                        delta += value  # started since the last sample: all of its time is new
+                self._total[name] += delta / CLOCK_TICKS
+            self._prev[name] = ticks
+            cpu[name] = round(self._total[name], 4)
+        self._prev_uptime = uptime
         return {"t": time.time(), "cpu_s": cpu}
 
     def _run(self) -> None:

@@ -68,7 +68,8 @@ def run_k6(argv: Sequence[str], env: dict, cast_path: Path, log_path: Path, titl
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
     cast = CastWriter(cast_path, COLUMNS, ROWS, title)
-    cast.write("$ " + " ".join(_shorten(a) for a in argv) + "\r\n")
+    shown = [os.path.basename(argv[0])] + [_shorten(a) for a in argv[1:]]
+    cast.write("$ " + " ".join(shown) + "\r\n")
     log = open(log_path, "w")
     proc = subprocess.Popen(list(argv), stdin=slave, stdout=slave, stderr=slave, env=env,
                             start_new_session=True, close_fds=True)

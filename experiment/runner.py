@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import k6run, lab, procs, prom
-from .cpu import CpuSampler, find_postmaster
+from .cpu import CpuSampler, find_postmaster, postgres_filter
 from .profiles import Arm, LabParams, Profile
 from .sampler import MetricsSampler
 
@@ -122,7 +122,7 @@ def run_arm(ctx: Context, arm: Arm, repeat: int, repeats: int, out: Path) -> dic
 
         cpu = CpuSampler(out / "cpu.jsonl")
         cpu.track("service", service.pid)
-        cpu.track("postgres", find_postmaster(ctx.pg_data_dir), tree=True)
+        cpu.track("postgres", find_postmaster(ctx.pg_data_dir), tree=True, keep=postgres_filter(params.database))
         cpu.track("proxy", proxy_pid)
         metrics = MetricsSampler(service.metrics_url + "/metrics", out / "metrics.jsonl")
         cpu.start()

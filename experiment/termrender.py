@@ -121,8 +121,7 @@ def render_gif(cast_path: Path, gif_path: Path, step_s: float = 0.5, max_frames:
     end = events[-1][0]
     step = max(step_s, end / max_frames)
     font = _font(font_size)
-    box = font.getbbox("M")
-    cw, ch = box[2] - box[0], int(font_size * 1.3)
+    cw, ch = font.getlength("M"), int(font_size * 1.3)
     # Only as many rows as the recording ever used, so the GIF has no empty bottom half.
     screen, frames, index, t = Screen(cols, rows), [], 0, 0.0
     snapshots = []
@@ -133,7 +132,7 @@ def render_gif(cast_path: Path, gif_path: Path, step_s: float = 0.5, max_frames:
         snapshots.append(screen.text())
         t += step
     used = max((i for snap in snapshots for i, line in enumerate(snap) if line), default=0) + 1
-    width, height = cols * cw + 24, used * ch + 24
+    width, height = int(cols * cw) + 24, used * ch + 24
     for snap in snapshots:
         image = Image.new("RGB", (width, height), (24, 26, 33))
         draw = ImageDraw.Draw(image)

@@ -20,17 +20,35 @@ def test_parse_stat_of_this_process():
     assert s is not None and s.pid == os.getpid()
 
 
-def test_a_tree_counts_live_descendants_and_reaped_children():
+def test_descendants_walk_the_whole_tree():
     stats = {
-        1: cpu.parse_stat(stat_line(1, "init", 0, 1000, 1000)),
-        10: cpu.parse_stat(stat_line(10, "postgres", 1, 5, 5, cutime=20, cstime=10)),
+        1: cpu.parse_stat(stat_line(1, "init", 0, 0, 0)),
+        10: cpu.parse_stat(stat_line(10, "postgres", 1, 5, 5)),
         11: cpu.parse_stat(stat_line(11, "postgres", 10, 7, 3)),
         12: cpu.parse_stat(stat_line(12, "postgres", 11, 1, 1)),
         20: cpu.parse_stat(stat_line(20, "other", 1, 50, 50)),
     }
-    assert cpu.tree_ticks(10, stats) == 5 + 5 + 20 + 10 + 7 + 3 + 1 + 1
+    assert cpu.descendants(10, stats) == {10, 11, 12}
     assert cpu.process_ticks(20, stats) == 100
-    assert cpu.tree_ticks(99, stats) is None
+
+
+def test_backends_of_other_databases_are_told_apart():
+    assert cpu.backend_database("postgres: postgres lab_experiment 127.0.0.1(51234) idle") == "lab_experiment"
+    assert cpu.backend_database("postgres: app other_db [local] SELECT") == "other_db"
+    assert cpu.backend_database("postgres: checkpointer") is None
+    assert cpu.backend_database("postgres: autovacuum launcher") is None
+    assert cpu.backend_database("/usr/lib/postgresql/15/bin/postgres -D /data") is None
+
+
+def test_the_sampler_accumulates_cpu_of_a_live_process(tmp_path):
+    sampler = cpu.CpuSampler(tmp_path / "cpu.jsonl")
+    sampler.track("me", os.getpid())
+    first = sampler.sample()["cpu_s"]["me"]
+    sum(i * i for i in range(300_000))  # burn a little CPU
+    second = sampler.sample()["cpu_s"]["me"]
+    assert first == 0 and second >= 0
+    sampler.track("gone", 2**22 + 12345)
+    assert "gone" not in sampler.sample()["cpu_s"]
 
 
 def test_usage_is_cpu_seconds_per_wall_second():
