@@ -1,0 +1,107 @@
+// The load profile: a steady base rate with bursts on top, read from environment variables.
+//
+// PROFILE picks a preset (`default`, about 3 minutes; `quick`, under a minute for CI); any of the
+// variables below set explicitly wins over the preset. Rates are totals over the three
+// scenarios, split 40% login / 40% create / 20% read.
+
+/** Presets: rates in requests/s, times in seconds. */
+export const PRESETS = {
+  // About 3 minutes: 30 s warm-up, 4 bursts of 15 s (plus 1 s ramps) 20 s apart, 30 s recovery.
+  default: {
+    BASE_RPS: 300,
+    BURST_RPS: 1600,
+    BURSTS: 4,
+    BURST_S: 15,
+    GAP_S: 20,
+    WARMUP_S: 30,
+    RECOVERY_S: 30,
+  },
+  // Under a minute (48 s of load): enough for one clear effect per act in CI.
+  quick: {
+    BASE_RPS: 300,
+    BURST_RPS: 1600,
+    BURSTS: 2,
+    BURST_S: 8,
+    GAP_S: 8,
+    WARMUP_S: 10,
+    RECOVERY_S: 10,
+  },
+};
+
+/** Each scenario's share of the total rate. Writes dominate, reads are the bystanders. */
+export const SHARES = { login: 0.4, create: 0.4, read: 0.2 };
+
+function number(name, fallback) {
+  const raw = __ENV[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) {
+    throw new Error(`${name}=${raw} is not a non-negative number`);
+  }
+  return value;
+}
+
+/** Reads the profile from the environment (see load/README.md for every variable). */
+export function readProfile() {
+  const name = __ENV.PROFILE || 'default';
+  const preset = PRESETS[name];
+  if (!preset) {
+    throw new Error(`PROFILE=${name} is unknown; use one of: ${Object.keys(PRESETS).join(', ')}`);
+  }
+  const profile = { name };
+  for (const [key, fallback] of Object.entries(preset)) {
+    profile[key.toLowerCase()] = number(key, fallback);
+  }
+  // Seconds to ramp into and out of each burst: short, so a burst hits like one.
+  profile.ramp_s = number('RAMP_S', 1);
+  // The longest response time at which k6 still holds the arrival rate: each scenario gets
+  // rate x this many VUs, all allocated before the test starts (allocating VUs mid-burst costs
+  // CPU exactly when it is scarcest). Slower responses than this and k6 drops iterations,
+  // counted in `dropped_iterations`.
+  profile.max_latency_s = number('MAX_LATENCY_S', 1);
+  profile.bursts = Math.floor(profile.bursts);
+  profile.duration_s =
+    profile.warmup_s +
+    profile.bursts * (profile.ramp_s + profile.burst_s + profile.ramp_s) +
+    Math.max(profile.bursts - 1, 0) * profile.gap_s +
+    profile.recovery_s;
+  return profile;
+}
+
+/**
+ * The stages of a `ramping-arrival-rate` scenario carrying `share` of the total rate. Every
+ * scenario gets the same timing, so their bursts line up.
+ */
+export function stages(profile, share) {
+  const base = Math.round(profile.base_rps * share);
+  const burst = Math.round(profile.burst_rps * share);
+  const hold = (seconds, target) => ({ duration: `${seconds}s`, target });
+  const result = [];
+  if (profile.warmup_s > 0) result.push(hold(profile.warmup_s, base));
+  for (let i = 0; i < profile.bursts; i++) {
+    if (i > 0 && profile.gap_s > 0) result.push(hold(profile.gap_s, base));
+    if (profile.ramp_s > 0) result.push(hold(profile.ramp_s, burst));
+    result.push(hold(profile.burst_s, burst));
+    if (profile.ramp_s > 0) result.push(hold(profile.ramp_s, base));
+  }
+  if (profile.recovery_s > 0) result.push(hold(profile.recovery_s, base));
+  return { startRate: base, stages: result };
+}
+
+/** One open-model scenario running `exec` with `share` of the rate. */
+export function scenario(profile, share, exec) {
+  const { startRate, stages: scenarioStages } = stages(profile, share);
+  const peak = Math.max(profile.base_rps, profile.burst_rps) * share;
+  const vus = Math.max(Math.ceil(peak * profile.max_latency_s), 5);
+  return {
+    executor: 'ramping-arrival-rate',
+    exec,
+    startRate,
+    timeUnit: '1s',
+    stages: scenarioStages,
+    preAllocatedVUs: vus,
+    maxVUs: vus,
+    // Iterations still running when the last stage ends get this long (the request timeout).
+    gracefulStop: '10s',
+  };
+}
