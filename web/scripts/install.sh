@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what the web UI needs and builds it, doing only what is missing or stale:
+#   - npm ci, when node_modules is missing or older than package-lock.json
+#   - next build, when there is no build or a source file changed since
+#   - Debian's Chromium (for the browser tests and record-ui.mjs), when missing and root
+set -euo pipefail
+
+web="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+say() { echo "[web] $*" >&2; }
+cd "$web"
+
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  say "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund
+else
+  say "npm packages up to date"
+fi
+
+sources=(app proxy.ts next.config.ts tsconfig.json package.json package-lock.json)
+if [[ ! -f .next/BUILD_ID ]] || [[ -n "$(find "${sources[@]}" -newer .next/BUILD_ID -print -quit)" ]]; then
+  say "building the production bundle (next build)"
+  npm run build
+else
+  say "production build up to date"
+fi
+
+chromium="${CHROMIUM_PATH:-/usr/bin/chromium}"
+if [[ -x "$chromium" ]]; then
+  say "Chromium present at $chromium"
+elif [[ "$(id -u)" == 0 ]]; then
+  say "installing Chromium from Debian's packages"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+else
+  say "no Chromium at $chromium and not root: install the chromium package to run the browser tests"
+fi
