@@ -20,7 +20,7 @@ from .stats import ENDPOINTS, LIST, WRITES
 
 # A second needs at least this many requests for its p95 to be drawn or count as a spike.
 MIN_REQUESTS_PER_SECOND = 3
-CPU_GROUPS = ("service", "postgres", "k6", "proxy")
+CPU_GROUPS = ("service", "postgres", "k6", "proxy", "machine")
 
 
 @dataclass
@@ -56,7 +56,9 @@ def _load_jsonl(path: Path) -> list[dict]:
 def analyze_run(run_dir: Path, profile: Profile, arm: str, repeat: int) -> RunResult:
     record = json.loads((run_dir / "run.json").read_text()) if (run_dir / "run.json").exists() else {}
     csv_path = run_dir / "k6-samples.csv.gz"
-    requests = stats.read_k6_csv(str(csv_path)) if csv_path.exists() else []
+    everything = stats.read_k6_csv(str(csv_path)) if csv_path.exists() else []
+    # k6's setup() logins come before the scenarios start: they are neither load nor time zero.
+    requests = [r for r in everything if r.endpoint != stats.SETUP]
     t0 = requests[0].t if requests else record.get("k6_started", 0.0)
     duration = profile.duration_s()
     windows = profile.burst_windows()

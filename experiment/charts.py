@@ -22,7 +22,7 @@ from .stats import ENDPOINT_TITLES, ENDPOINTS, LIST  # noqa: E402
 
 ARM_COLORS = {"shared": "#d62728", "isolated": "#2ca02c", "shared-3x": "#1f77b4"}
 POOL_COLORS = {"shared": "#d62728", "login": "#ff7f0e", "todo_write": "#9467bd", "todo_read": "#2ca02c"}
-CPU_COLORS = {"service": "#d62728", "postgres": "#1f77b4", "k6": "#7f7f7f", "proxy": "#bcbd22"}
+CPU_COLORS = {"service": "#d62728", "postgres": "#1f77b4", "k6": "#7f7f7f", "proxy": "#bcbd22", "machine": "#000000"}
 WIDTH_IN, DPI = 12, 100  # 1200 px
 
 plt.rcParams.update({
@@ -117,22 +117,31 @@ def chart_pools(results: dict[str, list[RunResult]], profile: Profile, summary: 
     for ax, key in zip(axes[:, 0], keys):
         run = results[key][0]
         _shade_bursts(ax, profile, label=False)
+        # Connections in use (bounded by the pool size) on the left axis; waiters, which can be
+        # hundreds, on the right one.
+        waiting = ax.twinx()
+        waiting.spines["right"].set_visible(True)
         for pool, points in sorted(run.series.pool_in_use.items()):
             color = POOL_COLORS.get(pool, "#333333")
-            ax.plot(*_xy(points), color=color, lw=2, label=f"{pool}: in use (max {run.series.pool_max.get(pool, 0):.0f})")
-            ax.axhline(run.series.pool_max.get(pool, 0), color=color, lw=1, ls=":")
+            ax.plot(*_xy(points), color=color, lw=2.2, label=f"{pool}: in use (of {run.series.pool_max.get(pool, 0):.0f})")
         for pool, points in sorted(run.series.pool_waiters.items()):
-            ax.plot(*_xy(points), color=POOL_COLORS.get(pool, "#333333"), lw=1.6, ls="--", label=f"{pool}: waiters")
+            waiting.plot(*_xy(points), color=POOL_COLORS.get(pool, "#333333"), lw=1.4, ls="--", label=f"{pool}: waiting")
+        top = max(run.series.pool_max.values(), default=1)
+        ax.set_ylim(0, top * 1.1)
+        waiting.set_ylim(bottom=0)
         h = results[key][0].headline["pool"]
         ax.set_title(f"{_arm_name(key)}: max waiters {fmt.num(h['max_waiters'])}, "
                      f"acquire timeouts {fmt.num(h['acquire_timeouts'])}", loc="left", fontsize=13)
-        ax.set_ylabel("connections / tasks")
+        ax.set_ylabel("connections in use")
+        waiting.set_ylabel("requests waiting")
         ax.set_xlim(0, profile.duration_s())
         ax.grid(True, alpha=0.25)
-        ax.legend(loc="upper right", fontsize=10, ncol=2, framealpha=0.9)
+        lines = ax.get_legend_handles_labels()
+        more = waiting.get_legend_handles_labels()
+        ax.legend(lines[0] + more[0], lines[1] + more[1], loc="upper right", fontsize=10, ncol=2, framealpha=0.9)
     axes[-1, 0].set_xlabel("seconds since the load started (bursts shaded)")
     waiters = summary["headline"]["pool_max_waiters"]
-    fig.suptitle("Pool connections in use (solid) and tasks waiting for one (dashed): max waiters "
+    fig.suptitle("Requests waiting for a connection (dashed, right axis), at most: "
                  + ", ".join(f"{ARMS_BY_KEY[k].act} {fmt.num(v)}" for k, v in waiters.items()), x=0.01, ha="left",
                  fontsize=14)
     fig.tight_layout()
@@ -152,7 +161,9 @@ def chart_cpu_tasks(results: dict[str, list[RunResult]], profile: Profile, summa
         _shade_bursts(ax_tasks, profile, label=False)
         for group, points in run.series.cpu.items():
             if points:
-                ax_cpu.plot(*_xy(points), color=CPU_COLORS.get(group), lw=1.8, label=group)
+                machine = group == "machine"
+                ax_cpu.plot(*_xy(points), color=CPU_COLORS.get(group), lw=1 if machine else 1.8,
+                            ls="-." if machine else "-", label="whole machine" if machine else group)
         ax_cpu.axhline(cores, color="black", lw=1, ls=":", label=f"machine ({cores} cores)")
         ax_cpu.set_ylim(0, cores * 1.08)
         ax_cpu.set_ylabel("CPU (cores)")

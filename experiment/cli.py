@@ -53,14 +53,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def find_load_script(root: Path) -> Path:
-    """The k6 script that takes the rate variables: load/bursty.js, else the load/*.js using BURST_RPS."""
-    preferred = root / "load" / "bursty.js"
-    if preferred.exists():
-        return preferred
-    for path in sorted((root / "load").glob("*.js")):
-        if "BURST_RPS" in path.read_text(errors="replace"):
-            return path
-    raise SystemExit("no k6 script in load/ that reads BURST_RPS (expected load/bursty.js)")
+    """The k6 script: load/todo-load.js (takes the rate variables, see load/lib/profile.js)."""
+    script = root / "load" / "todo-load.js"
+    if not script.exists():
+        raise SystemExit(f"no k6 script at {script}")
+    return script
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -122,6 +122,17 @@ def postgres_filter(database: str) -> Callable[[int], bool]:
     return keep
 
 
+def machine_busy_seconds(proc: Path = Path("/proc")) -> float | None:
+    """CPU seconds all cores spent busy since boot (/proc/stat: everything but idle and iowait).
+    Its rate is the whole machine's load, ours and everybody else's, in cores."""
+    try:
+        fields = (proc / "stat").read_text().splitlines()[0].split()
+    except (OSError, IndexError):
+        return None
+    values = [int(v) for v in fields[1:9]]  # user nice system idle iowait irq softirq steal
+    return (sum(values) - values[3] - values[4]) / CLOCK_TICKS
+
+
 def _uptime_ticks() -> float:
     try:
         return float(Path("/proc/uptime").read_text().split()[0]) * CLOCK_TICKS
@@ -132,8 +143,9 @@ def _uptime_ticks() -> float:
 class CpuSampler:
     """Samples the CPU of named processes (or process trees) every `interval` s into a jsonl file.
 
-    Each line: {"t": unix_s, "cpu_s": {"service": 1.23, "postgres": 4.5, ...}}: CPU seconds used
-    since the group was first seen. A group is missing while its process isn't there. Between two
+    Each line: {"t": unix_s, "cpu_s": {"service": 1.23, "postgres": 4.5, ..., "machine": 9876.5}}:
+    CPU seconds used since the group was first seen; "machine" is every core's busy time since
+    boot (the machine is shared: it shows when someone else was using it). A group is missing while its process isn't there. Between two
     samples a group's usage is the sum, over its processes alive at both, of their utime+stime
     increase, plus all of the time of processes started in between. So a Postgres backend that
     exits doesn't make the total drop, and the members can be filtered (`keep`).
@@ -193,6 +205,9 @@ class CpuSampler:
                 self._total[name] += delta / CLOCK_TICKS
             self._prev[name] = ticks
             cpu[name] = round(self._total[name], 4)
+        busy = machine_busy_seconds()
+        if busy is not None:
+            cpu["machine"] = round(busy, 3)
         self._prev_uptime = uptime
         return {"t": time.time(), "cpu_s": cpu}
 

@@ -52,6 +52,13 @@ def _display(path: Path, root: Path) -> str:
     return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
 
 
+def _loadavg() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().strip()
+    except OSError:
+        return "?"
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -136,6 +143,7 @@ def run_arm(ctx: Context, arm: Arm, repeat: int, repeats: int, out: Path) -> dic
             }
             argv = [str(paths.k6), "run", "--out", f"csv={out / 'k6-samples.csv.gz'}", str(paths.load_script)]
             progress = Progress(f"[{arm.act} {arm.key} {repeat}/{repeats}]", profile.duration_s())
+            record["loadavg_before"] = _loadavg()
             record["k6_started"] = time.time()
             record["k6_exit_code"] = k6run.run_k6(
                 argv, env, out / "k6.cast", out / "k6.log", title=f"k6: {arm.label}",
@@ -144,6 +152,7 @@ def run_arm(ctx: Context, arm: Arm, repeat: int, repeats: int, out: Path) -> dic
                 on_tick=lambda _proc: progress.tick(metrics),
             )
             record["k6_ended"] = time.time()
+            record["loadavg_after"] = _loadavg()
             progress.done()
             if recorder is not None:
                 _finish_recording(recorder, record)

@@ -36,8 +36,16 @@ class Request:
         return 200 <= self.status < 300
 
 
-def endpoint_of(method: str, url: str) -> str:
-    """Map a request to the service's endpoint name, as its metrics label it."""
+SETUP = "setup"  # k6 setup() requests (tagged `endpoint=setup_login`): not part of the load
+
+
+def endpoint_of(method: str, url: str, extra_tags: str = "") -> str:
+    """The service's endpoint name for a request: its k6 `endpoint` tag when it has one (in the
+    CSV's extra_tags, `k=v&k=v`), else from its method and path."""
+    for pair in extra_tags.split("&"):
+        key, _, value = pair.partition("=")
+        if key == "endpoint" and value:
+            return value if value in (LOGIN, CREATE, LIST) else SETUP if value.startswith("setup") else "other"
     path = urlsplit(url).path.rstrip("/")
     method = method.upper()
     if method == "POST" and path.endswith("/login"):
@@ -84,7 +92,7 @@ def read_k6_csv(path: str) -> list[Request]:
             requests.append(
                 Request(
                     t=_timestamp(row["timestamp"]),
-                    endpoint=endpoint_of(row.get("method", ""), row.get("url", "")),
+                    endpoint=endpoint_of(row.get("method", ""), row.get("url", ""), row.get("extra_tags") or ""),
                     duration_ms=float(row["metric_value"]),
                     status=int(float(status)) if status.strip() else 0,
                 )

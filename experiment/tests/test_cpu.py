@@ -60,3 +60,8 @@ def test_usage_is_cpu_seconds_per_wall_second():
         {"t": 5.0, "cpu_s": {"service": 0.1}},
     ]
     assert cpu.usage_series(samples, "service") == [(1.0, 0.5), (3.0, 1.0)]
+
+
+def test_the_machine_busy_time_is_read_from_proc_stat(tmp_path):
+    (tmp_path / "stat").write_text("cpu  100 0 50 1000 20 0 0 0 0 0\ncpu0 1 2 3\n")
+    assert cpu.machine_busy_seconds(tmp_path) == 150 / cpu.CLOCK_TICKS

@@ -5,14 +5,15 @@ from experiment.profiles import ARMS, PROFILES, Profile
 
 def test_burst_windows_follow_the_schedule():
     p = Profile("t", base_rps=10, burst_rps=100, bursts=3, burst_s=5, gap_s=10, warmup_s=7, recovery_s=4,
-                users=1, todos_per_user=1, warmup_requests=1)
-    assert p.burst_windows() == [(7, 12), (22, 27), (37, 42)]
-    assert p.duration_s() == 7 + 3 * 15 + 4
+                ramp_s=1, users=1, sessions=1, todos_per_user=1, warmup_requests=1)
+    # as load/lib/profile.js: warm-up, then (gap,) ramp, burst, ramp per burst, then recovery
+    assert p.burst_windows() == [(7, 14), (24, 31), (41, 48)]
+    assert p.duration_s() == 7 + 3 * 7 + 2 * 10 + 4
 
 
 def test_k6_gets_every_rate_explicitly():
     env = PROFILES["quick"].k6_env()
-    for name in ("BASE_RPS", "BURST_RPS", "BURSTS", "BURST_S", "GAP_S", "WARMUP_S", "RECOVERY_S", "USERS", "PROFILE"):
+    for name in ("BASE_RPS", "BURST_RPS", "BURSTS", "BURST_S", "GAP_S", "WARMUP_S", "RECOVERY_S", "RAMP_S", "USERS", "PROFILE"):
         assert env[name]
 
 

@@ -31,6 +31,12 @@ def test_requests_map_to_the_service_endpoint_names(method, url, endpoint):
     assert stats.endpoint_of(method, url) == endpoint
 
 
+def test_the_k6_endpoint_tag_wins_and_setup_logins_are_set_apart():
+    assert stats.endpoint_of("POST", "http://h/login", "endpoint=setup_login") == "setup"
+    assert stats.endpoint_of("POST", "http://h/login", "x=1&endpoint=login") == "login"
+    assert stats.endpoint_of("GET", "http://h/todos", "endpoint=list_todos") == "list_todos"
+
+
 CSV = """metric_name,timestamp,metric_value,check,error,error_code,expected_response,group,method,name,proto,scenario,service,status,subproto,tls_version,url,extra_tags,metadata
 http_reqs,1700000000123,1,,,,true,,GET,x,HTTP/1.1,default,,200,,,http://h/todos,,
 http_req_duration,1700000000123,12.5,,,,true,,GET,x,HTTP/1.1,default,,200,,,http://h/todos?limit=20,,
