@@ -24,7 +24,8 @@ export function serviceBinary() {
 function run(cmd, args, options = {}) {
   const result = spawnSync(cmd, args, { encoding: "utf8", ...options });
   if (result.status !== 0) {
-    throw new Error(`${cmd} ${args.join(" ")} failed (${result.status}): ${result.stderr || result.error}`);
+    const why = result.error?.message ?? (result.stderr?.trim() || "see its output above");
+    throw new Error(`${cmd} ${args.join(" ")} failed (exit ${result.status}): ${why}`);
   }
   return result.stdout.trim();
 }
