@@ -45,7 +45,7 @@ const running = () => Date.now() < deadline;
 setTimeout(() => {
   say("did not finish in time; exiting");
   process.exit(0);
-}, (seconds + 30) * 1000).unref();
+}, (seconds + 20) * 1000).unref();
 
 const timelinePath = join(opts.out, "ui-timeline.jsonl");
 for (const dir of ["ui", "dashboard"]) mkdirSync(join(opts.out, dir), { recursive: true });

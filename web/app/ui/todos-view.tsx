@@ -96,7 +96,7 @@ export function TodosView() {
     <>
       <h1>Todos</h1>
 
-      <div className="status" aria-live="polite">
+      <div className="status">
         <span>
           Last load:{" "}
           {lastLoad ? (
@@ -110,7 +110,7 @@ export function TodosView() {
             <span className="muted">loading…</span>
           )}
         </span>
-        <label style={{ display: "inline-flex", gap: "0.35rem", fontWeight: 400, margin: 0 }}>
+        <label className="toggle">
           <input type="checkbox" checked={autoRefresh} onChange={(e) => setAutoRefresh(e.target.checked)} />
           Auto-refresh every {REFRESH_MS / 1000} s
         </label>
