@@ -160,7 +160,7 @@ def start_ui(children: procs.Processes, root: Path, service: Service, log: Path)
     port = procs.free_port()
     env = os.environ | {
         "PORT": str(port), "HOSTNAME": "127.0.0.1",
-        "API_URL": service.base_url, "METRICS_URL": service.metrics_url,
+        "API_URL": service.base_url, "METRICS_URL": service.metrics_url + "/metrics",
         "NEXT_TELEMETRY_DISABLED": "1",
     }
     child = children.start("web-ui", ["npm", "--prefix", str(root / "web"), "run", "start"], log, env=env)

@@ -142,6 +142,8 @@ def side_by_side(left: Path, right: Path, labels: tuple[str, str], out: Path) ->
     font = termrender._font(22)
     draw.text((10, 10), labels[0], fill=(160, 20, 20), font=font)
     draw.text((a.width + 26, 10), labels[1], fill=(20, 110, 20), font=font)
+    if canvas.width > 2000:  # postable size
+        canvas = canvas.resize((2000, round(canvas.height * 2000 / canvas.width)), Image.LANCZOS)
     canvas.save(out)
 
 
@@ -208,19 +210,23 @@ def _recording_clips(first_runs: dict[str, Path], post: Path, made: list[str], n
                     except (subprocess.SubprocessError, OSError) as error:
                         notes.append(f"{gif.name} not made: {error}")
     if "shared" in have_frames and "isolated" in have_frames:
-        shared_events = _timeline(have_frames["shared"] / "ui-timeline.jsonl")
-        worst = worst_event(shared_events)
-        shared_frames = _frames(have_frames["shared"] / "ui")
-        isolated_frames = _frames(have_frames["isolated"] / "ui")
-        if worst and shared_frames and isolated_frames:
+        worst = worst_event(_timeline(have_frames["shared"] / "ui-timeline.jsonl"))
+        if worst is None:
+            notes.append("side-by-side stills skipped: Act I's UI timeline has no events.")
+            return
+        # The page shows a load's result once it finished: the first frame after t + ms.
+        shown_at = worst["t"] + (worst.get("ms") or 0)
+        status = "failed" if not worst.get("ok", True) else f"took {worst.get('ms', 0):.0f} ms"
+        for kind in ("ui", "dashboard"):
+            shared_frames, isolated_frames = _frames(have_frames["shared"] / kind), _frames(have_frames["isolated"] / kind)
+            if not shared_frames or not isolated_frames:
+                continue
             # The same moment of the schedule in Act III: the same offset from its first frame.
-            offset = worst["t"] - _frame_time_ms(shared_frames[0])
-            left = _nearest_frame(shared_frames, worst["t"])
+            offset = shown_at - _frame_time_ms(shared_frames[0])
+            left = _nearest_frame(shared_frames, shown_at)
             right = _nearest_frame(isolated_frames, _frame_time_ms(isolated_frames[0]) + offset)
-            status = "failed" if not worst.get("ok", True) else f"{worst.get('ms', 0):.0f} ms"
-            side_by_side(left, right, (f"{ARMS_BY_KEY['shared'].act}: shared pool — {worst.get('kind')} {status}",
-                                       f"{ARMS_BY_KEY['isolated'].act}: per-endpoint pools, same moment"),
-                         post / "worst-moment.png")
-            made.append(f"worst-moment.png (Act I's worst {worst.get('kind')} at +{offset / 1000:.0f} s)")
-        else:
-            notes.append("side-by-side still skipped: no UI timeline events or frames to pick from.")
+            name = "worst-moment.png" if kind == "ui" else "worst-moment-dashboard.png"
+            side_by_side(left, right, (f"{ARMS_BY_KEY['shared'].act}, shared pool: a todos {worst.get('kind')} {status}",
+                                       f"{ARMS_BY_KEY['isolated'].act}, per-endpoint pools: same moment"),
+                         post / name)
+            made.append(f"{name} (Act I's worst {worst.get('kind')}, {offset / 1000:.0f} s into the recording)")

@@ -33,6 +33,9 @@ RUN_FILES = {
 }
 
 
+RECORD_MARGIN_S = 20  # the recorder's --seconds beyond the load's duration (it is stopped when k6 ends)
+
+
 @dataclass
 class Context:
     """What every run of every arm shares."""
@@ -177,8 +180,11 @@ def _start_recording(ctx: Context, children: procs.Processes, service: lab.Servi
         return None
     try:
         ui_url = lab.start_ui(children, ctx.paths.root, service, out / "ui.log")
+        # k6 spends a few seconds allocating VUs and logging in before the load starts: record
+        # longer than the load, and stop the recorder once k6 is done.
         recorder = lab.start_recorder(children, ctx.paths.root, ui_url, out / "recording",
-                                      ctx.profile.duration_s(), ctx.lab.frame_ms, out / "record-ui.log")
+                                      ctx.profile.duration_s() + RECORD_MARGIN_S, ctx.lab.frame_ms,
+                                      out / "record-ui.log")
         record["recording"] = "on"
         record["ui_url"] = ui_url
         return recorder
@@ -189,10 +195,7 @@ def _start_recording(ctx: Context, children: procs.Processes, service: lab.Servi
 
 
 def _finish_recording(recorder: procs.Child, record: dict) -> None:
-    """The recorder stops by itself after --seconds; give it a bounded grace period."""
-    deadline = time.monotonic() + 30
-    while recorder.alive() and time.monotonic() < deadline:
-        time.sleep(0.5)
-    if recorder.alive():
-        record["notes"].append("record-ui.mjs still running 30 s after k6 ended: stopped")
+    """Let the recorder save the frame after the load ended, then stop it."""
+    time.sleep(2)
     record["recorder_exit_code"] = recorder.proc.poll()
+    recorder.stop()

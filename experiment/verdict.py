@@ -17,6 +17,7 @@ TASKS_RATIO = 2.0  # "tasks rise": peak tokio_alive_tasks >= this x the pre-burs
 STABLE_RATIO = 3.0  # "reads stabilise": Act III burst read p95 <= Act I's / this ...
 STABLE_MAX_ERROR_RATE = 0.0  # ... with no read errors at all
 WRITE_DEGRADE_RATIO = 1.1  # "writes may degrade": Act III burst write p95 > Act I's x this
+MACHINE_BUSY_MAX = 0.85  # the whole machine's mean CPU below this share of its cores: not CPU-bound
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,17 @@ def judge(arms: dict[str, dict], cores: int) -> list[Verdict]:
             f"burst write p95 > {WRITE_DEGRADE_RATIO:g}x Act I's, or a higher write error rate", holds,
             f"burst write p95 {_ms(i_w)} (Act I {_ms(s_w)}), write errors {_pct(i_we)} (Act I {_pct(s_we)})",
             optional=True))
+
+    busy = [(key, h["cpu"].get("machine", {}).get("mean_cores")) for key, h in arms.items()]
+    busy = [(key, value) for key, value in busy if value is not None]
+    if busy:
+        worst_key, worst = max(busy, key=lambda kv: kv[1])
+        verdicts.append(Verdict(
+            "machine_not_saturated", "The machine had CPU to spare (else latency includes CPU contention)",
+            f"whole-machine mean CPU < {MACHINE_BUSY_MAX:.0%} of {cores} cores in every arm",
+            worst < MACHINE_BUSY_MAX * cores,
+            "whole-machine mean CPU: " + ", ".join(f"{k} {_cores(v)}" for k, v in busy)
+            + " (everything on the machine, the UI recording and other people's work included)"))
 
     control = arms.get("shared-3x")
     if control and isolated:

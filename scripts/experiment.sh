@@ -8,7 +8,8 @@
 # summary.md, summary.json, charts/, post/, and the raw data of every run under arms/.
 # Set-up is idempotent: the virtualenv .lab/venv and experiment/requirements.txt, a release build of
 # the service and the latency proxy, the throwaway Postgres (scripts/pg.sh; skipped when
-# DATABASE_URL is set: then its server is used, through a database named lab_experiment), and k6.
+# DATABASE_URL is set: then its server is used, through a database named lab_experiment), k6, and
+# (unless --no-record) the web UI's build for the recording, when web/ is there.
 # Any other option is passed to `python -m experiment` (see `--help` there).
 set -euo pipefail
 
@@ -41,5 +42,14 @@ else
 fi
 
 K6="$(scripts/install-k6.sh)"
+
+# The UI recording is optional: build the UI when it is there (only what is stale); without it the
+# runner skips the recording with a note.
+recording=true
+for arg in "$@"; do [[ "$arg" == --no-record ]] && recording=false; done
+if $recording && [[ -x web/scripts/install.sh ]]; then
+  say "preparing the web UI for the recording (web/scripts/install.sh)"
+  web/scripts/install.sh >&2 || say "the web UI could not be prepared: the runs will not be recorded"
+fi
 
 exec "$venv/bin/python" -m experiment --k6 "$K6" --admin-url "$admin_url" "${pg_args[@]}" "$@"

@@ -66,3 +66,12 @@ def test_repeats_combine_into_yes_no_or_mixed():
     assert combined["read_errors_act1"]["held_in"] == 2
     assert combined["cpu_low_act1"]["verdict"] == "yes"
     assert {c["key"]: c for c in verdict.combine([no])}["read_errors_act1"]["verdict"] == "no"
+
+
+def test_a_saturated_machine_is_called_out():
+    busy = headline()
+    busy["cpu"]["machine"] = {"mean_cores": 1.9, "peak_cores": 2.0}
+    idle = headline()
+    idle["cpu"]["machine"] = {"mean_cores": 0.8, "peak_cores": 1.2}
+    assert not by_key(verdict.judge({"shared": busy, "isolated": idle}, cores=2))["machine_not_saturated"].holds
+    assert by_key(verdict.judge({"shared": idle}, cores=2))["machine_not_saturated"].holds
