@@ -41,6 +41,10 @@ async function eventually(read, accept, what, timeoutMs = WAIT.timeout) {
   }
 }
 
+/** How many pixels the page is wider than the window (tables may scroll inside their cards). */
+const horizontalOverflow = (page) =>
+  page.evaluate(() => Math.max(0, document.documentElement.scrollWidth - window.innerWidth));
+
 describe("logging in", () => {
   test("a visitor without a session is sent to /login", async () => {
     const page = await freshPage();
@@ -95,6 +99,32 @@ describe("the todos page", () => {
     await eventually(() => items.first().innerText(), (t) => t.includes(title), "first todo after reload");
     assert.equal(await page.getByTestId("load-error").count(), 0, "no load error is shown");
     await shot(page, "todos");
+
+    // Usable at phone width: nothing sticks out sideways.
+    await page.setViewportSize({ width: 390, height: 844 });
+    assert.equal(await horizontalOverflow(page), 0, "no horizontal scrolling at 390 px");
+    await shot(page, "todos-phone");
+    await page.context().close();
+  });
+
+  test("auto-refresh reloads the list every 2 s and can be paused", async () => {
+    const page = await freshPage();
+    await logIn(page);
+    let loads = 0;
+    page.on("request", (r) => {
+      if (r.method() === "GET" && new URL(r.url()).pathname === "/api/todos") loads++;
+    });
+    await eventually(() => loads, (n) => n >= 2, "loads while auto-refresh is on");
+
+    const toggle = page.getByLabel(/Auto-refresh/);
+    await toggle.uncheck();
+    await page.waitForTimeout(500); // a load already on its way may still land
+    const paused = loads;
+    await page.waitForTimeout(5000); // two and a half refresh periods
+    assert.equal(loads, paused, "no loads while paused");
+
+    await toggle.check();
+    await eventually(() => loads, (n) => n > paused, "loads after resuming");
     await page.context().close();
   });
 });
@@ -127,6 +157,8 @@ describe("the dashboard", () => {
       await page.waitForTimeout(300);
     }
     await shot(page, "dashboard");
+    await page.setViewportSize({ width: 390, height: 844 });
+    assert.equal(await horizontalOverflow(page), 0, "no horizontal scrolling at 390 px");
     await user.context().close();
     await page.context().close();
   });
