@@ -70,11 +70,12 @@ def analyze_run(run_dir: Path, profile: Profile, arm: str, repeat: int) -> RunRe
     for endpoint in ENDPOINTS:
         reqs = grouped.get(endpoint, [])
         burst = [r for r in reqs if stats.in_windows(r.t - t0, windows)]
-        quiet = [r for r in reqs if not stats.in_windows(r.t - t0, windows)]
+        first_burst = windows[0][0] if windows else duration
+        baseline = [r for r in reqs if r.t - t0 < first_burst]  # before the first burst: the calm
         burst_seconds = sum(end - start for start, end in windows)
         summary = stats.summarize(reqs, duration)
         summary["burst"] = _short(stats.summarize(burst, burst_seconds))
-        summary["quiet"] = _short(stats.summarize(quiet, duration - burst_seconds))
+        summary["baseline"] = _short(stats.summarize(baseline, first_burst))
         per_second = stats.per_second(reqs, t0, 95)
         busy = {s: v for s, v in per_second.items() if v["count"] >= MIN_REQUESTS_PER_SECOND}
         summary["max_1s_p95_ms"] = max((v["p_ms"] for v in busy.values()), default=None)
@@ -90,6 +91,10 @@ def analyze_run(run_dir: Path, profile: Profile, arm: str, repeat: int) -> RunRe
     scrapes = sampler.load(run_dir / "metrics.jsonl") if (run_dir / "metrics.jsonl").exists() else []
     pool_info = _pool_series(scrapes, t0, series)
     tasks_baseline, tasks_peak = _tasks(scrapes, t0, windows, duration, series)
+    server = _server_latency(scrapes, t0, windows, duration)
+    for endpoint in ENDPOINTS:
+        endpoints[endpoint]["server_p95_ms"] = server[endpoint]["all"]
+        endpoints[endpoint]["server_burst_p95_ms"] = server[endpoint]["burst"]
     _server_rps(scrapes, t0, series)
 
     # CPU, from the /proc samples.
@@ -112,8 +117,9 @@ def analyze_run(run_dir: Path, profile: Profile, arm: str, repeat: int) -> RunRe
         "read": {
             "count": read["count"], "errors": read["errors"], "error_rate": read["error_rate"],
             "p50_ms": read["p50_ms"], "p95_ms": read["p95_ms"], "p99_ms": read["p99_ms"],
-            "burst_p95_ms": read["burst"]["p95_ms"], "quiet_p95_ms": read["quiet"]["p95_ms"],
+            "burst_p95_ms": read["burst"]["p95_ms"], "baseline_p95_ms": read["baseline"]["p95_ms"],
             "burst_error_rate": read["burst"]["error_rate"], "max_1s_p95_ms": read["max_1s_p95_ms"],
+            "server_p95_ms": read["server_p95_ms"], "server_burst_p95_ms": read["server_burst_p95_ms"],
         },
         "write": {
             **_short(stats.summarize(writes, duration)),
@@ -192,6 +198,36 @@ def _tasks(scrapes: list[dict], t0: float, windows: list[tuple[float, float]], d
     during = [v for t, v in series.tasks if 0 <= t <= duration]
     baseline = statistics.median(before) if before else (series.tasks[0][1] if series.tasks else None)
     return baseline, (max(during) if during else None)
+
+
+def _server_latency(scrapes: list[dict], t0: float, windows: list[tuple[float, float]],
+                    duration: float) -> dict[str, dict[str, float | None]]:
+    """Server-side p95 (ms) per endpoint from the service's own histogram, over the whole load and
+    over the bursts: bucket increases between consecutive scrapes, summed, then interpolated as
+    Prometheus' histogram_quantile does. A cross-check of k6's numbers, which also include time
+    spent in k6 and the network stack."""
+    sums = {e: {"all": {}, "burst": {}} for e in ENDPOINTS}
+    for prev, cur in zip(scrapes, scrapes[1:]):
+        middle = (prev["t"] + cur["t"]) / 2 - t0
+        if not 0 <= middle <= duration + 1:
+            continue
+        burst = stats.in_windows(middle, windows)
+        for endpoint in ENDPOINTS:
+            before = dict(prom.histogram_buckets(prev["metrics"], "http_request_duration_seconds", endpoint=endpoint))
+            after = prom.histogram_buckets(cur["metrics"], "http_request_duration_seconds", endpoint=endpoint)
+            for le, count in after:
+                delta = count - before.get(le, 0.0)
+                if delta < 0:  # a counter reset: the service restarted
+                    continue
+                for part in ("all", "burst") if burst else ("all",):
+                    sums[endpoint][part][le] = sums[endpoint][part].get(le, 0.0) + delta
+    out = {}
+    for endpoint, parts in sums.items():
+        out[endpoint] = {}
+        for part, buckets in parts.items():
+            q = prom.histogram_quantile(0.95, sorted(buckets.items()))
+            out[endpoint][part] = None if q is None else q * 1000
+    return out
 
 
 def _server_rps(scrapes: list[dict], t0: float, series: RunSeries) -> None:

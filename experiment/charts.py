@@ -55,7 +55,7 @@ def read_title(summary: dict) -> str:
         if errors.get(key):
             part += f", {fmt.pct(errors[key])} errors"
         parts.append(part)
-    return "GET /todos p95 during bursts: " + " vs ".join(parts)
+    return "GET /todos p95 during the bursts\n" + " · ".join(parts)
 
 
 def chart_read_p95(results: dict[str, list[RunResult]], profile: Profile, summary: dict, path: Path) -> None:

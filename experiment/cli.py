@@ -164,7 +164,7 @@ def make_report(out: Path) -> int:
     post_notes = postkit.make(out, result_summary, out / "charts", chart_files, recorded)
 
     print()
-    print(summary.console_table(summary.HEADLINE_HEADER[:8], [r[:8] for r in summary.headline_rows(result_summary)]))
+    print(summary.console_table(summary.HEADLINE_HEADER[:9], [r[:9] for r in summary.headline_rows(result_summary)]))
     print()
     print(summary.console_table(summary.ENDPOINT_HEADER, summary.endpoint_rows(result_summary)))
     print()

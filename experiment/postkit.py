@@ -38,7 +38,7 @@ def write_post(summary_path: Path, out: Path) -> None:
     if "shared" in arms:
         lines += ["", (
             f"Act I — one shared pool of {arms['shared']['pool_size']} connections for every endpoint. During the "
-            f"bursts, GET /todos p95 went from {fmt.ms(h['read_quiet_p95_ms']['shared'])} to "
+            f"bursts, GET /todos p95 went from {fmt.ms(h['read_baseline_p95_ms']['shared'])} to "
             f"{fmt.ms(h['read_burst_p95_ms']['shared'])}, and {fmt.pct(h['read_error_rate']['shared'])} of reads failed. "
             f"Up to {fmt.num(h['pool_max_waiters']['shared'])} requests waited for a connection, "
             f"{fmt.num(h['pool_acquire_timeouts']['shared'])} gave up. The service's busiest second used "

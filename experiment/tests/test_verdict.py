@@ -3,10 +3,10 @@
 from experiment import verdict
 
 
-def headline(burst_p95=10.0, quiet_p95=5.0, errors=0, count=1000, svc_peak=0.3, waiters=0, timeouts=0,
+def headline(burst_p95=10.0, baseline_p95=5.0, errors=0, count=1000, svc_peak=0.3, waiters=0, timeouts=0,
              tasks=(10, 12), write_burst=20.0, write_err=0.0):
     return {
-        "read": {"burst_p95_ms": burst_p95, "quiet_p95_ms": quiet_p95, "errors": errors, "count": count,
+        "read": {"burst_p95_ms": burst_p95, "baseline_p95_ms": baseline_p95, "errors": errors, "count": count,
                  "error_rate": errors / count},
         "write": {"burst_p95_ms": write_burst, "error_rate": write_err},
         "cpu": {"service": {"peak_cores": svc_peak, "mean_cores": svc_peak / 2},
@@ -22,9 +22,9 @@ def by_key(verdicts):
 
 def test_the_story_as_expected():
     arms = {
-        "shared": headline(burst_p95=400, quiet_p95=8, errors=50, waiters=30, timeouts=50, tasks=(20, 300),
+        "shared": headline(burst_p95=400, baseline_p95=8, errors=50, waiters=30, timeouts=50, tasks=(20, 300),
                            write_burst=300),
-        "isolated": headline(burst_p95=9, quiet_p95=6, errors=0, write_burst=450),
+        "isolated": headline(burst_p95=9, baseline_p95=6, errors=0, write_burst=450),
         "shared-3x": headline(burst_p95=200, errors=5),
     }
     v = by_key(verdict.judge(arms, cores=2))
