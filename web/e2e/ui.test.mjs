@@ -2,10 +2,13 @@
 // production build of the UI, driven through Debian's Chromium.
 // Run from web/: `npm run test:e2e` (after `npm run build` and building the service).
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { DEMO, launchBrowser, logIn, newContext } from "../scripts/lib/browser.mjs";
-import { RESULTS_DIR, startLab } from "./harness.mjs";
+import { RESULTS_DIR, WEB_DIR, startLab } from "./harness.mjs";
 
 const WAIT = { timeout: 20_000 }; // generous: the machine is shared and small
 
@@ -161,6 +164,37 @@ describe("the dashboard", () => {
     assert.equal(await horizontalOverflow(page), 0, "no horizontal scrolling at 390 px");
     await user.context().close();
     await page.context().close();
+  });
+});
+
+describe("the recorder (scripts/record-ui.mjs)", () => {
+  test("saves frames of both pages and a timeline of the todos requests, then exits by itself", async () => {
+    const out = await mkdtemp(join(tmpdir(), "record-ui-"));
+    try {
+      const script = join(WEB_DIR, "scripts", "record-ui.mjs");
+      const args = [script, "--base-url", lab.baseUrl, "--out", out, "--seconds", "8", "--frame-ms", "1000"];
+      const { code } = await new Promise((ok) => {
+        const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "inherit"] });
+        child.on("exit", (code) => ok({ code }));
+      });
+      assert.equal(code, 0);
+      for (const dir of ["ui", "dashboard"]) {
+        const frames = (await readdir(join(out, dir))).filter((f) => /^frame-\d{5}\.png$/.test(f));
+        assert.ok(frames.length >= 3, `${dir}: ${frames.length} frames`);
+      }
+      const timeline = (await readFile(join(out, "ui-timeline.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+      const loads = timeline.filter((e) => e.kind === "load");
+      const adds = timeline.filter((e) => e.kind === "add");
+      assert.ok(loads.length >= 2, `${loads.length} loads recorded`);
+      assert.ok(adds.length >= 1, `${adds.length} adds recorded`);
+      for (const e of timeline) {
+        assert.deepEqual(Object.keys(e).sort(), ["error", "kind", "ms", "ok", "status", "t"]);
+        assert.ok(e.ok && e.status >= 200 && e.status < 300 && e.error === null, JSON.stringify(e));
+        assert.ok(e.ms >= 0 && Math.abs(e.t - Date.now()) < 120_000, JSON.stringify(e));
+      }
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
   });
 });
 
