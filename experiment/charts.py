@@ -101,7 +101,7 @@ def chart_endpoints(summary: dict, path: Path) -> None:
         elif rows[row - 1][1] == ENDPOINT_TITLES[LIST]:
             cell.set_facecolor("#fff4d6")
     h = summary["headline"]
-    title = "GET /todos, whole run: " + " · ".join(
+    title = "GET /todos over the whole run\n" + " · ".join(
         f"{ARMS_BY_KEY[k].act} p95 {fmt.ms(v)}, {fmt.pct(h['read_error_rate'][k])} errors"
         for k, v in h["read_p95_ms"].items())
     ax.set_title(title, loc="left", fontsize=13, fontweight="bold")

@@ -20,6 +20,7 @@ th { background: #f3f3f3; } td:first-child, td:nth-child(2) { text-align: left; 
 img { max-width: 100%; border: 1px solid #eee; margin: 1em 0; }
 pre { background: #f7f7f7; padding: 1em; overflow-x: auto; font-size: 12px; }
 .note { color: #555; }
+table.text td { text-align: left; }
 """
 
 
@@ -45,7 +46,7 @@ def write(summary: dict, charts_dir: Path, chart_files: list[str], path: Path) -
     if chart_files:
         parts.append(_image(charts_dir / chart_files[0]))
     parts += ["<h2>Headline</h2>", _table(fmt.HEADLINE_HEADER, fmt.headline_rows(summary))]
-    parts.append("<h2>Verdicts</h2><table><tr><th>expected sign</th><th>verdict</th><th>threshold</th>"
+    parts.append("<h2>Verdicts</h2><table class='text'><tr><th>expected sign</th><th>verdict</th><th>threshold</th>"
                  "<th>evidence</th></tr>")
     for item in summary["verdicts"]:
         word = item["verdict"]
