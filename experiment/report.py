@@ -57,11 +57,7 @@ def write(summary: dict, charts_dir: Path, chart_files: list[str], path: Path) -
     parts.append("</table>")
     parts += ["<h2>Per endpoint</h2>", _table(fmt.ENDPOINT_HEADER, fmt.endpoint_rows(summary))]
     if summary["repeats"] > 1:
-        header = ["number"] + [f"{a['act']} {k}" for k, a in summary["arms"].items()]
-        rows = [[key] + ["–" if not a["spread"].get(key) else
-                         " / ".join(f"{a['spread'][key][x]:.3g}" for x in ("min", "median", "max"))
-                         for a in summary["arms"].values()] for key in fmt.SPREAD_KEYS]
-        parts += ["<h2>Spread over repeats (min / median / max)</h2>", _table(header, rows)]
+        parts += ["<h2>Spread over repeats (min / median / max)</h2>", _table(*fmt.spread_rows(summary))]
     parts.append("<h2>Charts</h2>")
     parts += [_image(charts_dir / name) for name in chart_files[1:]]
     parts += ["<h2>Configuration</h2><ul>"] + [f"<li>{e(line)}</li>" for line in fmt.config_lines(summary)] + ["</ul>"]

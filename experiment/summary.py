@@ -163,6 +163,28 @@ HEADLINE_HEADER = ["arm", "pools", "read p95 (bursts)", "server-side read p95 (b
                    "acquire timeouts", "peak tokio tasks"]
 
 
+def spread_text(key: str, spread: dict | None) -> str:
+    """min / median / max of one SPREAD_KEYS number, in its unit."""
+    if not spread:
+        return "–"
+    if key.endswith("_ms"):
+        f = ms
+    elif key.endswith("error_rate"):
+        f = pct
+    elif key.endswith("_cores"):
+        f = cores
+    else:
+        f = lambda v: f"{v:.0f}"  # noqa: E731 - counts
+    return " / ".join(f(spread[x]) for x in ("min", "median", "max"))
+
+
+def spread_rows(summary: dict) -> tuple[list[str], list[list[str]]]:
+    header = ["number (min / median / max)"] + [f"{a['act']} {k}" for k, a in summary["arms"].items()]
+    rows = [[key] + [spread_text(key, arm["spread"].get(key)) for arm in summary["arms"].values()]
+            for key in SPREAD_KEYS]
+    return header, rows
+
+
 def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -210,16 +232,7 @@ def write_markdown(summary: dict, path: Path, chart_files: list[str]) -> None:
         lines.append(f"| {sign} | **{word}** | {item['threshold']} | {item['evidence']} |")
     lines += ["", "## Per endpoint", "", markdown_table(ENDPOINT_HEADER, endpoint_rows(summary)), ""]
     if summary["repeats"] > 1:
-        lines += ["## Spread over repeats (min / median / max)", ""]
-        header = ["number"] + [f"{a['act']} {k}" for k, a in summary["arms"].items()]
-        rows = []
-        for key in SPREAD_KEYS:
-            row = [key]
-            for arm in summary["arms"].values():
-                s = arm["spread"].get(key)
-                row.append("–" if not s else " / ".join(f"{s[x]:.3g}" for x in ("min", "median", "max")))
-            rows.append(row)
-        lines += [markdown_table(header, rows), ""]
+        lines += ["## Spread over repeats (min / median / max)", "", markdown_table(*spread_rows(summary)), ""]
     lines += ["## Configuration", ""] + [f"- {line}" for line in config_lines(summary)] + [""]
     lines += ["## Versions and machine", ""]
     lines += [f"- {k}: {val}" for k, val in v.items()]
