@@ -2,7 +2,7 @@
 
 Every child runs in its own session (process group), so stopping it also stops whatever it spawned
 (npm -> node -> next). A `Processes` context stops all its children in reverse order on exit, on an
-exception and on Ctrl-C; `install_signal_handlers()` turns SIGTERM/SIGHUP into KeyboardInterrupt so
+exception and on Ctrl-C; `install_signal_handlers()` turns SIGINT/SIGTERM/SIGHUP into KeyboardInterrupt so
 the same clean-up runs. Every wait has a timeout.
 """
 
@@ -28,8 +28,9 @@ def install_signal_handlers() -> None:
     def interrupt(signum, _frame):
         raise KeyboardInterrupt(f"signal {signum}")
 
-    signal.signal(signal.SIGTERM, interrupt)
-    signal.signal(signal.SIGHUP, interrupt)
+    # SIGINT too: a shell starts background jobs with SIGINT ignored, and Python then keeps it so.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, interrupt)
 
 
 def stop_group(proc: subprocess.Popen, timeout: float = 5.0) -> None:
