@@ -1,0 +1,63 @@
+"""Pure pieces of the report: medians over repeats, the terminal renderer, the post's numbers."""
+
+import json
+
+from experiment import postkit, summary, termrender
+
+
+def test_median_tree_takes_the_median_of_every_number():
+    trees = [{"a": 1, "b": {"c": 10, "d": None}, "e": "x"},
+             {"a": 3, "b": {"c": 30, "d": None}, "e": "y"},
+             {"a": 2, "b": {"c": 20, "d": None}, "e": "z"}]
+    assert summary.median_tree(trees) == {"a": 2, "b": {"c": 20, "d": None}, "e": "x"}
+
+
+def test_the_screen_redraws_lines_like_a_terminal():
+    screen = termrender.Screen(cols=20, rows=4)
+    screen.feed("hello\r\nworld\r\n")
+    screen.feed("\x1b[1Aagain\x1b[K\r\n")  # k6 moves up and redraws its progress lines
+    screen.feed("\x1b[32mgreen\x1b[0m")
+    assert screen.text() == ["hello", "again", "green", ""]
+
+
+def test_the_screen_scrolls_at_the_bottom():
+    screen = termrender.Screen(cols=10, rows=2)
+    screen.feed("1\r\n2\r\n3")
+    assert screen.text() == ["2", "3"]
+
+
+def test_the_worst_moment_is_a_failure_first_then_the_slowest():
+    events = [{"t": 1, "kind": "load", "ms": 900, "ok": True},
+              {"t": 2, "kind": "load", "ms": 40, "ok": False},
+              {"t": 3, "kind": "add", "ms": 1200, "ok": True}]
+    assert postkit.worst_event(events)["t"] == 2
+    assert postkit.worst_event([e for e in events if e["ok"]])["t"] == 3
+    assert postkit.worst_event([]) is None
+
+
+def test_the_post_takes_every_number_from_summary_json(tmp_path):
+    arms = ("shared", "isolated", "shared-3x")
+    per_arm = lambda *values: dict(zip(arms, values))  # noqa: E731
+    s = {
+        "run_id": "RUN123", "repeats": 1,
+        "profile": {"base_rps": 301, "burst_rps": 1601},
+        "machine": {"cores": 2, "memory_gib": 24.0},
+        "lab": {"delay_ms": 1, "argon2_memory_kib": 1024, "argon2_iterations": 1},
+        "arms": {"shared": {"pool_size": 12, "pools": {"shared": 12}},
+                 "isolated": {"pool_size": 12, "pools": {"login": 4, "todo_read": 4, "todo_write": 4}},
+                 "shared-3x": {"pool_size": 36, "pools": {"shared": 36}}},
+        "headline": {
+            "read_baseline_p95_ms": per_arm(7.25, 6.0, 6.5), "read_burst_p95_ms": per_arm(812.0, 9.5, 300.0),
+            "read_error_rate": per_arm(0.0421, 0.0, 0.01), "pool_max_waiters": per_arm(377, 12, 90),
+            "pool_acquire_timeouts": per_arm(55, 0, 3), "service_cpu_peak_cores": per_arm(0.31, 0.3, 0.4),
+            "write_burst_p95_ms": per_arm(700.0, 950.0, 600.0), "postgres_cpu_peak_cores": per_arm(0.2, 0.2, 0.61),
+        },
+        "verdicts": [{"sign": "Act I: reads fail", "verdict": "yes", "evidence": "42 of 1000"}],
+    }
+    (tmp_path / "summary.json").write_text(json.dumps(s))
+    postkit.write_post(tmp_path / "summary.json", tmp_path / "post.md")
+    post = (tmp_path / "post.md").read_text()
+    for text in ("1601 req/s", "301 req/s", "812 ms", "4.21%", "377", "9.5 ms", "0.31 of 2 cores", "RUN123",
+                 "4 for login", "36 connections", "0.61 cores"):
+        assert text in post, text
+    assert "{" not in post.split("---")[0]
