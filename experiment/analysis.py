@@ -20,7 +20,8 @@ from .stats import ENDPOINTS, LIST, WRITES
 
 # A second needs at least this many requests for its p95 to be drawn or count as a spike.
 MIN_REQUESTS_PER_SECOND = 3
-CPU_GROUPS = ("service", "postgres", "k6", "proxy", "machine")
+CPU_GROUPS = ("service", "postgres", "k6", "proxy", "ui", "recorder", "machine")
+OURS = CPU_GROUPS[:-1]  # what the experiment runs; "machine" minus these is everybody else
 
 
 @dataclass
@@ -105,10 +106,14 @@ def analyze_run(run_dir: Path, profile: Profile, arm: str, repeat: int) -> RunRe
                  if 0 <= t - t0 <= duration + 1]
         series.cpu[group] = usage
         values = [c for _, c in usage]
-        cpu_summary[group] = {
-            "mean_cores": statistics.fmean(values) if values else None,
-            "peak_cores": max(values) if values else None,
-        }
+        cpu_summary[group] = _mean_peak(values)
+    # Everything else on the machine (other people's work on a shared machine), per sample.
+    by_time: dict[float, float] = {}
+    for group in OURS:
+        for t, cores in series.cpu.get(group, []):
+            by_time[t] = by_time.get(t, 0.0) + cores
+    series.cpu["others"] = [(t, max(0.0, cores - by_time.get(t, 0.0))) for t, cores in series.cpu.get("machine", [])]
+    cpu_summary["others"] = _mean_peak([c for _, c in series.cpu["others"]])
 
     read = endpoints[LIST]
     headline = {
@@ -135,6 +140,11 @@ def analyze_run(run_dir: Path, profile: Profile, arm: str, repeat: int) -> RunRe
     }
     (run_dir / "analysis.json").write_text(json.dumps(headline, indent=2))
     return RunResult(arm=arm, repeat=repeat, run_dir=run_dir, headline=headline, series=series)
+
+
+def _mean_peak(values: list[float]) -> dict:
+    return {"mean_cores": statistics.fmean(values) if values else None,
+            "peak_cores": max(values) if values else None}
 
 
 def _short(summary: dict) -> dict:

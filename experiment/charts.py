@@ -22,7 +22,8 @@ from .stats import ENDPOINT_TITLES, ENDPOINTS, LIST  # noqa: E402
 
 ARM_COLORS = {"shared": "#d62728", "isolated": "#2ca02c", "shared-3x": "#1f77b4"}
 POOL_COLORS = {"shared": "#d62728", "login": "#ff7f0e", "todo_write": "#9467bd", "todo_read": "#2ca02c"}
-CPU_COLORS = {"service": "#d62728", "postgres": "#1f77b4", "k6": "#7f7f7f", "proxy": "#bcbd22", "machine": "#000000"}
+CPU_COLORS = {"service": "#d62728", "postgres": "#1f77b4", "k6": "#7f7f7f", "proxy": "#bcbd22", "ui": "#17becf",
+              "recorder": "#e377c2", "others": "#8c564b", "machine": "#000000"}
 WIDTH_IN, DPI = 12, 100  # 1200 px
 
 plt.rcParams.update({
@@ -162,13 +163,15 @@ def chart_cpu_tasks(results: dict[str, list[RunResult]], profile: Profile, summa
         for group, points in run.series.cpu.items():
             if points:
                 machine = group == "machine"
+                label = {"machine": "whole machine", "others": "not the lab", "recorder": "recorder (Chromium)",
+                         "ui": "UI (next)"}.get(group, group)
                 ax_cpu.plot(*_xy(points), color=CPU_COLORS.get(group), lw=1 if machine else 1.8,
-                            ls="-." if machine else "-", label="whole machine" if machine else group)
+                            ls="-." if machine else ":" if group == "others" else "-", label=label)
         ax_cpu.axhline(cores, color="black", lw=1, ls=":", label=f"machine ({cores} cores)")
         ax_cpu.set_ylim(0, cores * 1.08)
         ax_cpu.set_ylabel("CPU (cores)")
         ax_cpu.set_title(f"{_arm_name(key)}: CPU", loc="left", fontsize=12)
-        ax_cpu.legend(loc="upper right", fontsize=9, ncol=3, framealpha=0.9)
+        ax_cpu.legend(loc="upper right", fontsize=8, ncol=4, framealpha=0.9)
         ax_tasks.plot(*_xy(run.series.tasks), color="#8c564b", lw=1.8)
         ax_tasks.set_ylabel("tokio_alive_tasks")
         ax_tasks.set_title(f"{ARMS_BY_KEY[key].act}: live tokio tasks", loc="left", fontsize=12)

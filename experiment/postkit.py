@@ -9,6 +9,7 @@ termrender.py). Whatever can't be made is listed in post/README.md with the reas
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -111,7 +112,9 @@ def ensure_ffmpeg() -> str | None:
         return found
     try:
         if subprocess.run(["id", "-u"], capture_output=True, text=True).stdout.strip() == "0":
-            subprocess.run(["apt-get", "install", "-y", "-qq", "ffmpeg"], capture_output=True, timeout=300)
+            subprocess.run(["apt-get", "update", "-qq"], capture_output=True, timeout=300)
+            subprocess.run(["apt-get", "install", "-y", "-qq", "ffmpeg"], capture_output=True, timeout=600,
+                           env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
     except (OSError, subprocess.TimeoutExpired):
         return None
     return shutil.which("ffmpeg")

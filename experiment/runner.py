@@ -138,7 +138,7 @@ def run_arm(ctx: Context, arm: Arm, repeat: int, repeats: int, out: Path) -> dic
         cpu.start()
         metrics.start()
         try:
-            recorder = _start_recording(ctx, children, service, out, record)
+            recorder = _start_recording(ctx, children, service, out, record, cpu)
             env = os.environ | profile.k6_env() | {
                 "BASE_URL": service.base_url, "PASSWORD": params.password,
                 "SUMMARY_PATH": str(out / "k6-summary.json"),
@@ -171,7 +171,7 @@ def run_arm(ctx: Context, arm: Arm, repeat: int, repeats: int, out: Path) -> dic
 
 
 def _start_recording(ctx: Context, children: procs.Processes, service: lab.Service, out: Path,
-                     record: dict) -> procs.Child | None:
+                     record: dict, cpu: CpuSampler) -> procs.Child | None:
     if not ctx.record:
         record["recording"] = "off (--no-record)"
         return None
@@ -180,11 +180,13 @@ def _start_recording(ctx: Context, children: procs.Processes, service: lab.Servi
         return None
     try:
         ui_url = lab.start_ui(children, ctx.paths.root, service, out / "ui.log")
+        cpu.track("ui", children.children[-1].pid, tree=True)  # npm -> next-server
         # k6 spends a few seconds allocating VUs and logging in before the load starts: record
         # longer than the load, and stop the recorder once k6 is done.
         recorder = lab.start_recorder(children, ctx.paths.root, ui_url, out / "recording",
                                       ctx.profile.duration_s() + RECORD_MARGIN_S, ctx.lab.frame_ms,
                                       out / "record-ui.log")
+        cpu.track("recorder", recorder.pid, tree=True)  # node -> Chromium
         record["recording"] = "on"
         record["ui_url"] = ui_url
         return recorder

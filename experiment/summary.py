@@ -101,6 +101,8 @@ def _headline(arms: dict) -> dict:
         "service_cpu_mean_cores": per_arm("cpu.service.mean_cores"),
         "postgres_cpu_peak_cores": per_arm("cpu.postgres.peak_cores"),
         "k6_cpu_mean_cores": per_arm("cpu.k6.mean_cores"),
+        "machine_cpu_mean_cores": per_arm("cpu.machine.mean_cores"),
+        "others_cpu_mean_cores": per_arm("cpu.others.mean_cores"),
         "pool_max_waiters": per_arm("pool.max_waiters"),
         "pool_acquire_timeouts": per_arm("pool.acquire_timeouts"),
         "tasks_baseline": per_arm("tasks.baseline"),

@@ -115,8 +115,10 @@ def judge(arms: dict[str, dict], cores: int) -> list[Verdict]:
             "machine_not_saturated", "The machine had CPU to spare (else latency includes CPU contention)",
             f"whole-machine mean CPU < {MACHINE_BUSY_MAX:.0%} of {cores} cores in every arm",
             worst < MACHINE_BUSY_MAX * cores,
-            "whole-machine mean CPU: " + ", ".join(f"{k} {_cores(v)}" for k, v in busy)
-            + " (everything on the machine, the UI recording and other people's work included)"))
+            "whole-machine mean CPU: " + ", ".join(
+                f"{k} {_cores(v)} (not the lab: {_cores(arms[k]['cpu'].get('others', {}).get('mean_cores'))})"
+                for k, v in busy)
+            + "; the UI recording counts as the lab"))
 
     control = arms.get("shared-3x")
     if control and isolated:
