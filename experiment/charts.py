@@ -181,9 +181,10 @@ def chart_cpu_tasks(results: dict[str, list[RunResult]], profile: Profile, summa
     for ax in axes[-1]:
         ax.set_xlabel("seconds (bursts shaded)")
     h = summary["headline"]
-    shared_peak = h["service_cpu_peak_cores"].get("shared")
-    title = (f"The service is not busy computing: its busiest second used {fmt.cores(shared_peak)} of {cores} cores "
-             f"in Act I" if shared_peak is not None else "CPU and tokio tasks")
+    first = next(iter(results))
+    peak, machine = h["service_cpu_peak_cores"].get(first), h["machine_cpu_mean_cores"].get(first)
+    title = (f"{ARMS_BY_KEY[first].act}: the service's busiest second used {fmt.cores(peak)} of {cores} cores; "
+             f"the whole machine averaged {fmt.cores(machine)}")
     fig.suptitle(title, x=0.01, ha="left", fontsize=14)
     fig.tight_layout()
     fig.savefig(path)
