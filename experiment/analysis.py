@@ -115,6 +115,7 @@ def analyze_run(run_dir: Path, profile: Profile, arm: str, repeat: int) -> RunRe
     series.cpu["others"] = [(t, max(0.0, cores - by_time.get(t, 0.0))) for t, cores in series.cpu.get("machine", [])]
     cpu_summary["others"] = _mean_peak([c for _, c in series.cpu["others"]])
 
+    k6_summary = _k6_summary(run_dir / "k6-summary.json")
     read = endpoints[LIST]
     headline = {
         "requests": len(requests),
@@ -134,12 +135,31 @@ def analyze_run(run_dir: Path, profile: Profile, arm: str, repeat: int) -> RunRe
         "tasks": {"baseline": tasks_baseline, "peak": tasks_peak},
         "cpu": cpu_summary,
         "k6_exit_code": record.get("k6_exit_code"),
+        # k6's own summary (load/lib/summary.js): a cross-check of the counts, and the iterations
+        # k6 could not start because every VU was busy (then the offered load fell short).
+        "k6_summary": k6_summary,
+        "dropped_iterations": (k6_summary or {}).get("dropped_iterations"),
         "warm_up": record.get("warm_up"),
         "notes": record.get("notes", []),
         "recording": record.get("recording"),
     }
     (run_dir / "analysis.json").write_text(json.dumps(headline, indent=2))
     return RunResult(arm=arm, repeat=repeat, run_dir=run_dir, headline=headline, series=series)
+
+
+def _k6_summary(path: Path) -> dict | None:
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return None
+    endpoints = data.get("endpoints", {})
+    return {
+        "dropped_iterations": data.get("dropped_iterations"),
+        "counts": {e: v.get("count") for e, v in endpoints.items()},
+        "p95_ms": {e: (v.get("latency_ms") or {}).get("p95") for e, v in endpoints.items()},
+    }
 
 
 def _mean_peak(values: list[float]) -> dict:

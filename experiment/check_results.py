@@ -53,6 +53,11 @@ def checks(out: Path, arms: list[str]) -> list[tuple[str, bool, str]]:
             for endpoint in ENDPOINTS:
                 count = headline["endpoints"].get(endpoint, {}).get("count", 0)
                 check(f"{arm} rep {repeat}: {endpoint} has requests", count > 0, f"{count}")
+            counts = (headline.get("k6_summary") or {}).get("counts")
+            if counts:
+                ours = {e: headline["endpoints"][e]["count"] for e in ENDPOINTS}
+                check(f"{arm} rep {repeat}: request counts agree with k6's own summary",
+                      all(counts.get(e) == ours[e] for e in ENDPOINTS), f"ours {ours}, k6 {counts}")
             check(f"{arm} rep {repeat}: pool metrics were sampled", headline["pool"]["max_waiters"] is not None)
             check(f"{arm} rep {repeat}: tokio tasks were sampled", headline["tasks"]["peak"] is not None)
             for group in ("service", "postgres", "k6"):

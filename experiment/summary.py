@@ -103,6 +103,7 @@ def _headline(arms: dict) -> dict:
         "k6_cpu_mean_cores": per_arm("cpu.k6.mean_cores"),
         "machine_cpu_mean_cores": per_arm("cpu.machine.mean_cores"),
         "others_cpu_mean_cores": per_arm("cpu.others.mean_cores"),
+        "k6_dropped_iterations": per_arm("dropped_iterations"),
         "pool_max_waiters": per_arm("pool.max_waiters"),
         "pool_acquire_timeouts": per_arm("pool.acquire_timeouts"),
         "tasks_baseline": per_arm("tasks.baseline"),
@@ -156,13 +157,14 @@ def headline_rows(summary: dict) -> list[list[str]]:
             pct(m["read"]["error_rate"]), ms(m["write"]["burst_p95_ms"]), pct(m["write"]["error_rate"]),
             cores(m["cpu"]["service"]["peak_cores"]), cores(m["cpu"]["postgres"]["peak_cores"]),
             num(m["pool"]["max_waiters"]), num(m["pool"]["acquire_timeouts"]), num(m["tasks"]["peak"]),
+            num(m.get("dropped_iterations")),
         ])
     return rows
 
 
 HEADLINE_HEADER = ["arm", "pools", "read p95 (bursts)", "server-side read p95 (bursts)", "read p95 (before the bursts)", "read errors", "write p95 (bursts)",
                    "write errors", "service CPU peak (cores)", "Postgres CPU peak (cores)", "max pool waiters",
-                   "acquire timeouts", "peak tokio tasks"]
+                   "acquire timeouts", "peak tokio tasks", "k6 dropped iterations"]
 
 
 def spread_text(key: str, spread: dict | None) -> str:

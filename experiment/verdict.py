@@ -17,6 +17,7 @@ TASKS_RATIO = 2.0  # "tasks rise": peak tokio_alive_tasks >= this x the pre-burs
 STABLE_RATIO = 3.0  # "reads stabilise": Act III burst read p95 <= Act I's / this ...
 STABLE_MAX_ERROR_RATE = 0.0  # ... with no read errors at all
 WRITE_DEGRADE_RATIO = 1.1  # "writes may degrade": Act III burst write p95 > Act I's x this
+DROPPED_MAX = 0.01  # "k6 offered the planned load": under 1% of iterations dropped, in every arm
 MACHINE_BUSY_MAX = 0.85  # the whole machine's mean CPU below this share of its cores: not CPU-bound
 
 
@@ -119,6 +120,15 @@ def judge(arms: dict[str, dict], cores: int) -> list[Verdict]:
                 f"{k} {_cores(v)} (not the lab: {_cores(arms[k]['cpu'].get('others', {}).get('mean_cores'))})"
                 for k, v in busy)
             + "; the UI recording counts as the lab"))
+
+    dropped = [(k, h.get("dropped_iterations"), h.get("requests")) for k, h in arms.items()]
+    dropped = [(k, d, n) for k, d, n in dropped if d is not None and n]
+    if dropped:
+        verdicts.append(Verdict(
+            "load_offered", "k6 offered the planned load (it had a free VU for every arrival)",
+            f"dropped_iterations < {DROPPED_MAX:.0%} of requests in every arm",
+            all(d / (n + d) < DROPPED_MAX for _, d, n in dropped),
+            ", ".join(f"{k} {d:g} dropped of {n + d:g} ({_pct(d / (n + d))})" for k, d, n in dropped)))
 
     control = arms.get("shared-3x")
     if control and isolated:

@@ -75,3 +75,11 @@ def test_a_saturated_machine_is_called_out():
     idle["cpu"]["machine"] = {"mean_cores": 0.8, "peak_cores": 1.2}
     assert not by_key(verdict.judge({"shared": busy, "isolated": idle}, cores=2))["machine_not_saturated"].holds
     assert by_key(verdict.judge({"shared": idle}, cores=2))["machine_not_saturated"].holds
+
+
+def test_dropped_iterations_are_called_out():
+    few, many = headline(), headline()
+    few |= {"dropped_iterations": 5, "requests": 10000}
+    many |= {"dropped_iterations": 900, "requests": 10000}
+    assert by_key(verdict.judge({"shared": few}, cores=2))["load_offered"].holds
+    assert not by_key(verdict.judge({"shared": few, "isolated": many}, cores=2))["load_offered"].holds
