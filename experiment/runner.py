@@ -144,7 +144,9 @@ def run_arm(ctx: Context, arm: Arm, repeat: int, repeats: int, out: Path) -> dic
                 "SUMMARY_PATH": str(out / "k6-summary.json"),
                 "K6_NO_USAGE_REPORT": "true", "K6_CSV_TIME_FORMAT": "unix_milli",
             }
-            argv = [str(paths.k6), "run", "--out", f"csv={out / 'k6-samples.csv.gz'}", str(paths.load_script)]
+            # --address "": no REST API on port 6565, which another k6 on the machine may hold.
+            argv = [str(paths.k6), "run", "--address", "", "--out", f"csv={out / 'k6-samples.csv.gz'}",
+                    str(paths.load_script)]
             progress = Progress(f"[{arm.act} {arm.key} {repeat}/{repeats}]", profile.duration_s())
             record["loadavg_before"] = _loadavg()
             record["k6_started"] = time.time()
