@@ -99,6 +99,14 @@ def judge(arms: dict[str, dict], cores: int) -> list[Verdict]:
             f"({_pct(i_rate)}); server-side burst read p95 {_ms(isolated['read'].get('server_burst_p95_ms'))} "
             f"(Act I {_ms(shared['read'].get('server_burst_p95_ms'))})"))
 
+        s_srv, i_srv = shared["read"].get("server_burst_p95_ms"), isolated["read"].get("server_burst_p95_ms")
+        verdicts.append(Verdict(
+            "reads_fast_server_side_act3", "Act III: the service itself answers reads fast during bursts",
+            f"server-side burst read p95 (service histogram) <= Act I's / {STABLE_RATIO:g}",
+            None if s_srv is None or i_srv is None else i_srv <= s_srv / STABLE_RATIO,
+            f"server-side burst read p95 {_ms(i_srv)} (Act I {_ms(s_srv)}); the client-side number also holds "
+            f"the time k6 waited for CPU on the same machine"))
+
         s_w, i_w = shared["write"]["burst_p95_ms"], isolated["write"]["burst_p95_ms"]
         s_we, i_we = shared["write"]["error_rate"], isolated["write"]["error_rate"]
         holds = None if s_w is None or i_w is None else i_w > WRITE_DEGRADE_RATIO * s_w or i_we > s_we
