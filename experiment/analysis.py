@@ -30,6 +30,7 @@ class RunSeries:
 
     client_p95: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # endpoint -> (t, p95 ms)
     client_errors: dict[str, list[tuple[float, int]]] = field(default_factory=dict)  # endpoint -> (t, errors)
+    server_p95: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # per scrape interval
     pool_in_use: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # pool -> (t, n)
     pool_waiters: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     pool_max: dict[str, float] = field(default_factory=dict)
@@ -92,7 +93,7 @@ def analyze_run(run_dir: Path, profile: Profile, arm: str, repeat: int) -> RunRe
     scrapes = sampler.load(run_dir / "metrics.jsonl") if (run_dir / "metrics.jsonl").exists() else []
     pool_info = _pool_series(scrapes, t0, series)
     tasks_baseline, tasks_peak = _tasks(scrapes, t0, windows, duration, series)
-    server = _server_latency(scrapes, t0, windows, duration)
+    server = _server_latency(scrapes, t0, windows, duration, series)
     for endpoint in ENDPOINTS:
         endpoints[endpoint]["server_p95_ms"] = server[endpoint]["all"]
         endpoints[endpoint]["server_burst_p95_ms"] = server[endpoint]["burst"]
@@ -231,7 +232,7 @@ def _tasks(scrapes: list[dict], t0: float, windows: list[tuple[float, float]], d
 
 
 def _server_latency(scrapes: list[dict], t0: float, windows: list[tuple[float, float]],
-                    duration: float) -> dict[str, dict[str, float | None]]:
+                    duration: float, series: RunSeries) -> dict[str, dict[str, float | None]]:
     """Server-side p95 (ms) per endpoint from the service's own histogram, over the whole load and
     over the bursts: bucket increases between consecutive scrapes, summed, then interpolated as
     Prometheus' histogram_quantile does. A cross-check of k6's numbers, which also include time
@@ -245,6 +246,11 @@ def _server_latency(scrapes: list[dict], t0: float, windows: list[tuple[float, f
         for endpoint in ENDPOINTS:
             before = dict(prom.histogram_buckets(prev["metrics"], "http_request_duration_seconds", endpoint=endpoint))
             after = prom.histogram_buckets(cur["metrics"], "http_request_duration_seconds", endpoint=endpoint)
+            interval = [(le, count - before.get(le, 0.0)) for le, count in after]
+            if interval and interval[-1][1] >= MIN_REQUESTS_PER_SECOND:
+                q = prom.histogram_quantile(0.95, interval)
+                if q is not None:
+                    series.server_p95.setdefault(endpoint, []).append((middle, q * 1000))
             for le, count in after:
                 delta = count - before.get(le, 0.0)
                 if delta < 0:  # a counter reset: the service restarted

@@ -60,19 +60,26 @@ def read_title(summary: dict) -> str:
 
 
 def chart_read_p95(results: dict[str, list[RunResult]], profile: Profile, summary: dict, path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(WIDTH_IN, 6.5), dpi=DPI)
-    _shade_bursts(ax, profile)
-    for key, runs in results.items():
-        for i, run in enumerate(runs):
-            x, y = _xy(run.series.client_p95.get(LIST, []))
-            ax.plot(x, y, color=ARM_COLORS[key], lw=2.2 if i == 0 else 1, alpha=1 if i == 0 else 0.4,
-                    label=_arm_name(key) if i == 0 else None)
-    ax.set_yscale("log")
+    """Client-side per-second p95 on top (what users wait), the service's own below (no k6 in it)."""
+    fig, (ax, ax_srv) = plt.subplots(2, 1, figsize=(WIDTH_IN, 8.5), dpi=DPI, sharex=True,
+                                     gridspec_kw={"height_ratios": [3, 2]})
+    for panel, attr in ((ax, "client_p95"), (ax_srv, "server_p95")):
+        _shade_bursts(panel, profile, label=panel is ax)
+        for key, runs in results.items():
+            for i, run in enumerate(runs):
+                x, y = _xy(getattr(run.series, attr).get(LIST, []))
+                panel.plot(x, y, color=ARM_COLORS[key], lw=2.2 if i == 0 else 1, alpha=1 if i == 0 else 0.4,
+                           label=_arm_name(key) if i == 0 else None)
+        panel.set_yscale("log")
+        panel.grid(True, which="both", alpha=0.25)
     ax.set_xlim(0, profile.duration_s())
-    ax.set_xlabel("seconds since the load started")
-    ax.set_ylabel("GET /todos p95 per second (ms, log scale)")
+    ax_srv.set_xlabel("seconds since the load started")
+    ax.set_ylabel("p95 per second, k6 (ms)")
+    ax_srv.set_ylabel("p95, service (ms)")
     ax.set_title(read_title(summary), loc="left")
-    ax.grid(True, which="both", alpha=0.25)
+    srv = summary["headline"].get("read_server_burst_p95_ms", {})
+    ax_srv.set_title("the service's own histogram, per second: during bursts "
+                     + " · ".join(f"{ARMS_BY_KEY[k].act} {fmt.ms(v)}" for k, v in srv.items()), loc="left", fontsize=12)
     ax.legend(loc="upper right", framealpha=0.9)
     fig.text(0.01, 0.01, f"client-side (k6), failed requests included · {_caption(summary)}", fontsize=10, color="#555")
     fig.tight_layout(rect=(0, 0.03, 1, 1))
