@@ -51,6 +51,7 @@ def test_the_post_takes_every_number_from_summary_json(tmp_path):
             "read_error_rate": per_arm(0.0421, 0.0, 0.01), "pool_max_waiters": per_arm(377, 12, 90),
             "pool_acquire_timeouts": per_arm(55, 0, 3), "service_cpu_peak_cores": per_arm(0.31, 0.3, 0.4),
             "write_burst_p95_ms": per_arm(700.0, 950.0, 600.0), "postgres_cpu_peak_cores": per_arm(0.2, 0.2, 0.61),
+            "read_server_burst_p95_ms": per_arm(400.0, 23.5, 20.0), "write_error_rate": per_arm(0.01, 0.02, 0.0),
         },
         "verdicts": [{"sign": "Act I: reads fail", "verdict": "yes", "evidence": "42 of 1000"}],
     }
@@ -58,6 +59,6 @@ def test_the_post_takes_every_number_from_summary_json(tmp_path):
     postkit.write_post(tmp_path / "summary.json", tmp_path / "post.md")
     post = (tmp_path / "post.md").read_text()
     for text in ("1601 req/s", "301 req/s", "812 ms", "4.21%", "377", "9.5 ms", "0.31 of 2 cores", "RUN123",
-                 "4 for login", "36 connections", "0.61 cores"):
+                 "4 for login", "36 connections", "0.61 cores", "23.5 ms inside the service"):
         assert text in post, text
     assert "{" not in post.split("---")[0]
