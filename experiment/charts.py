@@ -79,9 +79,11 @@ def chart_read_p95(results: dict[str, list[RunResult]], profile: Profile, summar
     ax.set_title(read_title(summary), loc="left")
     srv = summary["headline"].get("read_server_burst_p95_ms", {})
     ax_srv.set_title("the service's own histogram, per second: during bursts "
-                     + " · ".join(f"{ARMS_BY_KEY[k].act} {fmt.ms(v)}" for k, v in srv.items()), loc="left", fontsize=12)
+                     + " · ".join(f"{ARMS_BY_KEY[k].act} {fmt.ms(v)}" for k, v in srv.items()),
+                     loc="left", fontsize=12)
     ax.legend(loc="upper right", framealpha=0.9)
-    fig.text(0.01, 0.01, f"client-side (k6), failed requests included · {_caption(summary)}", fontsize=10, color="#555")
+    fig.text(0.01, 0.01, f"client-side (k6), failed requests included · {_caption(summary)}",
+             fontsize=10, color="#555")
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     fig.savefig(path)
     plt.close(fig)
@@ -131,9 +133,11 @@ def chart_pools(results: dict[str, list[RunResult]], profile: Profile, summary: 
         waiting.spines["right"].set_visible(True)
         for pool, points in sorted(run.series.pool_in_use.items()):
             color = POOL_COLORS.get(pool, "#333333")
-            ax.plot(*_xy(points), color=color, lw=2.2, label=f"{pool}: in use (of {run.series.pool_max.get(pool, 0):.0f})")
+            size = run.series.pool_max.get(pool, 0)
+            ax.plot(*_xy(points), color=color, lw=2.2, label=f"{pool}: in use (of {size:.0f})")
         for pool, points in sorted(run.series.pool_waiters.items()):
-            waiting.plot(*_xy(points), color=POOL_COLORS.get(pool, "#333333"), lw=1.4, ls="--", label=f"{pool}: waiting")
+            waiting.plot(*_xy(points), color=POOL_COLORS.get(pool, "#333333"), lw=1.4, ls="--",
+                         label=f"{pool}: waiting")
         top = max(run.series.pool_max.values(), default=1)
         ax.set_ylim(0, top * 1.1)
         waiting.set_ylim(bottom=0)

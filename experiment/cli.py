@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import analysis, charts, machine, postkit, procs, report, runner, summary
 from .lab import Paths, ui_status
-from .profiles import ARMS, ARMS_BY_KEY, PROFILES, LabParams, Profile
+from .profiles import ARMS, ARMS_BY_KEY, PROFILES, Arm, LabParams, Profile
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,7 +65,14 @@ def main(argv: list[str] | None = None) -> int:
     procs.install_signal_handlers()
     if args.report_only:
         return make_report(args.report_only)
+    ctx, arms, out = prepare(args)
+    results, interrupted = run_all(ctx, arms, args.repeat, out)
+    code = make_report(out, results)
+    return 130 if interrupted else code
 
+
+def prepare(args: argparse.Namespace) -> tuple[runner.Context, list[Arm], Path]:
+    """Check the binaries, pick the results folder, and write its config.json."""
     profile = PROFILES[args.profile]
     params = LabParams(delay_ms=args.delay_ms)
     arms = [ARMS_BY_KEY[k] for k in args.arms.split(",")]
@@ -85,38 +92,45 @@ def main(argv: list[str] | None = None) -> int:
     ctx = runner.Context(paths=paths, profile=profile, lab=params, admin_url=args.admin_url,
                          pg_data_dir=pg_data if pg_data.exists() else None, record=not args.no_record,
                          ui_ok=ui_ok, ui_note=ui_note)
+    shown_script = load_script.relative_to(ROOT) if load_script.is_relative_to(ROOT) else load_script
     config = {
         "run_id": run_id, "profile": dataclasses.asdict(profile), "lab": params.to_dict(),
         "arms": [a.key for a in arms], "repeats": args.repeat, "record": ctx.record,
-        "ui": ui_note, "load_script": str(load_script.relative_to(ROOT)) if load_script.is_relative_to(ROOT) else str(load_script),
-        "machine": machine.machine(), "versions": machine.versions(ROOT, str(paths.k6), paths.psql, args.admin_url),
+        "ui": ui_note, "load_script": str(shown_script), "machine": machine.machine(),
+        "versions": machine.versions(ROOT, str(paths.k6), paths.psql, args.admin_url),
     }
     (out / "config.json").write_text(json.dumps(config, indent=2))
-
-    total = len(arms) * args.repeat
-    print(f"[experiment] profile {profile.name}: {total} runs of {profile.duration_s()} s "
+    print(f"[experiment] profile {profile.name}: {len(arms) * args.repeat} runs of {profile.duration_s()} s "
           f"({', '.join(a.label for a in arms)}; {args.repeat} repeat(s)); results in {out}", flush=True)
     if ctx.record and not ui_ok:
         print(f"[experiment] UI recording skipped: {ui_note}", flush=True)
+    return ctx, arms, out
+
+
+def run_all(ctx: runner.Context, arms: list[Arm], repeats: int,
+            out: Path) -> tuple[dict[str, list[analysis.RunResult]], bool]:
+    """Every arm, every repeat (interleaved, so a slow drift of the machine hits every arm alike).
+    Returns the analysed runs, and whether it was interrupted (then the finished runs only)."""
+    results: dict[str, list[analysis.RunResult]] = {}
     started = time.monotonic()
-    interrupted = False
     try:
-        for repeat in range(1, args.repeat + 1):
-            for arm in arms:  # interleaved, so slow drift of the machine hits every arm alike
+        for repeat in range(1, repeats + 1):
+            for arm in arms:
                 run_dir = out / "arms" / arm.key / f"rep-{repeat}"
-                record = runner.run_arm(ctx, arm, repeat, args.repeat, run_dir)
-                result = analysis.analyze_run(run_dir, profile, arm.key, repeat)
-                read = result.headline["read"]
-                print(f"[experiment] {arm.label} rep {repeat}: {result.headline['requests']} requests; "
-                      f"GET /todos burst p95 {summary.ms(read['burst_p95_ms'])}, errors {summary.pct(read['error_rate'])}; "
-                      f"max waiters {summary.num(result.headline['pool']['max_waiters'])}"
+                record = runner.run_arm(ctx, arm, repeat, repeats, run_dir)
+                result = analysis.analyze_run(run_dir, ctx.profile, arm.key, repeat)
+                results.setdefault(arm.key, []).append(result)
+                h = result.headline
+                print(f"[experiment] {arm.label} rep {repeat}: {h['requests']} requests; GET /todos burst p95 "
+                      f"{summary.ms(h['read']['burst_p95_ms'])}, errors {summary.pct(h['read']['error_rate'])}; "
+                      f"max waiters {summary.num(h['pool']['max_waiters'])}"
                       + (f"; notes: {'; '.join(record['notes'])}" if record["notes"] else ""), flush=True)
     except KeyboardInterrupt:
-        interrupted = True
         print("\n[experiment] interrupted: every process was stopped; reporting what finished", flush=True)
-    print(f"[experiment] runs done in {time.monotonic() - started:.0f} s", flush=True)
-    code = make_report(out)
-    return 130 if interrupted else code
+        return results, True
+    finally:
+        print(f"[experiment] runs done in {time.monotonic() - started:.0f} s", flush=True)
+    return results, False
 
 
 def _point_latest(out: Path) -> None:
@@ -129,18 +143,20 @@ def _point_latest(out: Path) -> None:
         print(f"[experiment] could not update {latest}: {error}", file=sys.stderr)
 
 
-def make_report(out: Path) -> int:
-    """Analyse every finished run in `out` and write charts, summary.json/md, report.html, post/."""
+def make_report(out: Path, results: dict[str, list[analysis.RunResult]] | None = None) -> int:
+    """Write charts, summary.json/md, report.html and post/ for the runs in `out` (analysed again
+    from their raw files unless `results` are given)."""
     out = out.resolve()
     config = json.loads((out / "config.json").read_text())
     profile = Profile(**config["profile"])
     params = LabParams(**config["lab"])
-    results: dict[str, list[analysis.RunResult]] = {}
-    for key in config["arms"]:
-        for repeat in range(1, config["repeats"] + 1):
-            run_dir = out / "arms" / key / f"rep-{repeat}"
-            if (run_dir / "run.json").exists():
-                results.setdefault(key, []).append(analysis.analyze_run(run_dir, profile, key, repeat))
+    if results is None:
+        results = {}
+        for key in config["arms"]:
+            for repeat in range(1, config["repeats"] + 1):
+                run_dir = out / "arms" / key / f"rep-{repeat}"
+                if (run_dir / "run.json").exists():
+                    results.setdefault(key, []).append(analysis.analyze_run(run_dir, profile, key, repeat))
     if not results:
         print("[experiment] no finished run to report", file=sys.stderr)
         return 1

@@ -145,7 +145,8 @@ class CpuSampler:
 
     Each line: {"t": unix_s, "cpu_s": {"service": 1.23, "postgres": 4.5, ..., "machine": 9876.5}}:
     CPU seconds used since the group was first seen; "machine" is every core's busy time since
-    boot (the machine is shared: it shows when someone else was using it). A group is missing while its process isn't there. Between two
+    boot (the machine is shared: it shows when someone else was using it). A group is missing
+    while its process isn't there. Between two
     samples a group's usage is the sum, over its processes alive at both, of their utime+stime
     increase, plus all of the time of processes started in between. So a Postgres backend that
     exits doesn't make the total drop, and the members can be filtered (`keep`).

@@ -40,14 +40,16 @@ def write_post(summary_path: Path, out: Path) -> None:
         lines += ["", (
             f"Act I — one shared pool of {arms['shared']['pool_size']} connections for every endpoint. During the "
             f"bursts, GET /todos p95 went from {fmt.ms(h['read_baseline_p95_ms']['shared'])} to "
-            f"{fmt.ms(h['read_burst_p95_ms']['shared'])}, and {fmt.pct(h['read_error_rate']['shared'])} of reads failed. "
+            f"{fmt.ms(h['read_burst_p95_ms']['shared'])}, and {fmt.pct(h['read_error_rate']['shared'])} of reads "
+            f"failed. "
             f"Up to {fmt.num(h['pool_max_waiters']['shared'])} requests waited for a connection, "
             f"{fmt.num(h['pool_acquire_timeouts']['shared'])} gave up. The service's busiest second used "
             f"{fmt.cores(h['service_cpu_peak_cores']['shared'])} of {m.get('cores')} cores: it wasn't working, "
             f"it was waiting.")]
     if "isolated" in arms:
         lines += ["", (
-            f"Act III — the same {arms['isolated']['pool_size']} connections, split per endpoint ({pools('isolated')}). "
+            f"Act III — the same {arms['isolated']['pool_size']} connections, split per endpoint "
+            f"({pools('isolated')}). "
             f"GET /todos p95 during bursts: {fmt.ms(h['read_burst_p95_ms']['isolated'])} as k6 saw it, "
             f"{fmt.ms(h['read_server_burst_p95_ms']['isolated'])} inside the service (Act I: "
             f"{fmt.ms(h['read_server_burst_p95_ms'].get('shared'))}), with "
@@ -224,7 +226,8 @@ def _recording_clips(first_runs: dict[str, Path], post: Path, made: list[str], n
         shown_at = worst["t"] + (worst.get("ms") or 0)
         status = "failed" if not worst.get("ok", True) else f"took {worst.get('ms', 0):.0f} ms"
         for kind in ("ui", "dashboard"):
-            shared_frames, isolated_frames = _frames(have_frames["shared"] / kind), _frames(have_frames["isolated"] / kind)
+            shared_frames = _frames(have_frames["shared"] / kind)
+            isolated_frames = _frames(have_frames["isolated"] / kind)
             if not shared_frames or not isolated_frames:
                 continue
             # The same moment of the schedule in Act III: the same offset from its first frame.
@@ -232,7 +235,7 @@ def _recording_clips(first_runs: dict[str, Path], post: Path, made: list[str], n
             left = _nearest_frame(shared_frames, shown_at)
             right = _nearest_frame(isolated_frames, _frame_time_ms(isolated_frames[0]) + offset)
             name = "worst-moment.png" if kind == "ui" else "worst-moment-dashboard.png"
-            side_by_side(left, right, (f"{ARMS_BY_KEY['shared'].act}, shared pool: a todos {worst.get('kind')} {status}",
-                                       f"{ARMS_BY_KEY['isolated'].act}, per-endpoint pools: same moment"),
-                         post / name)
+            labels = (f"{ARMS_BY_KEY['shared'].act}, shared pool: a todos {worst.get('kind')} {status}",
+                      f"{ARMS_BY_KEY['isolated'].act}, per-endpoint pools: same moment")
+            side_by_side(left, right, labels, post / name)
             made.append(f"{name} (Act I's worst {worst.get('kind')}, {offset / 1000:.0f} s into the recording)")

@@ -162,7 +162,8 @@ def headline_rows(summary: dict) -> list[list[str]]:
     return rows
 
 
-HEADLINE_HEADER = ["arm", "pools", "read p95 (bursts)", "server-side read p95 (bursts)", "read p95 (before the bursts)", "read errors", "write p95 (bursts)",
+HEADLINE_HEADER = ["arm", "pools", "read p95 (bursts)", "server-side read p95 (bursts)",
+                   "read p95 (before the bursts)", "read errors", "write p95 (bursts)",
                    "write errors", "service CPU peak (cores)", "Postgres CPU peak (cores)", "max pool waiters",
                    "acquire timeouts", "peak tokio tasks", "k6 dropped iterations"]
 
@@ -206,8 +207,9 @@ def config_lines(summary: dict) -> list[str]:
     windows = ", ".join(f"{a:g}–{b:g} s" for a, b in p["burst_windows_s"])
     return [
         f"Profile `{p['name']}`: {p['base_rps']} req/s base, {p['burst_rps']} req/s in {p['bursts']} bursts of "
-        f"{p['burst_s']} s every {p['burst_s'] + p['gap_s']} s (warm-up {p['warmup_s']} s, recovery {p['recovery_s']} s; "
-        f"{p['duration_s']} s in all). Bursts at {windows}. Mix: 40% POST /login, 40% POST /todos, 20% GET /todos "
+        f"{p['burst_s']} s ({p['ramp_s']} s ramps in and out), {p['gap_s']} s apart (warm-up {p['warmup_s']} s, "
+        f"recovery {p['recovery_s']} s; {p['duration_s']} s in all; {p['users']} users, {p['sessions']} sessions). "
+        f"Bursts at {windows}. Mix: 40% POST /login, 40% POST /todos, 20% GET /todos "
         f"(k6 script `{summary['load_script']}`).",
         f"Seed: {p['users']} users x {p['todos_per_user']} todos; database `{lab['database']}` dropped, recreated and "
         f"seeded before every run; {p['warmup_requests']} warm-up requests before k6.",

@@ -182,6 +182,7 @@ def combine(per_repeat: list[list[Verdict]]) -> list[dict]:
         first = vs[0]
         combined.append(asdict(first) | {
             "verdict": word, "held_in": held, "judged": len(judged),
-            "evidence": first.evidence if len(vs) == 1 else " | ".join(f"rep {i + 1}: {v.evidence}" for i, v in enumerate(vs)),
+            "evidence": first.evidence if len(vs) == 1
+            else " | ".join(f"rep {i + 1}: {v.evidence}" for i, v in enumerate(vs)),
         })
     return combined
