@@ -35,6 +35,7 @@ class RunSeries:
     pool_waiters: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     pool_max: dict[str, float] = field(default_factory=dict)
     tasks: list[tuple[float, float]] = field(default_factory=list)
+    in_flight: list[tuple[float, float]] = field(default_factory=list)  # http_requests_in_flight, all endpoints
     server_rps: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     cpu: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # group -> (t, cores)
 
@@ -92,7 +93,8 @@ def analyze_run(run_dir: Path, profile: Profile, arm: str, repeat: int) -> RunRe
     # Server side, from the /metrics scrapes.
     scrapes = sampler.load(run_dir / "metrics.jsonl") if (run_dir / "metrics.jsonl").exists() else []
     pool_info = _pool_series(scrapes, t0, series)
-    tasks_baseline, tasks_peak = _tasks(scrapes, t0, windows, duration, series)
+    tasks_baseline, tasks_peak = _gauge(scrapes, t0, windows, duration, "tokio_alive_tasks", series.tasks)
+    in_flight = _gauge(scrapes, t0, windows, duration, "http_requests_in_flight", series.in_flight)
     server = _server_latency(scrapes, t0, windows, duration, series)
     for endpoint in ENDPOINTS:
         endpoints[endpoint]["server_p95_ms"] = server[endpoint]["all"]
@@ -134,6 +136,7 @@ def analyze_run(run_dir: Path, profile: Profile, arm: str, repeat: int) -> RunRe
         },
         "pool": pool_info,
         "tasks": {"baseline": tasks_baseline, "peak": tasks_peak},
+        "in_flight": {"baseline": in_flight[0], "peak": in_flight[1]},
         "cpu": cpu_summary,
         "k6_exit_code": record.get("k6_exit_code"),
         # k6's own summary (load/lib/summary.js): a cross-check of the counts, and the iterations
@@ -217,17 +220,17 @@ def _pool_series(scrapes: list[dict], t0: float, series: RunSeries) -> dict:
     }
 
 
-def _tasks(scrapes: list[dict], t0: float, windows: list[tuple[float, float]], duration: float,
-           series: RunSeries) -> tuple[float | None, float | None]:
-    """tokio_alive_tasks over time; baseline = median before the first burst, peak = max."""
+def _gauge(scrapes: list[dict], t0: float, windows: list[tuple[float, float]], duration: float,
+           name: str, points: list[tuple[float, float]]) -> tuple[float | None, float | None]:
+    """A gauge (summed over its labels) over time into `points`; returns (baseline, peak):
+    the median before the first burst, and the maximum during the load."""
     for scrape in scrapes:
-        value = scrape["metrics"].get("tokio_alive_tasks")
-        if value is not None:
-            series.tasks.append((scrape["t"] - t0, value))
+        if any(key == name or key.startswith(name + "{") for key in scrape["metrics"]):
+            points.append((scrape["t"] - t0, prom.total(scrape["metrics"], name)))
     first_burst = windows[0][0] if windows else duration
-    before = [v for t, v in series.tasks if 0 <= t < first_burst]
-    during = [v for t, v in series.tasks if 0 <= t <= duration]
-    baseline = statistics.median(before) if before else (series.tasks[0][1] if series.tasks else None)
+    before = [v for t, v in points if 0 <= t < first_burst]
+    during = [v for t, v in points if 0 <= t <= duration]
+    baseline = statistics.median(before) if before else (points[0][1] if points else None)
     return baseline, (max(during) if during else None)
 
 

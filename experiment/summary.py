@@ -20,7 +20,7 @@ SPREAD_KEYS = (
     "read.burst_p95_ms", "read.server_burst_p95_ms", "read.p95_ms", "read.max_1s_p95_ms", "read.error_rate",
     "write.burst_p95_ms", "write.p95_ms", "write.error_rate",
     "cpu.service.peak_cores", "cpu.postgres.peak_cores", "pool.max_waiters", "pool.acquire_timeouts",
-    "tasks.peak",
+    "tasks.peak", "in_flight.peak",
 )
 
 
@@ -108,6 +108,8 @@ def _headline(arms: dict) -> dict:
         "pool_acquire_timeouts": per_arm("pool.acquire_timeouts"),
         "tasks_baseline": per_arm("tasks.baseline"),
         "tasks_peak": per_arm("tasks.peak"),
+        "in_flight_baseline": per_arm("in_flight.baseline"),
+        "in_flight_peak": per_arm("in_flight.peak"),
         "pool_sizes": {key: arm["pools"] for key, arm in arms.items()},
     }
 

@@ -87,6 +87,14 @@ def judge(arms: dict[str, dict], cores: int) -> list[Verdict]:
             f"peak {_num(peak_tasks)} vs baseline {_num(base)} (every open HTTP connection is a task too, "
             f"and k6 keeps one per VU: the baseline includes them)"))
 
+        flight = shared.get("in_flight") or {}
+        base_f, peak_f = flight.get("baseline"), flight.get("peak")
+        verdicts.append(Verdict(
+            "requests_pile_up_act1", "Act I: requests in flight pile up during bursts",
+            f"peak http_requests_in_flight >= {TASKS_RATIO:g}x the median before the first burst",
+            None if base_f is None or peak_f is None else peak_f >= TASKS_RATIO * max(base_f, 1.0),
+            f"peak {_num(peak_f)} vs baseline {_num(base_f)}"))
+
     if shared and isolated:
         s_burst, i_burst = shared["read"]["burst_p95_ms"], isolated["read"]["burst_p95_ms"]
         i_rate = isolated["read"]["error_rate"]

@@ -13,6 +13,7 @@ def headline(burst_p95=10.0, baseline_p95=5.0, errors=0, count=1000, svc_peak=0.
                 "postgres": {"peak_cores": 0.5, "mean_cores": 0.2}},
         "pool": {"max_waiters": waiters, "acquire_timeouts": timeouts},
         "tasks": {"baseline": tasks[0], "peak": tasks[1]},
+        "in_flight": {"baseline": tasks[0] / 10, "peak": tasks[1] / 10},
     }
 
 
@@ -29,7 +30,8 @@ def test_the_story_as_expected():
     }
     v = by_key(verdict.judge(arms, cores=2))
     assert all(v[k].holds for k in ("read_p95_spikes_act1", "read_errors_act1", "cpu_low_act1",
-                                    "pool_exhausted_act1", "tasks_rise_act1", "reads_stable_act3", "reads_fast_server_side_act3",
+                                    "pool_exhausted_act1", "tasks_rise_act1", "requests_pile_up_act1", "reads_stable_act3",
+                                    "reads_fast_server_side_act3",
                                     "writes_degrade_act3", "boundaries_beat_power"))
 
 
@@ -40,6 +42,7 @@ def test_no_effect_is_reported_as_no():
     assert not v["read_errors_act1"].holds
     assert not v["pool_exhausted_act1"].holds
     assert not v["tasks_rise_act1"].holds
+    assert not v["requests_pile_up_act1"].holds
     assert not v["reads_stable_act3"].holds  # not 3x lower than Act I
     assert v["cpu_low_act1"].holds
 
