@@ -57,8 +57,9 @@ export function readProfile() {
   // The longest response time at which k6 still holds the arrival rate: each scenario gets
   // rate x this many VUs, all allocated before the test starts (allocating VUs mid-burst costs
   // CPU exactly when it is scarcest). Slower responses than this and k6 drops iterations,
-  // counted in `dropped_iterations`.
-  profile.max_latency_s = number('MAX_LATENCY_S', 1);
+  // counted in `dropped_iterations`. 1.5 s: a starved login waits for a connection twice (user
+  // lookup, then session insert), up to the service's 500 ms acquire timeout each, plus its hash.
+  profile.max_latency_s = number('MAX_LATENCY_S', 1.5);
   profile.bursts = Math.floor(profile.bursts);
   profile.duration_s =
     profile.warmup_s +
