@@ -19,7 +19,7 @@ struct Cli {
     upstream: String,
 
     /// One-way delay in milliseconds, added in each direction (a round trip gains twice this).
-    /// Fractions are allowed, but the timer rounds up to whole milliseconds.
+    /// Fractions are allowed (0.5 is half a millisecond).
     #[arg(long, env = "PROXY_DELAY_MS", default_value_t = 1.0, value_parser = parse_delay_ms)]
     delay_ms: f64,
 }
