@@ -108,15 +108,14 @@ def analyze_run(run_dir: Path, profile: Profile, arm: str, repeat: int) -> RunRe
         usage = [(t - t0, cores) for t, cores in cpu_mod.usage_series(cpu_samples, group)
                  if 0 <= t - t0 <= duration + 1]
         series.cpu[group] = usage
-        values = [c for _, c in usage]
-        cpu_summary[group] = _mean_peak(values)
+        cpu_summary[group] = _mean_peak(usage, windows)
     # Everything else on the machine (other people's work on a shared machine), per sample.
     by_time: dict[float, float] = {}
     for group in OURS:
         for t, cores in series.cpu.get(group, []):
             by_time[t] = by_time.get(t, 0.0) + cores
     series.cpu["others"] = [(t, max(0.0, cores - by_time.get(t, 0.0))) for t, cores in series.cpu.get("machine", [])]
-    cpu_summary["others"] = _mean_peak([c for _, c in series.cpu["others"]])
+    cpu_summary["others"] = _mean_peak(series.cpu["others"], windows)
 
     k6_summary = _k6_summary(run_dir / "k6-summary.json")
     read = endpoints[LIST]
@@ -166,9 +165,13 @@ def _k6_summary(path: Path) -> dict | None:
     }
 
 
-def _mean_peak(values: list[float]) -> dict:
+def _mean_peak(points: list[tuple[float, float]], windows: list[tuple[float, float]]) -> dict:
+    """Mean and peak cores over the run, and the mean during the bursts."""
+    values = [c for _, c in points]
+    burst = [c for t, c in points if stats.in_windows(t - 0.5, windows)]  # a sample covers the second before
     return {"mean_cores": statistics.fmean(values) if values else None,
-            "peak_cores": max(values) if values else None}
+            "peak_cores": max(values) if values else None,
+            "burst_mean_cores": statistics.fmean(burst) if burst else None}
 
 
 def _short(summary: dict) -> dict:

@@ -174,7 +174,7 @@ def chart_cpu_tasks(results: dict[str, list[RunResult]], profile: Profile, summa
         for group, points in run.series.cpu.items():
             if points:
                 machine = group == "machine"
-                label = {"machine": "whole machine", "others": "not the lab", "recorder": "recorder (Chromium)",
+                label = {"machine": "whole machine", "others": "outside the lab's processes", "recorder": "recorder (Chromium)",
                          "ui": "UI (next)"}.get(group, group)
                 ax_cpu.plot(*_xy(points), color=CPU_COLORS.get(group), lw=1 if machine else 1.8,
                             ls="-." if machine else ":" if group == "others" else "-", label=label)
@@ -196,9 +196,9 @@ def chart_cpu_tasks(results: dict[str, list[RunResult]], profile: Profile, summa
         ax.set_xlabel("seconds (bursts shaded)")
     h = summary["headline"]
     first = next(iter(results))
-    peak, machine = h["service_cpu_peak_cores"].get(first), h["machine_cpu_mean_cores"].get(first)
+    peak, machine = h["service_cpu_peak_cores"].get(first), h["machine_cpu_burst_mean_cores"].get(first)
     title = (f"{ARMS_BY_KEY[first].act}: the service's busiest second used {fmt.cores(peak)} of {cores} cores; "
-             f"the whole machine averaged {fmt.cores(machine)}")
+             f"the whole machine {fmt.cores(machine)} on average during bursts")
     fig.suptitle(title, x=0.01, ha="left", fontsize=14)
     fig.tight_layout()
     fig.savefig(path)

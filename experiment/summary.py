@@ -102,6 +102,7 @@ def _headline(arms: dict) -> dict:
         "postgres_cpu_peak_cores": per_arm("cpu.postgres.peak_cores"),
         "k6_cpu_mean_cores": per_arm("cpu.k6.mean_cores"),
         "machine_cpu_mean_cores": per_arm("cpu.machine.mean_cores"),
+        "machine_cpu_burst_mean_cores": per_arm("cpu.machine.burst_mean_cores"),
         "others_cpu_mean_cores": per_arm("cpu.others.mean_cores"),
         "k6_dropped_iterations": per_arm("dropped_iterations"),
         "pool_max_waiters": per_arm("pool.max_waiters"),

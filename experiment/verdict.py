@@ -124,18 +124,19 @@ def judge(arms: dict[str, dict], cores: int) -> list[Verdict]:
             f"burst write p95 {_ms(i_w)} (Act I {_ms(s_w)}), write errors {_pct(i_we)} (Act I {_pct(s_we)})",
             optional=True))
 
-    busy = [(key, h["cpu"].get("machine", {}).get("mean_cores")) for key, h in arms.items()]
+    busy = [(key, h["cpu"].get("machine", {}).get("burst_mean_cores")) for key, h in arms.items()]
     busy = [(key, value) for key, value in busy if value is not None]
     if busy:
         worst_key, worst = max(busy, key=lambda kv: kv[1])
         verdicts.append(Verdict(
             "machine_not_saturated", "The machine had CPU to spare (else latency includes CPU contention)",
-            f"whole-machine mean CPU < {MACHINE_BUSY_MAX:.0%} of {cores} cores in every arm",
+            f"whole-machine mean CPU during the bursts < {MACHINE_BUSY_MAX:.0%} of {cores} cores in every arm",
             worst < MACHINE_BUSY_MAX * cores,
-            "whole-machine mean CPU: " + ", ".join(
-                f"{k} {_cores(v)} (not the lab: {_cores(arms[k]['cpu'].get('others', {}).get('mean_cores'))})"
+            "whole-machine mean CPU during bursts: " + ", ".join(
+                f"{k} {_cores(v)} (outside the lab's processes: "
+                f"{_cores(arms[k]['cpu'].get('others', {}).get('burst_mean_cores'))})"
                 for k, v in busy)
-            + "; the UI recording counts as the lab"))
+            + "; 'outside' is other people's work and the kernel (loopback networking)"))
 
     dropped = [(k, h.get("dropped_iterations"), h.get("requests")) for k, h in arms.items()]
     dropped = [(k, d, n) for k, d, n in dropped if d is not None and n]

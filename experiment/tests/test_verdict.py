@@ -73,9 +73,9 @@ def test_repeats_combine_into_yes_no_or_mixed():
 
 def test_a_saturated_machine_is_called_out():
     busy = headline()
-    busy["cpu"]["machine"] = {"mean_cores": 1.9, "peak_cores": 2.0}
+    busy["cpu"]["machine"] = {"mean_cores": 1.0, "peak_cores": 2.0, "burst_mean_cores": 1.9}
     idle = headline()
-    idle["cpu"]["machine"] = {"mean_cores": 0.8, "peak_cores": 1.2}
+    idle["cpu"]["machine"] = {"mean_cores": 0.8, "peak_cores": 1.2, "burst_mean_cores": 1.1}
     assert not by_key(verdict.judge({"shared": busy, "isolated": idle}, cores=2))["machine_not_saturated"].holds
     assert by_key(verdict.judge({"shared": idle}, cores=2))["machine_not_saturated"].holds
 
