@@ -78,7 +78,7 @@ def chart_read_p95(results: dict[str, list[RunResult]], profile: Profile, summar
     ax_srv.set_ylabel("p95, service (ms)")
     ax.set_title(read_title(summary), loc="left")
     srv = summary["headline"].get("read_server_burst_p95_ms", {})
-    ax_srv.set_title("the service's own histogram, per second: during bursts "
+    ax_srv.set_title("the service's own histogram (coarse: interpolated inside 0.25/0.5/1 s buckets), bursts: "
                      + " · ".join(f"{ARMS_BY_KEY[k].act} {fmt.ms(v)}" for k, v in srv.items()),
                      loc="left", fontsize=12)
     ax.legend(loc="upper right", framealpha=0.9)
