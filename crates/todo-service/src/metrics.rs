@@ -20,8 +20,10 @@ use prometheus::{
 use crate::pools::{Endpoint, Pools};
 
 /// Seconds. Fine steps at the low end tell a 1 ms query from a 5 ms one; the upper steps tell a
-/// 100 ms wait from a 1 s one and reach past the acquire timeout.
-pub const LATENCY_BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+/// 100 ms wait from a 1 s one and reach past the acquire timeout; 0.75 splits the span where
+/// requests crowded out by the 500 ms acquire timeout end up.
+pub const LATENCY_BUCKETS: &[f64] =
+    &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0];
 
 pub struct Metrics {
     registry: Registry,
