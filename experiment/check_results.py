@@ -11,15 +11,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from pathlib import Path
 
+from .postkit import write_post
 from .profiles import ARMS
 from .stats import ENDPOINTS
 
 CHARTS = ("read-p95.png", "endpoints.png", "pools.png", "cpu-tasks.png")
 
 
-def checks(out: Path, arms: list[str]) -> list[tuple[str, bool, str]]:
+def checks(out: Path, arms: list[str], expect_recording: bool = False) -> list[tuple[str, bool, str]]:
     results: list[tuple[str, bool, str]] = []
 
     def check(name: str, ok: bool, detail: str = "") -> None:
@@ -37,6 +39,18 @@ def checks(out: Path, arms: list[str]) -> list[tuple[str, bool, str]]:
     post = out / "post" / "post.md"
     if post.exists():
         check("post.md has no unfilled placeholder", "{" not in post.read_text().split("---")[0])
+        if (out / "summary.json").exists():
+            # Every number in post.md comes from summary.json: writing it again from the summary
+            # must give the very same text.
+            with tempfile.TemporaryDirectory() as scratch:
+                again = Path(scratch) / "post.md"
+                write_post(out / "summary.json", again)
+                check("post.md's numbers are the summary's (regenerated from summary.json, identical)",
+                      again.read_text() == post.read_text())
+    config = json.loads((out / "config.json").read_text()) if (out / "config.json").exists() else {}
+    recorded = bool(config.get("record")) and config.get("ui") == "ok"
+    if expect_recording:
+        check("the UI was recorded during the load", recorded, f"record={config.get('record')}, ui={config.get('ui')}")
 
     summary_path = out / "summary.json"
     if not summary_path.exists():
@@ -67,6 +81,13 @@ def checks(out: Path, arms: list[str]) -> list[tuple[str, bool, str]]:
             for name in ("k6-samples.csv.gz", "metrics.jsonl", "cpu.jsonl", "k6.cast", "run.json"):
                 path = Path(run_dir) / name
                 check(f"{arm}: raw {name} kept", path.exists() and path.stat().st_size > 0)
+            if recorded:
+                recording = Path(run_dir) / "recording"
+                for page in ("ui", "dashboard"):
+                    frames = len(list((recording / page).glob("frame-*.png")))
+                    check(f"{arm}: at least one {page} frame recorded during the load", frames > 0, f"{frames}")
+                timeline = recording / "ui-timeline.jsonl"
+                check(f"{arm}: the UI timeline was recorded", timeline.exists() and timeline.stat().st_size > 0)
     return results
 
 
@@ -74,8 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="check_results")
     parser.add_argument("out", type=Path)
     parser.add_argument("--arms", default=",".join(a.key for a in ARMS))
+    parser.add_argument("--expect-recording", action="store_true",
+                        help="fail unless the UI and dashboard were recorded in every arm")
     args = parser.parse_args(argv)
-    results = checks(args.out, args.arms.split(","))
+    results = checks(args.out, args.arms.split(","), args.expect_recording)
     for name, ok, detail in results:
         print(f"{'ok  ' if ok else 'FAIL'} {name}" + (f" ({detail})" if detail else ""))
     failed = sum(1 for _, ok, _ in results if not ok)
