@@ -2,7 +2,8 @@
 # Runs every test of the lab, after the same idempotent set-up the experiment uses:
 #   1. the Rust service and latency proxy: unit tests and black-box tests on the real Postgres;
 #   2. the web UI: unit tests (metrics parsing, windowed quantiles) and browser tests in Chromium;
-#   3. the experiment: unit tests, then the quick profile end to end through the whole pipeline.
+#   3. the k6 profile's stage arithmetic; the experiment: unit tests, then the quick profile end to
+#      end through the whole pipeline.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,7 +28,8 @@ cargo test --workspace
 say "2/3 web UI: unit and browser tests"
 web/scripts/test.sh
 
-say "3/3 experiment: unit tests and the quick profile end to end"
+say "3/3 load and experiment: k6 profile arithmetic, unit tests, the quick profile end to end"
+"$(scripts/install-k6.sh)" run --quiet --address "" load/test-profile.js
 experiment/test.sh
 
 say "all tests passed"
