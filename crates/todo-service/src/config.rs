@@ -9,7 +9,11 @@ use clap::{Args, Parser, Subcommand};
 use crate::pools::PoolMode;
 
 #[derive(Debug, Parser)]
-#[command(name = "todo-service", version, about = "The todo service under test in the pool-isolation lab")]
+#[command(
+    name = "todo-service",
+    version,
+    about = "The todo service under test in the pool-isolation lab"
+)]
 pub struct Cli {
     /// PostgreSQL connection URL, e.g. postgres://postgres@127.0.0.1:54329/lab.
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
@@ -40,7 +44,12 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct HashingConfig {
     /// Argon2id memory cost in KiB.
-    #[arg(long, env = "ARGON2_MEMORY_KIB", default_value_t = 19_456, global = true)]
+    #[arg(
+        long,
+        env = "ARGON2_MEMORY_KIB",
+        default_value_t = 19_456,
+        global = true
+    )]
     pub argon2_memory_kib: u32,
     /// Argon2id iterations (time cost).
     #[arg(long, env = "ARGON2_ITERATIONS", default_value_t = 2, global = true)]
@@ -107,7 +116,12 @@ pub struct SeedConfig {
     #[arg(long, default_value_t = 20)]
     pub todos_per_user: u32,
     /// Password of every load-test user.
-    #[arg(long, env = "SEED_PASSWORD", default_value = "lab-password", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "SEED_PASSWORD",
+        default_value = "lab-password",
+        hide_env_values = true
+    )]
     pub password: String,
 }
 

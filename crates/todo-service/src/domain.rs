@@ -19,11 +19,18 @@ impl Email {
     pub fn parse(raw: &str) -> Result<Self, ApiError> {
         let email = raw.trim().to_lowercase();
         let well_formed = match email.split_once('@') {
-            Some((local, domain)) => !local.is_empty() && !domain.is_empty() && !domain.contains('@'),
+            Some((local, domain)) => {
+                !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+            }
             None => false,
         };
-        if !well_formed || email.chars().count() > MAX_EMAIL_CHARS || email.chars().any(char::is_whitespace) {
-            return Err(ApiError::Validation("email must look like name@example.com".into()));
+        if !well_formed
+            || email.chars().count() > MAX_EMAIL_CHARS
+            || email.chars().any(char::is_whitespace)
+        {
+            return Err(ApiError::Validation(
+                "email must look like name@example.com".into(),
+            ));
         }
         Ok(Self(email))
     }
@@ -88,7 +95,9 @@ impl TodoLimit {
         match raw {
             None => Ok(Self(DEFAULT_LIMIT)),
             Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(Self(n)),
-            Some(_) => Err(ApiError::Validation(format!("limit must be between 1 and {MAX_LIMIT}"))),
+            Some(_) => Err(ApiError::Validation(format!(
+                "limit must be between 1 and {MAX_LIMIT}"
+            ))),
         }
     }
 
@@ -103,7 +112,10 @@ mod tests {
 
     #[test]
     fn email_is_trimmed_and_lowercased() {
-        assert_eq!(Email::parse("  Demo@Lab.Test ").unwrap().as_str(), "demo@lab.test");
+        assert_eq!(
+            Email::parse("  Demo@Lab.Test ").unwrap().as_str(),
+            "demo@lab.test"
+        );
     }
 
     #[test]
@@ -115,7 +127,10 @@ mod tests {
 
     #[test]
     fn title_is_trimmed_and_bounded_in_characters_not_bytes() {
-        assert_eq!(TodoTitle::parse("  buy milk \n").unwrap().as_str(), "buy milk");
+        assert_eq!(
+            TodoTitle::parse("  buy milk \n").unwrap().as_str(),
+            "buy milk"
+        );
         assert!(TodoTitle::parse("   ").is_err());
         assert!(TodoTitle::parse(&"é".repeat(200)).is_ok());
         assert!(TodoTitle::parse(&"é".repeat(201)).is_err());

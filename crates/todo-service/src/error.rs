@@ -86,11 +86,16 @@ impl IntoResponse for ApiError {
         if let Self::Internal(err) = &self {
             tracing::error!(error = ?err, "request failed");
         }
-        let body = ErrorBody { error: self.code(), message: self.to_string() };
+        let body = ErrorBody {
+            error: self.code(),
+            message: self.to_string(),
+        };
         let mut response = (self.status(), Json(body)).into_response();
         if matches!(self, Self::DatabaseBusy) {
             // Pool waits are bounded by the acquire timeout (well under a second by default).
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         response
     }
@@ -107,9 +112,9 @@ impl From<JsonRejection> for ApiError {
         let text = rejection.body_text();
         match rejection.status() {
             StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-                Self::UnsupportedMediaType("send the body as JSON with Content-Type: application/json".into())
-            }
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType(
+                "send the body as JSON with Content-Type: application/json".into(),
+            ),
             StatusCode::UNPROCESSABLE_ENTITY => Self::Validation(text),
             _ => Self::BadRequest(text),
         }

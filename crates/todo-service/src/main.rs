@@ -10,11 +10,16 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tokio_postgres=warn,refinery_core=warn")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,tokio_postgres=warn,refinery_core=warn")),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let database_url = cli.database_url.context("set DATABASE_URL or --database-url")?;
+    let database_url = cli
+        .database_url
+        .context("set DATABASE_URL or --database-url")?;
     match cli.command {
         Command::Serve(config) => {
             db::migrate(&database_url).await?;

@@ -14,7 +14,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use prometheus::{
-    Counter, Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+    Counter, Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 use crate::pools::{Endpoint, Pools};
@@ -22,8 +23,9 @@ use crate::pools::{Endpoint, Pools};
 /// Seconds. Fine steps at the low end tell a 1 ms query from a 5 ms one; the upper steps tell a
 /// 100 ms wait from a 1 s one and reach past the acquire timeout; 0.75 splits the span where
 /// requests crowded out by the 500 ms acquire timeout end up.
-pub const LATENCY_BUCKETS: &[f64] =
-    &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0];
+pub const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0,
+];
 
 pub struct Metrics {
     registry: Registry,
@@ -46,10 +48,18 @@ impl Metrics {
     pub fn new() -> Arc<Self> {
         let registry = Registry::new();
         let histogram = |name: &str, help: &str, labels: &[&str]| {
-            HistogramVec::new(HistogramOpts::new(name, help).buckets(LATENCY_BUCKETS.to_vec()), labels).unwrap()
+            HistogramVec::new(
+                HistogramOpts::new(name, help).buckets(LATENCY_BUCKETS.to_vec()),
+                labels,
+            )
+            .unwrap()
         };
-        let gauge = |name: &str, help: &str, labels: &[&str]| IntGaugeVec::new(Opts::new(name, help), labels).unwrap();
-        let counter = |name: &str, help: &str, labels: &[&str]| IntCounterVec::new(Opts::new(name, help), labels).unwrap();
+        let gauge = |name: &str, help: &str, labels: &[&str]| {
+            IntGaugeVec::new(Opts::new(name, help), labels).unwrap()
+        };
+        let counter = |name: &str, help: &str, labels: &[&str]| {
+            IntCounterVec::new(Opts::new(name, help), labels).unwrap()
+        };
 
         let metrics = Self {
             http_request_duration_seconds: histogram(
@@ -57,12 +67,36 @@ impl Metrics {
                 "Time from request received to response produced.",
                 &["endpoint", "status_class"],
             ),
-            http_requests_total: counter("http_requests_total", "Requests answered.", &["endpoint", "status_class"]),
-            http_requests_in_flight: gauge("http_requests_in_flight", "Requests being handled now.", &["endpoint"]),
-            pool_max_connections: gauge("db_pool_max_connections", "Connections the pool may hold.", &["pool"]),
-            pool_connections_in_use: gauge("db_pool_connections_in_use", "Connections lent to requests.", &["pool"]),
-            pool_connections_idle: gauge("db_pool_connections_idle", "Open connections waiting in the pool.", &["pool"]),
-            pool_waiters: gauge("db_pool_waiters", "Requests waiting for a connection.", &["pool"]),
+            http_requests_total: counter(
+                "http_requests_total",
+                "Requests answered.",
+                &["endpoint", "status_class"],
+            ),
+            http_requests_in_flight: gauge(
+                "http_requests_in_flight",
+                "Requests being handled now.",
+                &["endpoint"],
+            ),
+            pool_max_connections: gauge(
+                "db_pool_max_connections",
+                "Connections the pool may hold.",
+                &["pool"],
+            ),
+            pool_connections_in_use: gauge(
+                "db_pool_connections_in_use",
+                "Connections lent to requests.",
+                &["pool"],
+            ),
+            pool_connections_idle: gauge(
+                "db_pool_connections_idle",
+                "Open connections waiting in the pool.",
+                &["pool"],
+            ),
+            pool_waiters: gauge(
+                "db_pool_waiters",
+                "Requests waiting for a connection.",
+                &["pool"],
+            ),
             pool_acquire_wait_seconds: histogram(
                 "db_pool_acquire_wait_seconds",
                 "Time a request waited for a connection, timeouts included.",
@@ -73,31 +107,49 @@ impl Metrics {
                 "Requests that got no connection within the acquire timeout (answered 503).",
                 &["pool"],
             ),
-            tokio_alive_tasks: IntGauge::new("tokio_alive_tasks", "Tasks alive in the tokio runtime.").unwrap(),
+            tokio_alive_tasks: IntGauge::new(
+                "tokio_alive_tasks",
+                "Tasks alive in the tokio runtime.",
+            )
+            .unwrap(),
             process_cpu_seconds_total: Counter::new(
                 "process_cpu_seconds_total",
                 "User and system CPU time of the service process, in seconds.",
             )
             .unwrap(),
-            process_resident_memory_bytes: IntGauge::new("process_resident_memory_bytes", "Resident memory of the service process.")
-                .unwrap(),
-            service_info: gauge("todo_service_info", "Always 1; labels describe the running service.", &["pool_mode", "version"]),
+            process_resident_memory_bytes: IntGauge::new(
+                "process_resident_memory_bytes",
+                "Resident memory of the service process.",
+            )
+            .unwrap(),
+            service_info: gauge(
+                "todo_service_info",
+                "Always 1; labels describe the running service.",
+                &["pool_mode", "version"],
+            ),
             registry,
         };
-        let r = &metrics.registry;
-        r.register(Box::new(metrics.http_request_duration_seconds.clone())).unwrap();
-        r.register(Box::new(metrics.http_requests_total.clone())).unwrap();
-        r.register(Box::new(metrics.http_requests_in_flight.clone())).unwrap();
-        r.register(Box::new(metrics.pool_max_connections.clone())).unwrap();
-        r.register(Box::new(metrics.pool_connections_in_use.clone())).unwrap();
-        r.register(Box::new(metrics.pool_connections_idle.clone())).unwrap();
-        r.register(Box::new(metrics.pool_waiters.clone())).unwrap();
-        r.register(Box::new(metrics.pool_acquire_wait_seconds.clone())).unwrap();
-        r.register(Box::new(metrics.pool_acquire_timeouts_total.clone())).unwrap();
-        r.register(Box::new(metrics.tokio_alive_tasks.clone())).unwrap();
-        r.register(Box::new(metrics.service_info.clone())).unwrap();
-        r.register(Box::new(metrics.process_cpu_seconds_total.clone())).unwrap();
-        r.register(Box::new(metrics.process_resident_memory_bytes.clone())).unwrap();
+        let collectors: [Box<dyn prometheus::core::Collector>; 13] = [
+            Box::new(metrics.http_request_duration_seconds.clone()),
+            Box::new(metrics.http_requests_total.clone()),
+            Box::new(metrics.http_requests_in_flight.clone()),
+            Box::new(metrics.pool_max_connections.clone()),
+            Box::new(metrics.pool_connections_in_use.clone()),
+            Box::new(metrics.pool_connections_idle.clone()),
+            Box::new(metrics.pool_waiters.clone()),
+            Box::new(metrics.pool_acquire_wait_seconds.clone()),
+            Box::new(metrics.pool_acquire_timeouts_total.clone()),
+            Box::new(metrics.tokio_alive_tasks.clone()),
+            Box::new(metrics.process_cpu_seconds_total.clone()),
+            Box::new(metrics.process_resident_memory_bytes.clone()),
+            Box::new(metrics.service_info.clone()),
+        ];
+        for collector in collectors {
+            metrics
+                .registry
+                .register(collector)
+                .expect("metric names are unique");
+        }
         Arc::new(metrics)
     }
 
@@ -106,18 +158,30 @@ impl Metrics {
         for pool in pools.distinct() {
             let status = pool.status();
             let name = [pool.name()];
-            self.pool_connections_in_use.with_label_values(&name).set((status.size - status.available) as i64);
-            self.pool_connections_idle.with_label_values(&name).set(status.available as i64);
-            self.pool_waiters.with_label_values(&name).set(status.waiting as i64);
+            self.pool_connections_in_use
+                .with_label_values(&name)
+                .set((status.size - status.available) as i64);
+            self.pool_connections_idle
+                .with_label_values(&name)
+                .set(status.available as i64);
+            self.pool_waiters
+                .with_label_values(&name)
+                .set(status.waiting as i64);
         }
-        let alive = tokio::runtime::Handle::current().metrics().num_alive_tasks();
+        let alive = tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks();
         self.tokio_alive_tasks.set(alive as i64);
         // A counter only goes up: add what was used since the last scrape.
         let cpu = process::cpu_seconds();
-        self.process_cpu_seconds_total.inc_by((cpu - self.process_cpu_seconds_total.get()).max(0.0));
-        self.process_resident_memory_bytes.set(process::resident_memory_bytes() as i64);
+        self.process_cpu_seconds_total
+            .inc_by((cpu - self.process_cpu_seconds_total.get()).max(0.0));
+        self.process_resident_memory_bytes
+            .set(process::resident_memory_bytes() as i64);
         let mut buffer = Vec::new();
-        TextEncoder::new().encode(&self.registry.gather(), &mut buffer).expect("text encoding cannot fail");
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut buffer)
+            .expect("text encoding cannot fail");
         String::from_utf8(buffer).expect("the text format is UTF-8")
     }
 }
@@ -140,7 +204,12 @@ mod process {
     pub fn resident_memory_bytes() -> u64 {
         let pages = std::fs::read_to_string("/proc/self/statm")
             .ok()
-            .and_then(|statm| statm.split_whitespace().nth(1).and_then(|rss| rss.parse::<u64>().ok()))
+            .and_then(|statm| {
+                statm
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(|rss| rss.parse::<u64>().ok())
+            })
             .unwrap_or(0);
         // SAFETY: sysconf has no preconditions.
         let page_size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(0) as u64;
@@ -169,17 +238,29 @@ fn status_class(status: u16) -> &'static str {
 }
 
 /// Middleware: counts and times every request on the public API.
-pub async fn track_http(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
-    let route = request.extensions().get::<MatchedPath>().map(|path| path.as_str().to_owned());
+pub async fn track_http(
+    State(metrics): State<Arc<Metrics>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|path| path.as_str().to_owned());
     let endpoint = endpoint_label(request.method(), route.as_deref());
-    let in_flight = metrics.http_requests_in_flight.with_label_values(&[endpoint]);
+    let in_flight = metrics
+        .http_requests_in_flight
+        .with_label_values(&[endpoint]);
     in_flight.inc();
     let started = Instant::now();
     let response = next.run(request).await;
     let elapsed = started.elapsed().as_secs_f64();
     in_flight.dec();
     let labels = [endpoint, status_class(response.status().as_u16())];
-    metrics.http_request_duration_seconds.with_label_values(&labels).observe(elapsed);
+    metrics
+        .http_request_duration_seconds
+        .with_label_values(&labels)
+        .observe(elapsed);
     metrics.http_requests_total.with_label_values(&labels).inc();
     response
 }
@@ -200,7 +281,13 @@ pub fn router(metrics: Arc<Metrics>, pools: Pools) -> Router {
 
 async fn serve_metrics(State(state): State<MetricsState>) -> impl IntoResponse {
     let body = state.metrics.render(&state.pools);
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body)
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
 }
 
 async fn health(State(state): State<MetricsState>) -> impl IntoResponse {

@@ -16,7 +16,9 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime};
+use deadpool_postgres::{
+    Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
+};
 use prometheus::{Histogram, IntCounter};
 use tokio_postgres::NoTls;
 
@@ -76,7 +78,9 @@ impl IsolatedSizes {
         Self {
             login: config.login_pool_size.unwrap_or(third),
             todo_write: config.todo_write_pool_size.unwrap_or(third),
-            todo_read: config.todo_read_pool_size.unwrap_or(config.pool_size - 2 * third),
+            todo_read: config
+                .todo_read_pool_size
+                .unwrap_or(config.pool_size - 2 * third),
         }
     }
 
@@ -103,7 +107,8 @@ impl NamedPool {
         metrics: &Metrics,
     ) -> anyhow::Result<Self> {
         anyhow::ensure!(size >= 1, "pool `{name}` needs at least one connection");
-        let mut pg_config: tokio_postgres::Config = database_url.parse().context("parsing the database URL")?;
+        let mut pg_config: tokio_postgres::Config =
+            database_url.parse().context("parsing the database URL")?;
         // Shows which pool a backend belongs to in pg_stat_activity.
         pg_config.application_name(format!("todo-service/{name}"));
         pg_config.connect_timeout(CONNECT_TIMEOUT);
@@ -112,7 +117,9 @@ impl NamedPool {
             NoTls,
             // Fast: a returned connection is reused without a test query, so the pool adds no
             // round trip of its own to each request.
-            ManagerConfig { recycling_method: RecyclingMethod::Fast },
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
         );
         let pool = Pool::builder(manager)
             .max_size(size)
@@ -121,12 +128,17 @@ impl NamedPool {
             .runtime(Runtime::Tokio1)
             .build()
             .with_context(|| format!("building pool `{name}`"))?;
-        metrics.pool_max_connections.with_label_values(&[name]).set(size as i64);
+        metrics
+            .pool_max_connections
+            .with_label_values(&[name])
+            .set(size as i64);
         Ok(Self {
             name,
             pool,
             acquire_wait: metrics.pool_acquire_wait_seconds.with_label_values(&[name]),
-            acquire_timeouts: metrics.pool_acquire_timeouts_total.with_label_values(&[name]),
+            acquire_timeouts: metrics
+                .pool_acquire_timeouts_total
+                .with_label_values(&[name]),
         })
     }
 
@@ -149,7 +161,9 @@ impl NamedPool {
                 self.acquire_timeouts.inc();
                 ApiError::DatabaseBusy
             }
-            other => ApiError::Internal(anyhow::Error::new(other).context(format!("pool `{}`", self.name))),
+            other => ApiError::Internal(
+                anyhow::Error::new(other).context(format!("pool `{}`", self.name)),
+            ),
         })
     }
 }
@@ -165,20 +179,42 @@ pub struct Pools {
 
 impl Pools {
     /// The mode decision: one shared pool, or one pool per endpoint.
-    pub fn build(database_url: &str, config: &PoolConfig, metrics: &Metrics) -> anyhow::Result<Self> {
+    pub fn build(
+        database_url: &str,
+        config: &PoolConfig,
+        metrics: &Metrics,
+    ) -> anyhow::Result<Self> {
         let timeout = config.acquire_timeout();
         let pools = match config.pool_mode {
             PoolMode::Shared => {
-                let shared = NamedPool::build("shared", database_url, config.pool_size, timeout, metrics)?;
-                Self { mode: config.pool_mode, login: shared.clone(), todo_write: shared.clone(), todo_read: shared }
+                let shared =
+                    NamedPool::build("shared", database_url, config.pool_size, timeout, metrics)?;
+                Self {
+                    mode: config.pool_mode,
+                    login: shared.clone(),
+                    todo_write: shared.clone(),
+                    todo_read: shared,
+                }
             }
             PoolMode::Isolated => {
                 let sizes = IsolatedSizes::from_config(config);
                 Self {
                     mode: config.pool_mode,
                     login: NamedPool::build("login", database_url, sizes.login, timeout, metrics)?,
-                    todo_write: NamedPool::build("todo_write", database_url, sizes.todo_write, timeout, metrics)?,
-                    todo_read: NamedPool::build("todo_read", database_url, sizes.todo_read, timeout, metrics)?,
+                    todo_write: NamedPool::build(
+                        "todo_write",
+                        database_url,
+                        sizes.todo_write,
+                        timeout,
+                        metrics,
+                    )?,
+                    todo_read: NamedPool::build(
+                        "todo_read",
+                        database_url,
+                        sizes.todo_read,
+                        timeout,
+                        metrics,
+                    )?,
                 }
             }
         };
@@ -216,7 +252,11 @@ impl Pools {
             let max = named.status().max_size;
             let mut held = Vec::with_capacity(max);
             for _ in 0..max {
-                let conn = named.pool.get().await.with_context(|| format!("connecting pool `{}`", named.name))?;
+                let conn = named
+                    .pool
+                    .get()
+                    .await
+                    .with_context(|| format!("connecting pool `{}`", named.name))?;
                 held.push(conn);
             }
         }
@@ -248,7 +288,11 @@ mod tests {
         }
         assert_eq!(
             IsolatedSizes::from_config(&config(12)),
-            IsolatedSizes { login: 4, todo_write: 4, todo_read: 4 }
+            IsolatedSizes {
+                login: 4,
+                todo_write: 4,
+                todo_read: 4
+            }
         );
     }
 
@@ -257,6 +301,13 @@ mod tests {
         let mut config = config(12);
         config.todo_read_pool_size = Some(6);
         let sizes = IsolatedSizes::from_config(&config);
-        assert_eq!(sizes, IsolatedSizes { login: 4, todo_write: 4, todo_read: 6 });
+        assert_eq!(
+            sizes,
+            IsolatedSizes {
+                login: 4,
+                todo_write: 4,
+                todo_read: 6
+            }
+        );
     }
 }

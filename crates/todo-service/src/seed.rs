@@ -16,7 +16,11 @@ use crate::domain::{Email, Password};
 
 pub const DEMO_EMAIL: &str = "demo@lab.test";
 pub const DEMO_PASSWORD: &str = "demo-password";
-const DEMO_TODOS: &[&str] = &["Read the lab's README", "Log in while the load runs", "Watch the read pool on the dashboard"];
+const DEMO_TODOS: &[&str] = &[
+    "Read the lab's README",
+    "Log in while the load runs",
+    "Watch the read pool on the dashboard",
+];
 
 /// What a seed run created.
 #[derive(Debug, PartialEq, Eq)]
@@ -26,16 +30,25 @@ pub struct SeedReport {
 }
 
 async fn connect(database_url: &str) -> anyhow::Result<deadpool_postgres::Client> {
-    let config: tokio_postgres::Config = database_url.parse().context("parsing the database URL")?;
-    let pool = Pool::builder(Manager::new(config, NoTls)).max_size(1).build()?;
+    let config: tokio_postgres::Config =
+        database_url.parse().context("parsing the database URL")?;
+    let pool = Pool::builder(Manager::new(config, NoTls))
+        .max_size(1)
+        .build()?;
     pool.get().await.context("connecting to the database")
 }
 
-pub async fn seed(database_url: &str, hashing: &HashingConfig, config: &SeedConfig) -> anyhow::Result<SeedReport> {
+pub async fn seed(
+    database_url: &str,
+    hashing: &HashingConfig,
+    config: &SeedConfig,
+) -> anyhow::Result<SeedReport> {
     db::migrate(database_url).await?;
     let hasher = PasswordHasher::new(hashing)?;
     let demo_hash = hasher.hash(&Password::parse(DEMO_PASSWORD.into())?).await?;
-    let user_hash = hasher.hash(&Password::parse(config.password.clone()).map_err(|e| anyhow::anyhow!("{e}"))?).await?;
+    let user_hash = hasher
+        .hash(&Password::parse(config.password.clone()).map_err(|e| anyhow::anyhow!("{e}"))?)
+        .await?;
     let client = connect(database_url).await?;
 
     let demo = client
@@ -64,7 +77,11 @@ pub async fn seed(database_url: &str, hashing: &HashingConfig, config: &SeedConf
                  SELECT u.id, 'Seeded todo #' || n, now() - make_interval(mins => n) \
                  FROM new_users u, generate_series(1, $3::int) AS n RETURNING 1) \
              SELECT (SELECT count(*) FROM new_users), (SELECT count(*) FROM new_todos)",
-            &[&user_hash, &(config.users as i32), &(config.todos_per_user as i32)],
+            &[
+                &user_hash,
+                &(config.users as i32),
+                &(config.todos_per_user as i32),
+            ],
         )
         .await
         .context("creating load-test users")?;
@@ -75,7 +92,11 @@ pub async fn seed(database_url: &str, hashing: &HashingConfig, config: &SeedConf
     })
 }
 
-pub async fn add_user(database_url: &str, hashing: &HashingConfig, config: &AddUserConfig) -> anyhow::Result<i64> {
+pub async fn add_user(
+    database_url: &str,
+    hashing: &HashingConfig,
+    config: &AddUserConfig,
+) -> anyhow::Result<i64> {
     db::migrate(database_url).await?;
     let email = Email::parse(&config.email).map_err(|e| anyhow::anyhow!("{e}"))?;
     let password = Password::parse(config.password.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;

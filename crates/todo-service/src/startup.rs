@@ -24,7 +24,11 @@ pub struct Application {
 }
 
 impl Application {
-    pub async fn build(database_url: &str, config: &ServeConfig, hashing: &HashingConfig) -> anyhow::Result<Self> {
+    pub async fn build(
+        database_url: &str,
+        config: &ServeConfig,
+        hashing: &HashingConfig,
+    ) -> anyhow::Result<Self> {
         let metrics = Metrics::new();
         metrics
             .service_info
@@ -38,7 +42,9 @@ impl Application {
             session_ttl_secs: config.session_ttl_secs,
             cookie_secure: config.cookie_secure,
         };
-        let api_listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+        let api_listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
         let metrics_listener = TcpListener::bind(config.metrics_listen)
             .await
             .with_context(|| format!("binding {}", config.metrics_listen))?;
@@ -51,11 +57,15 @@ impl Application {
     }
 
     pub fn api_addr(&self) -> SocketAddr {
-        self.api_listener.local_addr().expect("a bound listener has an address")
+        self.api_listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     pub fn metrics_addr(&self) -> SocketAddr {
-        self.metrics_listener.local_addr().expect("a bound listener has an address")
+        self.metrics_listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     /// Serves both listeners until ctrl-c or SIGTERM.
@@ -64,7 +74,10 @@ impl Application {
     }
 
     /// Serves both listeners until `stop` completes (tests pass their own future).
-    pub async fn run_until(self, stop: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
             stop.await;
@@ -73,8 +86,10 @@ impl Application {
         let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|stop| *stop).await;
         };
-        let api = axum::serve(self.api_listener, self.api).with_graceful_shutdown(stopped(stop_rx.clone()));
-        let metrics = axum::serve(self.metrics_listener, self.metrics).with_graceful_shutdown(stopped(stop_rx));
+        let api = axum::serve(self.api_listener, self.api)
+            .with_graceful_shutdown(stopped(stop_rx.clone()));
+        let metrics = axum::serve(self.metrics_listener, self.metrics)
+            .with_graceful_shutdown(stopped(stop_rx));
         let (api, metrics) = tokio::join!(api, metrics);
         api.context("public API server")?;
         metrics.context("metrics server")?;

@@ -45,7 +45,10 @@ impl SessionToken {
     /// The `Set-Cookie` value that hands this token to a browser.
     pub fn cookie(&self, max_age_secs: u32, secure: bool) -> HeaderValue {
         let secure = if secure { "; Secure" } else { "" };
-        let cookie = format!("{SESSION_COOKIE}={}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age_secs}{secure}", self.0);
+        let cookie = format!(
+            "{SESSION_COOKIE}={}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age_secs}{secure}",
+            self.0
+        );
         HeaderValue::from_str(&cookie).expect("base64url tokens are valid header text")
     }
 }
@@ -72,8 +75,14 @@ impl<S: Send + Sync> FromRequestParts<S> for SessionToken {
                 .ok_or(ApiError::Unauthorized)?;
             return Ok(Self(token.to_owned()));
         }
-        let jar = CookieJar::from_request_parts(parts, state).await.unwrap_or_default();
-        match jar.get(SESSION_COOKIE).map(|c| c.value()).filter(|v| !v.is_empty()) {
+        let jar = CookieJar::from_request_parts(parts, state)
+            .await
+            .unwrap_or_default();
+        match jar
+            .get(SESSION_COOKIE)
+            .map(|c| c.value())
+            .filter(|v| !v.is_empty())
+        {
             Some(token) => Ok(Self(token.to_owned())),
             None => Err(ApiError::Unauthorized),
         }
@@ -100,8 +109,15 @@ mod tests {
         let plain = token.cookie(3600, false);
         assert_eq!(
             plain.to_str().unwrap(),
-            format!("session={}; HttpOnly; SameSite=Lax; Path=/; Max-Age=3600", token.as_str())
+            format!(
+                "session={}; HttpOnly; SameSite=Lax; Path=/; Max-Age=3600",
+                token.as_str()
+            )
         );
-        assert!(token.cookie(3600, true).to_str().unwrap().ends_with("; Secure"));
+        assert!(token
+            .cookie(3600, true)
+            .to_str()
+            .unwrap()
+            .ends_with("; Secure"));
     }
 }

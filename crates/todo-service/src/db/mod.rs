@@ -19,11 +19,17 @@ pub async fn migrate(database_url: &str) -> anyhow::Result<()> {
         .await
         .context("connecting to the database to migrate it")?;
     let connection = tokio::spawn(connection);
-    let report = embedded::migrations::runner().run_async(&mut client).await.context("applying migrations")?;
+    let report = embedded::migrations::runner()
+        .run_async(&mut client)
+        .await
+        .context("applying migrations")?;
     for migration in report.applied_migrations() {
         tracing::info!(migration = %migration, "applied migration");
     }
     drop(client);
-    connection.await.context("migration connection task")?.context("migration connection")?;
+    connection
+        .await
+        .context("migration connection task")?
+        .context("migration connection")?;
     Ok(())
 }

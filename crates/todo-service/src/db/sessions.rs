@@ -17,12 +17,17 @@ pub async fn insert(
              VALUES ($1, $2, now() + make_interval(secs => $3)) RETURNING expires_at",
         )
         .await?;
-    let row = client.query_one(&statement, &[&token_digest, &user_id, &f64::from(ttl_secs)]).await?;
+    let row = client
+        .query_one(&statement, &[&token_digest, &user_id, &f64::from(ttl_secs)])
+        .await?;
     Ok(row.get(0))
 }
 
 /// The user a live session belongs to; `None` for an unknown or expired token.
-pub async fn user_for(client: &Client, token_digest: &[u8]) -> Result<Option<i64>, tokio_postgres::Error> {
+pub async fn user_for(
+    client: &Client,
+    token_digest: &[u8],
+) -> Result<Option<i64>, tokio_postgres::Error> {
     let statement = client
         .prepare_cached("SELECT user_id FROM sessions WHERE id = $1 AND expires_at > now()")
         .await?;

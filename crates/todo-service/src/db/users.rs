@@ -9,14 +9,26 @@ pub struct StoredUser {
     pub password_hash: String,
 }
 
-pub async fn find_by_email(client: &Client, email: &Email) -> Result<Option<StoredUser>, tokio_postgres::Error> {
-    let statement = client.prepare_cached("SELECT id, password_hash FROM users WHERE email = $1").await?;
+pub async fn find_by_email(
+    client: &Client,
+    email: &Email,
+) -> Result<Option<StoredUser>, tokio_postgres::Error> {
+    let statement = client
+        .prepare_cached("SELECT id, password_hash FROM users WHERE email = $1")
+        .await?;
     let row = client.query_opt(&statement, &[&email.as_str()]).await?;
-    Ok(row.map(|row| StoredUser { id: row.get(0), password_hash: row.get(1) }))
+    Ok(row.map(|row| StoredUser {
+        id: row.get(0),
+        password_hash: row.get(1),
+    }))
 }
 
 /// Inserts a user; returns `None` if the email is taken.
-pub async fn insert(client: &Client, email: &Email, password_hash: &str) -> Result<Option<i64>, tokio_postgres::Error> {
+pub async fn insert(
+    client: &Client,
+    email: &Email,
+    password_hash: &str,
+) -> Result<Option<i64>, tokio_postgres::Error> {
     let row = client
         .query_opt(
             "INSERT INTO users (email, password_hash) VALUES ($1, $2) ON CONFLICT (email) DO NOTHING RETURNING id",

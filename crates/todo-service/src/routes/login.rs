@@ -27,7 +27,10 @@ struct LoginResponse {
     user_id: i64,
 }
 
-pub async fn login(State(app): State<AppState>, JsonBody(request): JsonBody<LoginRequest>) -> Result<Response> {
+pub async fn login(
+    State(app): State<AppState>,
+    JsonBody(request): JsonBody<LoginRequest>,
+) -> Result<Response> {
     let email = Email::parse(&request.email)?;
     let password = Password::parse(request.password)?;
     let pool = app.pools.for_endpoint(Endpoint::Login);
@@ -41,7 +44,11 @@ pub async fn login(State(app): State<AppState>, JsonBody(request): JsonBody<Logi
         Some(user) => (Some(user.id), Some(user.password_hash)),
         None => (None, None),
     };
-    let verified = app.hasher.verify(&password, stored_hash).await.map_err(ApiError::Internal)?;
+    let verified = app
+        .hasher
+        .verify(&password, stored_hash)
+        .await
+        .map_err(ApiError::Internal)?;
     let user_id = match (user_id, verified) {
         (Some(id), true) => id,
         _ => return Err(ApiError::InvalidCredentials),
@@ -53,6 +60,10 @@ pub async fn login(State(app): State<AppState>, JsonBody(request): JsonBody<Logi
         sessions::insert(&client, &token.digest(), user_id, app.session_ttl_secs).await?
     };
     let cookie = token.cookie(app.session_ttl_secs, app.cookie_secure);
-    let body = LoginResponse { token: token.as_str().to_owned(), expires_at, user_id };
+    let body = LoginResponse {
+        token: token.as_str().to_owned(),
+        expires_at,
+        user_id,
+    };
     Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
 }

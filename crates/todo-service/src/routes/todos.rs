@@ -35,8 +35,14 @@ pub async fn create(
     JsonBody(request): JsonBody<CreateTodo>,
 ) -> Result<(StatusCode, Json<Todo>)> {
     let title = TodoTitle::parse(&request.title)?;
-    let client = app.pools.for_endpoint(Endpoint::CreateTodo).acquire().await?;
-    let user_id = sessions::user_for(&client, &token.digest()).await?.ok_or(ApiError::Unauthorized)?;
+    let client = app
+        .pools
+        .for_endpoint(Endpoint::CreateTodo)
+        .acquire()
+        .await?;
+    let user_id = sessions::user_for(&client, &token.digest())
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
     let todo = todos::insert(&client, user_id, &title).await?;
     Ok((StatusCode::CREATED, Json(todo)))
 }
@@ -47,8 +53,14 @@ pub async fn list(
     QueryParams(params): QueryParams<ListParams>,
 ) -> Result<Json<TodoList>> {
     let limit = TodoLimit::parse(params.limit)?;
-    let client = app.pools.for_endpoint(Endpoint::ListTodos).acquire().await?;
-    let user_id = sessions::user_for(&client, &token.digest()).await?.ok_or(ApiError::Unauthorized)?;
+    let client = app
+        .pools
+        .for_endpoint(Endpoint::ListTodos)
+        .acquire()
+        .await?;
+    let user_id = sessions::user_for(&client, &token.digest())
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
     let todos = todos::latest(&client, user_id, limit).await?;
     Ok(Json(TodoList { todos }))
 }

@@ -14,7 +14,10 @@ use crate::helpers::{assert_error, serve_config, spawn_app_with, TestApp};
 /// Blocks the write path: returns the connection holding the lock (drop = rollback = unlock).
 async fn block_todo_inserts(app: &TestApp) -> tokio_postgres::Client {
     let locker = app.db().await;
-    locker.batch_execute("BEGIN; LOCK TABLE todos IN SHARE MODE").await.unwrap();
+    locker
+        .batch_execute("BEGIN; LOCK TABLE todos IN SHARE MODE")
+        .await
+        .unwrap();
     locker
 }
 
@@ -71,11 +74,18 @@ async fn with_write_pool_jammed(mode: PoolMode, check: impl AsyncFnOnce(&TestApp
 
     locker.batch_execute("COMMIT").await.unwrap();
     for write in writes {
-        assert_eq!(write.await.unwrap(), 201, "a blocked write must complete once unblocked");
+        assert_eq!(
+            write.await.unwrap(),
+            201,
+            "a blocked write must complete once unblocked"
+        );
     }
     let titles = app.titles(&token).await;
     for i in 0..write_pool_size {
-        assert!(titles.contains(&format!("blocked write {i}")), "write {i} was lost");
+        assert!(
+            titles.contains(&format!("blocked write {i}")),
+            "write {i} was lost"
+        );
     }
 }
 
@@ -86,8 +96,14 @@ async fn shared_pool_reads_are_crowded_out_by_blocked_writes() {
         assert_eq!(response.headers()[header::RETRY_AFTER], "1");
         assert_error(response, 503, "database_busy").await;
         let metrics = app.metrics().await;
-        assert!(metrics.contains("db_pool_acquire_timeouts_total{pool=\"shared\"} 1"), "{metrics}");
-        assert!(metrics.contains("db_pool_connections_in_use{pool=\"shared\"} 3"), "{metrics}");
+        assert!(
+            metrics.contains("db_pool_acquire_timeouts_total{pool=\"shared\"} 1"),
+            "{metrics}"
+        );
+        assert!(
+            metrics.contains("db_pool_connections_in_use{pool=\"shared\"} 3"),
+            "{metrics}"
+        );
     })
     .await;
 }
@@ -99,8 +115,14 @@ async fn isolated_pools_keep_reads_and_logins_served_while_writes_are_blocked() 
         assert_eq!(response.status(), 200);
         app.login_demo().await;
         let metrics = app.metrics().await;
-        assert!(metrics.contains("db_pool_connections_in_use{pool=\"todo_write\"} 1"), "{metrics}");
-        assert!(metrics.contains("db_pool_acquire_timeouts_total{pool=\"todo_read\"} 0"), "{metrics}");
+        assert!(
+            metrics.contains("db_pool_connections_in_use{pool=\"todo_write\"} 1"),
+            "{metrics}"
+        );
+        assert!(
+            metrics.contains("db_pool_acquire_timeouts_total{pool=\"todo_read\"} 0"),
+            "{metrics}"
+        );
     })
     .await;
 }
@@ -109,7 +131,12 @@ async fn isolated_pools_keep_reads_and_logins_served_while_writes_are_blocked() 
 async fn isolated_mode_jams_only_the_write_endpoint() {
     with_write_pool_jammed(PoolMode::Isolated, async |app, token| {
         // The write pool is full: one more write waits out the acquire timeout.
-        assert_error(app.create_todo(token, "one too many").await, 503, "database_busy").await;
+        assert_error(
+            app.create_todo(token, "one too many").await,
+            503,
+            "database_busy",
+        )
+        .await;
     })
     .await;
 }

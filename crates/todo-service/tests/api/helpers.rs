@@ -17,7 +17,11 @@ pub const SEEDED_TODOS_PER_USER: u32 = 25;
 
 /// Cheap Argon2 so tests spend their time on behaviour, not hashing.
 pub fn cheap_hashing() -> HashingConfig {
-    HashingConfig { argon2_memory_kib: 256, argon2_iterations: 1, argon2_parallelism: 1 }
+    HashingConfig {
+        argon2_memory_kib: 256,
+        argon2_iterations: 1,
+        argon2_parallelism: 1,
+    }
 }
 
 pub fn serve_config(mode: PoolMode) -> ServeConfig {
@@ -38,7 +42,8 @@ pub fn serve_config(mode: PoolMode) -> ServeConfig {
 }
 
 fn admin_url() -> String {
-    std::env::var("TEST_ADMIN_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:54329/postgres".into())
+    std::env::var("TEST_ADMIN_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:54329/postgres".into())
 }
 
 /// Creates an empty database with a random name and returns its URL.
@@ -49,7 +54,10 @@ pub async fn fresh_database() -> String {
         .await
         .expect("the lab's Postgres must run: scripts/pg.sh start");
     tokio::spawn(connection);
-    client.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
     let (base, _) = admin.rsplit_once('/').unwrap();
     format!("{base}/{name}")
 }
@@ -68,17 +76,34 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(config: ServeConfig) -> TestApp {
     let database_url = fresh_database().await;
-    let seeding = SeedConfig { users: SEEDED_USERS, todos_per_user: SEEDED_TODOS_PER_USER, password: SEED_PASSWORD.into() };
-    seed::seed(&database_url, &cheap_hashing(), &seeding).await.expect("seeding");
-    let app = Application::build(&database_url, &config, &cheap_hashing()).await.expect("building the app");
+    let seeding = SeedConfig {
+        users: SEEDED_USERS,
+        todos_per_user: SEEDED_TODOS_PER_USER,
+        password: SEED_PASSWORD.into(),
+    };
+    seed::seed(&database_url, &cheap_hashing(), &seeding)
+        .await
+        .expect("seeding");
+    let app = Application::build(&database_url, &config, &cheap_hashing())
+        .await
+        .expect("building the app");
     let address = format!("http://{}", app.api_addr());
     let metrics_address = format!("http://{}", app.metrics_addr());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until(async {
         let _ = stopped.await;
     }));
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
-    TestApp { address, metrics_address, database_url, http, _stop: stop }
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    TestApp {
+        address,
+        metrics_address,
+        database_url,
+        http,
+        _stop: stop,
+    }
 }
 
 impl TestApp {
@@ -114,7 +139,12 @@ impl TestApp {
     }
 
     pub async fn list_todos(&self, token: &str, query: &str) -> Response {
-        self.http.get(format!("{}/todos{query}", self.address)).bearer_auth(token).send().await.unwrap()
+        self.http
+            .get(format!("{}/todos{query}", self.address))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn list_todos_with_cookie(&self, token: &str) -> Response {
@@ -131,16 +161,30 @@ impl TestApp {
         let response = self.list_todos(token, "?limit=100").await;
         assert_eq!(response.status(), 200);
         let body: Value = response.json().await.unwrap();
-        body["todos"].as_array().unwrap().iter().map(|t| t["title"].as_str().unwrap().to_owned()).collect()
+        body["todos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["title"].as_str().unwrap().to_owned())
+            .collect()
     }
 
     pub async fn metrics(&self) -> String {
-        self.http.get(format!("{}/metrics", self.metrics_address)).send().await.unwrap().text().await.unwrap()
+        self.http
+            .get(format!("{}/metrics", self.metrics_address))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
     }
 
     /// A direct database connection, outside the service's pools.
     pub async fn db(&self) -> tokio_postgres::Client {
-        let (client, connection) = tokio_postgres::connect(&self.database_url, NoTls).await.unwrap();
+        let (client, connection) = tokio_postgres::connect(&self.database_url, NoTls)
+            .await
+            .unwrap();
         tokio::spawn(connection);
         client
     }
@@ -149,9 +193,15 @@ impl TestApp {
 /// Asserts a JSON error response with the given status and error code, and returns its body.
 pub async fn assert_error(response: Response, status: u16, code: &str) -> Value {
     assert_eq!(response.status(), status);
-    assert!(response.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("application/json"));
+    assert!(response.headers()[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"], code, "body: {body}");
-    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "body: {body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "body: {body}"
+    );
     body
 }

@@ -12,9 +12,14 @@ async fn login_returns_a_token_its_expiry_and_the_user_id() {
     let response = app.post_login(DEMO_EMAIL, DEMO_PASSWORD).await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
-    assert_eq!(body["token"].as_str().unwrap().len(), 43, "256 bits in base64url");
+    assert_eq!(
+        body["token"].as_str().unwrap().len(),
+        43,
+        "256 bits in base64url"
+    );
     assert!(body["user_id"].as_i64().unwrap() > 0);
-    let expires_at = chrono::DateTime::parse_from_rfc3339(body["expires_at"].as_str().unwrap()).unwrap();
+    let expires_at =
+        chrono::DateTime::parse_from_rfc3339(body["expires_at"].as_str().unwrap()).unwrap();
     assert!(expires_at > chrono::Utc::now() + chrono::Duration::minutes(59));
 }
 
@@ -22,11 +27,17 @@ async fn login_returns_a_token_its_expiry_and_the_user_id() {
 async fn login_sets_an_http_only_same_site_session_cookie() {
     let app = spawn_app().await;
     let response = app.post_login(DEMO_EMAIL, DEMO_PASSWORD).await;
-    let cookie = response.headers()[header::SET_COOKIE].to_str().unwrap().to_owned();
+    let cookie = response.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let body: Value = response.json().await.unwrap();
     assert_eq!(
         cookie,
-        format!("session={}; HttpOnly; SameSite=Lax; Path=/; Max-Age=3600", body["token"].as_str().unwrap())
+        format!(
+            "session={}; HttpOnly; SameSite=Lax; Path=/; Max-Age=3600",
+            body["token"].as_str().unwrap()
+        )
     );
 }
 
@@ -36,7 +47,10 @@ async fn the_cookie_is_secure_when_configured() {
     config.cookie_secure = true;
     let app = spawn_app_with(config).await;
     let response = app.post_login(DEMO_EMAIL, DEMO_PASSWORD).await;
-    assert!(response.headers()[header::SET_COOKIE].to_str().unwrap().ends_with("; Secure"));
+    assert!(response.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .ends_with("; Secure"));
 }
 
 #[tokio::test]
@@ -49,8 +63,18 @@ async fn emails_are_matched_case_insensitively_and_seeded_users_can_log_in() {
 #[tokio::test]
 async fn unknown_email_and_wrong_password_get_the_same_401() {
     let app = spawn_app().await;
-    let unknown = assert_error(app.post_login("nobody@lab.test", DEMO_PASSWORD).await, 401, "invalid_credentials").await;
-    let wrong = assert_error(app.post_login(DEMO_EMAIL, "not-the-password").await, 401, "invalid_credentials").await;
+    let unknown = assert_error(
+        app.post_login("nobody@lab.test", DEMO_PASSWORD).await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    let wrong = assert_error(
+        app.post_login(DEMO_EMAIL, "not-the-password").await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
     assert_eq!(unknown, wrong);
 }
 
@@ -58,7 +82,13 @@ async fn unknown_email_and_wrong_password_get_the_same_401() {
 async fn a_failed_login_creates_no_session() {
     let app = spawn_app().await;
     app.post_login(DEMO_EMAIL, "not-the-password").await;
-    let sessions: i64 = app.db().await.query_one("SELECT count(*) FROM sessions", &[]).await.unwrap().get(0);
+    let sessions: i64 = app
+        .db()
+        .await
+        .query_one("SELECT count(*) FROM sessions", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(sessions, 0);
 }
 
@@ -67,7 +97,13 @@ async fn the_database_stores_only_the_tokens_sha256() {
     let app = spawn_app().await;
     let token = app.login_demo().await;
     let db = app.db().await;
-    let ids: Vec<Vec<u8>> = db.query("SELECT id FROM sessions", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+    let ids: Vec<Vec<u8>> = db
+        .query("SELECT id FROM sessions", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
     assert_eq!(ids, vec![Sha256::digest(token.as_bytes()).to_vec()]);
 }
 
@@ -77,7 +113,13 @@ async fn each_login_creates_a_new_session_row() {
     let first = app.login_demo().await;
     let second = app.login_demo().await;
     assert_ne!(first, second);
-    let sessions: i64 = app.db().await.query_one("SELECT count(*) FROM sessions", &[]).await.unwrap().get(0);
+    let sessions: i64 = app
+        .db()
+        .await
+        .query_one("SELECT count(*) FROM sessions", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(sessions, 2);
 }
 
@@ -86,22 +128,83 @@ async fn malformed_login_bodies_get_clear_4xx_json_errors() {
     let app = spawn_app().await;
     let url = format!("{}/login", app.address);
     let send = |content_type: &'static str, body: String| {
-        app.http.post(&url).header(header::CONTENT_TYPE, content_type).body(body).send()
+        app.http
+            .post(&url)
+            .header(header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
     };
-    assert_error(send("application/json", "{\"email\":".into()).await.unwrap(), 400, "bad_request").await;
-    assert_error(send("text/plain", "{}".into()).await.unwrap(), 415, "unsupported_media_type").await;
-    assert_error(send("application/json", "{\"email\":\"demo@lab.test\"}".into()).await.unwrap(), 422, "validation_failed").await;
-    assert_error(send("application/json", "{\"email\":\"nope\",\"password\":\"x\"}".into()).await.unwrap(), 422, "validation_failed").await;
-    assert_error(send("application/json", "{\"email\":\"demo@lab.test\",\"password\":\"\"}".into()).await.unwrap(), 422, "validation_failed").await;
-    let huge = format!("{{\"email\":\"demo@lab.test\",\"password\":\"{}\"}}", "x".repeat(20_000));
-    assert_error(send("application/json", huge).await.unwrap(), 413, "payload_too_large").await;
+    assert_error(
+        send("application/json", "{\"email\":".into())
+            .await
+            .unwrap(),
+        400,
+        "bad_request",
+    )
+    .await;
+    assert_error(
+        send("text/plain", "{}".into()).await.unwrap(),
+        415,
+        "unsupported_media_type",
+    )
+    .await;
+    assert_error(
+        send("application/json", "{\"email\":\"demo@lab.test\"}".into())
+            .await
+            .unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_error(
+        send(
+            "application/json",
+            "{\"email\":\"nope\",\"password\":\"x\"}".into(),
+        )
+        .await
+        .unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_error(
+        send(
+            "application/json",
+            "{\"email\":\"demo@lab.test\",\"password\":\"\"}".into(),
+        )
+        .await
+        .unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
+    let huge = format!(
+        "{{\"email\":\"demo@lab.test\",\"password\":\"{}\"}}",
+        "x".repeat(20_000)
+    );
+    assert_error(
+        send("application/json", huge).await.unwrap(),
+        413,
+        "payload_too_large",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn unknown_routes_and_methods_answer_in_json() {
     let app = spawn_app().await;
-    let missing = app.http.get(format!("{}/signup", app.address)).send().await.unwrap();
+    let missing = app
+        .http
+        .get(format!("{}/signup", app.address))
+        .send()
+        .await
+        .unwrap();
     assert_error(missing, 404, "not_found").await;
-    let wrong_method = app.http.get(format!("{}/login", app.address)).send().await.unwrap();
+    let wrong_method = app
+        .http
+        .get(format!("{}/login", app.address))
+        .send()
+        .await
+        .unwrap();
     assert_error(wrong_method, 405, "method_not_allowed").await;
 }

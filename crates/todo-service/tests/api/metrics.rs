@@ -34,8 +34,14 @@ async fn isolated_mode_reports_three_pools_with_the_shared_total() {
     let app = spawn_app_with(serve_config(PoolMode::Isolated)).await;
     let metrics = app.metrics().await;
     for pool in ["login", "todo_write", "todo_read"] {
-        assert!(metrics.contains(&format!("db_pool_max_connections{{pool=\"{pool}\"}} 1")), "{metrics}");
-        assert!(metrics.contains(&format!("db_pool_connections_idle{{pool=\"{pool}\"}} 1")), "{metrics}");
+        assert!(
+            metrics.contains(&format!("db_pool_max_connections{{pool=\"{pool}\"}} 1")),
+            "{metrics}"
+        );
+        assert!(
+            metrics.contains(&format!("db_pool_connections_idle{{pool=\"{pool}\"}} 1")),
+            "{metrics}"
+        );
     }
     assert!(!metrics.contains("pool=\"shared\""));
 }
@@ -43,13 +49,29 @@ async fn isolated_mode_reports_three_pools_with_the_shared_total() {
 #[tokio::test]
 async fn health_reports_the_pool_mode() {
     let app = spawn_app_with(serve_config(PoolMode::Isolated)).await;
-    let health: Value = app.http.get(format!("{}/health", app.metrics_address)).send().await.unwrap().json().await.unwrap();
-    assert_eq!(health, serde_json::json!({"status": "ok", "pool_mode": "isolated"}));
+    let health: Value = app
+        .http
+        .get(format!("{}/health", app.metrics_address))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        health,
+        serde_json::json!({"status": "ok", "pool_mode": "isolated"})
+    );
 }
 
 #[tokio::test]
 async fn metrics_are_not_served_on_the_public_port() {
     let app = spawn_app().await;
-    let response = app.http.get(format!("{}/metrics", app.address)).send().await.unwrap();
+    let response = app
+        .http
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 404);
 }

@@ -43,7 +43,10 @@ async fn users_see_only_their_own_todos() {
     let demo = app.login_demo().await;
     let other = app.login("user1@lab.test", SEED_PASSWORD).await;
     app.create_todo(&demo, "demo's secret").await;
-    assert!(!app.titles(&other).await.contains(&"demo's secret".to_owned()));
+    assert!(!app
+        .titles(&other)
+        .await
+        .contains(&"demo's secret".to_owned()));
 }
 
 #[tokio::test]
@@ -51,24 +54,70 @@ async fn the_limit_defaults_to_20_and_is_bounded_by_1_and_100() {
     let app = spawn_app().await;
     let token = app.login("user2@lab.test", SEED_PASSWORD).await;
     let count = |body: Value| body["todos"].as_array().unwrap().len();
-    assert_eq!(count(app.list_todos(&token, "").await.json().await.unwrap()), 20);
-    assert_eq!(count(app.list_todos(&token, "?limit=1").await.json().await.unwrap()), 1);
     assert_eq!(
-        count(app.list_todos(&token, "?limit=100").await.json().await.unwrap()),
+        count(app.list_todos(&token, "").await.json().await.unwrap()),
+        20
+    );
+    assert_eq!(
+        count(
+            app.list_todos(&token, "?limit=1")
+                .await
+                .json()
+                .await
+                .unwrap()
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            app.list_todos(&token, "?limit=100")
+                .await
+                .json()
+                .await
+                .unwrap()
+        ),
         SEEDED_TODOS_PER_USER as usize
     );
-    assert_error(app.list_todos(&token, "?limit=0").await, 422, "validation_failed").await;
-    assert_error(app.list_todos(&token, "?limit=101").await, 422, "validation_failed").await;
-    assert_error(app.list_todos(&token, "?limit=ten").await, 400, "bad_request").await;
+    assert_error(
+        app.list_todos(&token, "?limit=0").await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_error(
+        app.list_todos(&token, "?limit=101").await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_error(
+        app.list_todos(&token, "?limit=ten").await,
+        400,
+        "bad_request",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn titles_must_be_1_to_200_characters_after_trimming() {
     let app = spawn_app().await;
     let token = app.login_demo().await;
-    assert_error(app.create_todo(&token, "   ").await, 422, "validation_failed").await;
-    assert_error(app.create_todo(&token, &"x".repeat(201)).await, 422, "validation_failed").await;
-    assert_eq!(app.create_todo(&token, &"x".repeat(200)).await.status(), 201);
+    assert_error(
+        app.create_todo(&token, "   ").await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_error(
+        app.create_todo(&token, &"x".repeat(201)).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        app.create_todo(&token, &"x".repeat(200)).await.status(),
+        201
+    );
 }
 
 #[tokio::test]
@@ -77,8 +126,19 @@ async fn rejected_writes_store_nothing() {
     let token = app.login_demo().await;
     let before = app.titles(&token).await;
     app.create_todo(&token, "").await;
-    app.http.post(format!("{}/todos", app.address)).bearer_auth(&token).body("{\"title\":").send().await.unwrap();
-    app.http.post(format!("{}/todos", app.address)).json(&serde_json::json!({"title": "no session"})).send().await.unwrap();
+    app.http
+        .post(format!("{}/todos", app.address))
+        .bearer_auth(&token)
+        .body("{\"title\":")
+        .send()
+        .await
+        .unwrap();
+    app.http
+        .post(format!("{}/todos", app.address))
+        .json(&serde_json::json!({"title": "no session"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(app.titles(&token).await, before);
 }
 
@@ -94,20 +154,59 @@ async fn bad_todo_bodies_get_clear_4xx_json_errors() {
             .body(body)
             .send()
     };
-    assert_error(post("application/json", "not json".into()).await.unwrap(), 400, "bad_request").await;
-    assert_error(post("application/x-www-form-urlencoded", "title=x".into()).await.unwrap(), 415, "unsupported_media_type").await;
-    assert_error(post("application/json", "{\"title\": 5}".into()).await.unwrap(), 422, "validation_failed").await;
+    assert_error(
+        post("application/json", "not json".into()).await.unwrap(),
+        400,
+        "bad_request",
+    )
+    .await;
+    assert_error(
+        post("application/x-www-form-urlencoded", "title=x".into())
+            .await
+            .unwrap(),
+        415,
+        "unsupported_media_type",
+    )
+    .await;
+    assert_error(
+        post("application/json", "{\"title\": 5}".into())
+            .await
+            .unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
     let huge = format!("{{\"title\":\"{}\"}}", "x".repeat(17 * 1024));
-    assert_error(post("application/json", huge).await.unwrap(), 413, "payload_too_large").await;
+    assert_error(
+        post("application/json", huge).await.unwrap(),
+        413,
+        "payload_too_large",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn todos_need_a_session() {
     let app = spawn_app().await;
-    let no_session = app.http.get(format!("{}/todos", app.address)).send().await.unwrap();
+    let no_session = app
+        .http
+        .get(format!("{}/todos", app.address))
+        .send()
+        .await
+        .unwrap();
     assert_error(no_session, 401, "unauthorized").await;
-    assert_error(app.list_todos("not-a-real-token", "").await, 401, "unauthorized").await;
-    assert_error(app.create_todo("not-a-real-token", "x").await, 401, "unauthorized").await;
+    assert_error(
+        app.list_todos("not-a-real-token", "").await,
+        401,
+        "unauthorized",
+    )
+    .await;
+    assert_error(
+        app.create_todo("not-a-real-token", "x").await,
+        401,
+        "unauthorized",
+    )
+    .await;
     let basic = app
         .http
         .get(format!("{}/todos", app.address))
@@ -123,7 +222,19 @@ async fn an_expired_session_is_rejected() {
     let app = spawn_app().await;
     let token = app.login_demo().await;
     assert_eq!(app.list_todos(&token, "").await.status(), 200);
-    app.db().await.execute("UPDATE sessions SET expires_at = now() - interval '1 second'", &[]).await.unwrap();
+    app.db()
+        .await
+        .execute(
+            "UPDATE sessions SET expires_at = now() - interval '1 second'",
+            &[],
+        )
+        .await
+        .unwrap();
     assert_error(app.list_todos(&token, "").await, 401, "unauthorized").await;
-    assert_error(app.create_todo(&token, "too late").await, 401, "unauthorized").await;
+    assert_error(
+        app.create_todo(&token, "too late").await,
+        401,
+        "unauthorized",
+    )
+    .await;
 }
