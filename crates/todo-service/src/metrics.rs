@@ -246,8 +246,8 @@ pub async fn track_http(
     let route = request
         .extensions()
         .get::<MatchedPath>()
-        .map(|path| path.as_str().to_owned());
-    let endpoint = endpoint_label(request.method(), route.as_deref());
+        .map(MatchedPath::as_str);
+    let endpoint = endpoint_label(request.method(), route);
     let in_flight = metrics
         .http_requests_in_flight
         .with_label_values(&[endpoint]);

@@ -47,7 +47,7 @@ pub async fn seed(
     let hasher = PasswordHasher::new(hashing)?;
     let demo_hash = hasher.hash(&Password::parse(DEMO_PASSWORD.into())?).await?;
     let user_hash = hasher
-        .hash(&Password::parse(config.password.clone()).map_err(|e| anyhow::anyhow!("{e}"))?)
+        .hash(&Password::parse(config.password.clone())?)
         .await?;
     let client = connect(database_url).await?;
 
@@ -98,8 +98,8 @@ pub async fn add_user(
     config: &AddUserConfig,
 ) -> anyhow::Result<i64> {
     db::migrate(database_url).await?;
-    let email = Email::parse(&config.email).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let password = Password::parse(config.password.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let email = Email::parse(&config.email)?;
+    let password = Password::parse(config.password.clone())?;
     let hash = PasswordHasher::new(hashing)?.hash(&password).await?;
     let client = connect(database_url).await?;
     users::insert(&client, &email, &hash)

@@ -5,6 +5,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use deadpool_postgres::Object;
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
@@ -35,14 +36,7 @@ pub async fn create(
     JsonBody(request): JsonBody<CreateTodo>,
 ) -> Result<(StatusCode, Json<Todo>)> {
     let title = TodoTitle::parse(&request.title)?;
-    let client = app
-        .pools
-        .for_endpoint(Endpoint::CreateTodo)
-        .acquire()
-        .await?;
-    let user_id = sessions::user_for(&client, &token.digest())
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
+    let (client, user_id) = connect_as_session_user(&app, Endpoint::CreateTodo, &token).await?;
     let todo = todos::insert(&client, user_id, &title).await?;
     Ok((StatusCode::CREATED, Json(todo)))
 }
@@ -53,14 +47,21 @@ pub async fn list(
     QueryParams(params): QueryParams<ListParams>,
 ) -> Result<Json<TodoList>> {
     let limit = TodoLimit::parse(params.limit)?;
-    let client = app
-        .pools
-        .for_endpoint(Endpoint::ListTodos)
-        .acquire()
-        .await?;
+    let (client, user_id) = connect_as_session_user(&app, Endpoint::ListTodos, &token).await?;
+    let todos = todos::latest(&client, user_id, limit).await?;
+    Ok(Json(TodoList { todos }))
+}
+
+/// Takes a connection from `endpoint`'s pool and resolves the session through it, so that the
+/// session lookup never touches another endpoint's pool. Unknown or expired sessions get 401.
+async fn connect_as_session_user(
+    app: &AppState,
+    endpoint: Endpoint,
+    token: &SessionToken,
+) -> Result<(Object, i64)> {
+    let client = app.pools.for_endpoint(endpoint).acquire().await?;
     let user_id = sessions::user_for(&client, &token.digest())
         .await?
         .ok_or(ApiError::Unauthorized)?;
-    let todos = todos::latest(&client, user_id, limit).await?;
-    Ok(Json(TodoList { todos }))
+    Ok((client, user_id))
 }

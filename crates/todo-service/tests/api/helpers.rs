@@ -180,6 +180,15 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Rows in `sessions`, read directly from the database.
+    pub async fn session_count(&self) -> i64 {
+        let db = self.db().await;
+        db.query_one("SELECT count(*) FROM sessions", &[])
+            .await
+            .unwrap()
+            .get(0)
+    }
+
     /// A direct database connection, outside the service's pools.
     pub async fn db(&self) -> tokio_postgres::Client {
         let (client, connection) = tokio_postgres::connect(&self.database_url, NoTls)

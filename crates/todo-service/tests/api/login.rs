@@ -82,14 +82,7 @@ async fn unknown_email_and_wrong_password_get_the_same_401() {
 async fn a_failed_login_creates_no_session() {
     let app = spawn_app().await;
     app.post_login(DEMO_EMAIL, "not-the-password").await;
-    let sessions: i64 = app
-        .db()
-        .await
-        .query_one("SELECT count(*) FROM sessions", &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(sessions, 0);
+    assert_eq!(app.session_count().await, 0);
 }
 
 #[tokio::test]
@@ -113,14 +106,7 @@ async fn each_login_creates_a_new_session_row() {
     let first = app.login_demo().await;
     let second = app.login_demo().await;
     assert_ne!(first, second);
-    let sessions: i64 = app
-        .db()
-        .await
-        .query_one("SELECT count(*) FROM sessions", &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(sessions, 2);
+    assert_eq!(app.session_count().await, 2);
 }
 
 #[tokio::test]
