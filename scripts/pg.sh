@@ -46,6 +46,16 @@ init_cluster() {
   if [[ "$(id -u)" == 0 ]]; then
     id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql postgres
     chown postgres: "$pg_dir"
+    # A checkout inside a private folder (mktemp -d makes mode 700) hides .lab/pg from the postgres
+    # user: let it pass through (search only, no listing) each parent folder that blocks it.
+    local dir="$pg_dir"
+    while [[ "$dir" != / ]]; do
+      dir="$(dirname "$dir")"
+      if ! runuser -u postgres -- test -x "$dir"; then
+        say "letting the postgres user pass through $dir (chmod o+x)"
+        chmod o+x "$dir"
+      fi
+    done
     as_owner test -w "$pg_dir" || { say "the postgres user cannot write $pg_dir (check the parents' permissions)"; exit 1; }
   fi
   say "creating a throwaway cluster in $data"
