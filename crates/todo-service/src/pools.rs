@@ -12,12 +12,17 @@
 //!
 //! Pools are deadpool-postgres pools: waiters queue first come, first served (a tokio semaphore)
 //! and the pool reports how many wait, which is the very pressure the lab measures.
+//!
+//! A request gets its connection as a [`PooledClient`], which times how long the connection is
+//! held (lent until dropped back into the pool): the demand side of the pool, next to the wait
+//! that measures its shortage.
 
+use std::ops::Deref;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use deadpool_postgres::{
-    Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
+    Client, Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
 };
 use prometheus::{Histogram, IntCounter};
 use tokio_postgres::NoTls;
@@ -151,8 +156,9 @@ impl NamedPool {
     }
 
     /// Waits (at most the acquire timeout) for a connection. A timeout is the pool running dry:
-    /// it is counted and answered 503 `database_busy`.
-    pub async fn acquire(&self) -> Result<Object, ApiError> {
+    /// it is counted and answered 503 `database_busy`. Private: requests acquire through
+    /// [`EndpointPool::acquire`], so that every connection lent to a request is timed.
+    async fn acquire(&self) -> Result<Object, ApiError> {
         let started = Instant::now();
         let result = self.pool.get().await;
         self.acquire_wait.observe(started.elapsed().as_secs_f64());
@@ -168,13 +174,73 @@ impl NamedPool {
     }
 }
 
+/// The pool one endpoint uses, as [`Pools::for_endpoint`] chose it, with that endpoint's
+/// hold-time histogram. In shared mode the three endpoints' `EndpointPool`s share one pool and
+/// differ only in the `endpoint` label their hold times carry.
+#[derive(Clone)]
+pub struct EndpointPool {
+    pool: NamedPool,
+    /// `db_pool_connection_hold_seconds{pool, endpoint}` for this pool and endpoint, resolved
+    /// once here rather than by label lookup on every acquire.
+    hold: Histogram,
+}
+
+impl EndpointPool {
+    fn new(pool: NamedPool, endpoint: Endpoint, metrics: &Metrics) -> Self {
+        let hold = metrics
+            .pool_connection_hold_seconds
+            .with_label_values(&[pool.name, endpoint.label()]);
+        Self { pool, hold }
+    }
+
+    /// A connection for one request, waited for as [`NamedPool`] describes (503 on timeout).
+    /// Its hold time is recorded when the returned client is dropped.
+    pub async fn acquire(&self) -> Result<PooledClient, ApiError> {
+        let client = self.pool.acquire().await?;
+        Ok(PooledClient {
+            client,
+            lent_at: Instant::now(),
+            hold: self.hold.clone(),
+        })
+    }
+}
+
+/// A pooled connection lent to a request. Dropping it returns the connection to the pool and
+/// records how long it was held in `db_pool_connection_hold_seconds` (HikariCP's "usage").
+///
+/// Why: hold time is what a request costs the pool. Its sum over requests, divided by their
+/// number, is the connection-seconds per request, and a pool of `n` connections serves at most
+/// `n` divided by that, in requests per second (Little's law). The acquire wait only shows that
+/// a pool ran short, not why. Every acquisition counts, so a login (two acquisitions: user lookup,
+/// then session insert, with the password check in between) records two holds.
+pub struct PooledClient {
+    client: Object,
+    lent_at: Instant,
+    hold: Histogram,
+}
+
+impl Deref for PooledClient {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl Drop for PooledClient {
+    /// Runs before the `client` field is dropped, i.e. just before the connection goes back.
+    fn drop(&mut self) {
+        self.hold.observe(self.lent_at.elapsed().as_secs_f64());
+    }
+}
+
 /// The service's pools, one per endpoint slot. In shared mode all three slots hold the same pool.
 #[derive(Clone)]
 pub struct Pools {
     mode: PoolMode,
-    login: NamedPool,
-    todo_write: NamedPool,
-    todo_read: NamedPool,
+    login: EndpointPool,
+    todo_write: EndpointPool,
+    todo_read: EndpointPool,
 }
 
 impl Pools {
@@ -191,30 +257,32 @@ impl Pools {
                     NamedPool::build("shared", database_url, config.pool_size, timeout, metrics)?;
                 Self {
                     mode: config.pool_mode,
-                    login: shared.clone(),
-                    todo_write: shared.clone(),
-                    todo_read: shared,
+                    login: EndpointPool::new(shared.clone(), Endpoint::Login, metrics),
+                    todo_write: EndpointPool::new(shared.clone(), Endpoint::CreateTodo, metrics),
+                    todo_read: EndpointPool::new(shared, Endpoint::ListTodos, metrics),
                 }
             }
             PoolMode::Isolated => {
                 let sizes = IsolatedSizes::from_config(config);
+                let build =
+                    |name, size| NamedPool::build(name, database_url, size, timeout, metrics);
                 Self {
                     mode: config.pool_mode,
-                    login: NamedPool::build("login", database_url, sizes.login, timeout, metrics)?,
-                    todo_write: NamedPool::build(
-                        "todo_write",
-                        database_url,
-                        sizes.todo_write,
-                        timeout,
+                    login: EndpointPool::new(
+                        build("login", sizes.login)?,
+                        Endpoint::Login,
                         metrics,
-                    )?,
-                    todo_read: NamedPool::build(
-                        "todo_read",
-                        database_url,
-                        sizes.todo_read,
-                        timeout,
+                    ),
+                    todo_write: EndpointPool::new(
+                        build("todo_write", sizes.todo_write)?,
+                        Endpoint::CreateTodo,
                         metrics,
-                    )?,
+                    ),
+                    todo_read: EndpointPool::new(
+                        build("todo_read", sizes.todo_read)?,
+                        Endpoint::ListTodos,
+                        metrics,
+                    ),
                 }
             }
         };
@@ -226,7 +294,7 @@ impl Pools {
     }
 
     /// The pool every query of `endpoint` goes through.
-    pub fn for_endpoint(&self, endpoint: Endpoint) -> &NamedPool {
+    pub fn for_endpoint(&self, endpoint: Endpoint) -> &EndpointPool {
         match endpoint {
             Endpoint::Login => &self.login,
             Endpoint::CreateTodo => &self.todo_write,
@@ -237,7 +305,11 @@ impl Pools {
     /// Each distinct pool once (one in shared mode, three in isolated mode).
     pub fn distinct(&self) -> Vec<&NamedPool> {
         let mut pools: Vec<&NamedPool> = Vec::with_capacity(3);
-        for pool in [&self.login, &self.todo_write, &self.todo_read] {
+        for pool in [
+            &self.login.pool,
+            &self.todo_write.pool,
+            &self.todo_read.pool,
+        ] {
             if !pools.iter().any(|seen| seen.name == pool.name) {
                 pools.push(pool);
             }

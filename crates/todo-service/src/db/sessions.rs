@@ -1,10 +1,14 @@
 //! `sessions`: one row per login, keyed by the SHA-256 of the session token.
+//!
+//! A session is live while `expires_at > now()` by the database's clock. The todo endpoints check
+//! that inside their own statement (see [`crate::db::todos`]), so a todo request is one round
+//! trip, not a session lookup followed by the todo query.
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::Client;
 
 /// Stores a session; it expires `ttl_secs` after now by the database's clock, the same clock
-/// [`user_for`] compares against.
+/// the todo statements compare against.
 pub async fn insert(
     client: &Client,
     token_digest: &[u8],
@@ -21,16 +25,4 @@ pub async fn insert(
         .query_one(&statement, &[&token_digest, &user_id, &f64::from(ttl_secs)])
         .await?;
     Ok(row.get(0))
-}
-
-/// The user a live session belongs to; `None` for an unknown or expired token.
-pub async fn user_for(
-    client: &Client,
-    token_digest: &[u8],
-) -> Result<Option<i64>, tokio_postgres::Error> {
-    let statement = client
-        .prepare_cached("SELECT user_id FROM sessions WHERE id = $1 AND expires_at > now()")
-        .await?;
-    let row = client.query_opt(&statement, &[&token_digest]).await?;
-    Ok(row.map(|row| row.get(0)))
 }

@@ -1,16 +1,15 @@
-//! `POST /todos` and `GET /todos`. Each takes one connection from its endpoint's pool and uses
-//! it for the session lookup and the query, so in isolated mode a read never touches the
-//! write pools.
+//! `POST /todos` and `GET /todos`. Each takes one connection from its endpoint's pool and runs
+//! one statement on it, the session check included (see [`crate::db::todos`]), so in isolated
+//! mode a read never touches the write pools and holds its connection for one round trip.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use deadpool_postgres::Object;
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use crate::auth::SessionToken;
-use crate::db::{sessions, todos, todos::Todo};
+use crate::db::{todos, todos::Todo};
 use crate::domain::{TodoLimit, TodoTitle};
 use crate::error::{ApiError, JsonBody, QueryParams, Result};
 use crate::pools::Endpoint;
@@ -30,38 +29,38 @@ pub struct TodoList {
     todos: Vec<Todo>,
 }
 
+/// Unknown or expired sessions get 401 and write nothing.
 pub async fn create(
     State(app): State<AppState>,
     token: SessionToken,
     JsonBody(request): JsonBody<CreateTodo>,
 ) -> Result<(StatusCode, Json<Todo>)> {
     let title = TodoTitle::parse(&request.title)?;
-    let (client, user_id) = connect_as_session_user(&app, Endpoint::CreateTodo, &token).await?;
-    let todo = todos::insert(&client, user_id, &title).await?;
+    let client = app
+        .pools
+        .for_endpoint(Endpoint::CreateTodo)
+        .acquire()
+        .await?;
+    let todo = todos::insert_for_session(&client, &token.digest(), &title)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
     Ok((StatusCode::CREATED, Json(todo)))
 }
 
+/// Unknown or expired sessions get 401.
 pub async fn list(
     State(app): State<AppState>,
     token: SessionToken,
     QueryParams(params): QueryParams<ListParams>,
 ) -> Result<Json<TodoList>> {
     let limit = TodoLimit::parse(params.limit)?;
-    let (client, user_id) = connect_as_session_user(&app, Endpoint::ListTodos, &token).await?;
-    let todos = todos::latest(&client, user_id, limit).await?;
-    Ok(Json(TodoList { todos }))
-}
-
-/// Takes a connection from `endpoint`'s pool and resolves the session through it, so that the
-/// session lookup never touches another endpoint's pool. Unknown or expired sessions get 401.
-async fn connect_as_session_user(
-    app: &AppState,
-    endpoint: Endpoint,
-    token: &SessionToken,
-) -> Result<(Object, i64)> {
-    let client = app.pools.for_endpoint(endpoint).acquire().await?;
-    let user_id = sessions::user_for(&client, &token.digest())
+    let client = app
+        .pools
+        .for_endpoint(Endpoint::ListTodos)
+        .acquire()
+        .await?;
+    let todos = todos::latest_for_session(&client, &token.digest(), limit)
         .await?
         .ok_or(ApiError::Unauthorized)?;
-    Ok((client, user_id))
+    Ok(Json(TodoList { todos }))
 }

@@ -11,6 +11,8 @@ use todo_service::seed::{self, DEMO_EMAIL, DEMO_PASSWORD};
 use todo_service::startup::Application;
 use tokio_postgres::NoTls;
 
+use crate::wire::StatementCounter;
+
 pub const SEED_PASSWORD: &str = "seed-password";
 pub const SEEDED_USERS: u32 = 3;
 pub const SEEDED_TODOS_PER_USER: u32 = 25;
@@ -75,6 +77,26 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(config: ServeConfig) -> TestApp {
+    let database_url = seeded_database().await;
+    start_app(&config, database_url.clone(), &database_url).await
+}
+
+/// [`spawn_app`] with the service's database connections going through a [`StatementCounter`]
+/// (the test's own seeding and [`TestApp::db`] connect directly and are not counted).
+pub async fn spawn_app_counting_statements() -> (TestApp, StatementCounter) {
+    let database_url = seeded_database().await;
+    let counter = StatementCounter::start(&database_url).await;
+    let app = start_app(
+        &serve_config(PoolMode::Shared),
+        database_url,
+        counter.database_url(),
+    )
+    .await;
+    (app, counter)
+}
+
+/// A fresh database, migrated and seeded.
+async fn seeded_database() -> String {
     let database_url = fresh_database().await;
     let seeding = SeedConfig {
         users: SEEDED_USERS,
@@ -84,7 +106,12 @@ pub async fn spawn_app_with(config: ServeConfig) -> TestApp {
     seed::seed(&database_url, &cheap_hashing(), &seeding)
         .await
         .expect("seeding");
-    let app = Application::build(&database_url, &config, &cheap_hashing())
+    database_url
+}
+
+/// Starts the service on free ports; it connects to `service_url`, the test to `database_url`.
+async fn start_app(config: &ServeConfig, database_url: String, service_url: &str) -> TestApp {
+    let app = Application::build(service_url, config, &cheap_hashing())
         .await
         .expect("building the app");
     let address = format!("http://{}", app.api_addr());
@@ -213,4 +240,28 @@ pub async fn assert_error(response: Response, status: u16, code: &str) -> Value 
         "body: {body}"
     );
     body
+}
+
+/// The value of the sample `name{labels}` in a Prometheus text exposition, whatever the order
+/// of its labels; `None` if there is no such sample.
+pub fn metric_value(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let mut wanted: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+    wanted.sort();
+    text.lines().find_map(|line| {
+        let (series, value) = line.rsplit_once(' ')?;
+        let (sample, label_text) = match series.split_once('{') {
+            Some((sample, rest)) => (sample, rest.strip_suffix('}')?),
+            None => (series, ""),
+        };
+        let mut found: Vec<String> = label_text
+            .split(',')
+            .filter(|pair| !pair.is_empty())
+            .map(str::to_owned)
+            .collect();
+        found.sort();
+        if sample != name || found != wanted {
+            return None;
+        }
+        value.parse().ok()
+    })
 }

@@ -7,3 +7,4 @@ mod login;
 mod metrics;
 mod seed;
 mod todos;
+mod wire;

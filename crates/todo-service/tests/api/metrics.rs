@@ -1,7 +1,7 @@
 use serde_json::Value;
 use todo_service::pools::PoolMode;
 
-use crate::helpers::{serve_config, spawn_app, spawn_app_with};
+use crate::helpers::{metric_value, serve_config, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn requests_are_counted_per_endpoint_and_status_class() {
@@ -74,4 +74,35 @@ async fn metrics_are_not_served_on_the_public_port() {
         .await
         .unwrap();
     assert_eq!(response.status(), 404);
+}
+
+#[tokio::test]
+async fn connection_hold_time_is_recorded_per_acquisition_pool_and_endpoint() {
+    for (mode, pools) in [
+        (PoolMode::Shared, ["shared", "shared", "shared"]),
+        (PoolMode::Isolated, ["login", "todo_write", "todo_read"]),
+    ] {
+        let app = spawn_app_with(serve_config(mode)).await;
+        let token = app.login_demo().await;
+        assert_eq!(app.create_todo(&token, "held").await.status(), 201);
+        assert_eq!(app.list_todos(&token, "").await.status(), 200);
+        let metrics = app.metrics().await;
+        // A login acquires twice: user lookup, then (after the hash check) session insert.
+        for ((endpoint, count), pool) in [("login", 2.0), ("create_todo", 1.0), ("list_todos", 1.0)]
+            .into_iter()
+            .zip(pools)
+        {
+            let labels = [("pool", pool), ("endpoint", endpoint)];
+            let value = |suffix: &str| {
+                metric_value(
+                    &metrics,
+                    &format!("db_pool_connection_hold_seconds_{suffix}"),
+                    &labels,
+                )
+                .unwrap_or_else(|| panic!("no {suffix} for {labels:?} in:\n{metrics}"))
+            };
+            assert_eq!(value("count"), count, "{mode:?} {endpoint}");
+            assert!(value("sum") > 0.0, "{mode:?} {endpoint}");
+        }
+    }
 }

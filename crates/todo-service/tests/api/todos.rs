@@ -1,7 +1,12 @@
 use reqwest::header;
 use serde_json::Value;
+use todo_service::config::AddUserConfig;
+use todo_service::seed;
 
-use crate::helpers::{assert_error, spawn_app, SEEDED_TODOS_PER_USER, SEED_PASSWORD};
+use crate::helpers::{
+    assert_error, cheap_hashing, spawn_app, spawn_app_counting_statements, SEEDED_TODOS_PER_USER,
+    SEED_PASSWORD,
+};
 
 #[tokio::test]
 async fn a_created_todo_is_returned_trimmed_and_appears_first() {
@@ -25,6 +30,23 @@ async fn todos_are_listed_newest_first() {
         assert_eq!(app.create_todo(&token, title).await.status(), 201);
     }
     assert_eq!(app.titles(&token).await[..3], ["third", "second", "first"]);
+}
+
+#[tokio::test]
+async fn a_user_without_todos_gets_an_empty_list() {
+    let app = spawn_app().await;
+    let config = AddUserConfig {
+        email: "empty@lab.test".into(),
+        password: "nothing to do".into(),
+    };
+    seed::add_user(&app.database_url, &cheap_hashing(), &config)
+        .await
+        .unwrap();
+    let token = app.login("empty@lab.test", "nothing to do").await;
+    let response = app.list_todos(&token, "").await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body, serde_json::json!({ "todos": [] }));
 }
 
 #[tokio::test]
@@ -237,4 +259,34 @@ async fn an_expired_session_is_rejected() {
         "unauthorized",
     )
     .await;
+}
+
+#[tokio::test]
+async fn each_todo_request_runs_one_statement_with_its_session_check() {
+    let (app, statements) = spawn_app_counting_statements().await;
+    let mut counted = statements.executed();
+    let mut statements_since = || {
+        let previous = std::mem::replace(&mut counted, statements.executed());
+        counted - previous
+    };
+    let token = app.login_demo().await;
+    assert_eq!(
+        statements_since(),
+        2,
+        "POST /login: user lookup, session insert"
+    );
+    // Twice: the first use of a statement on a connection prepares it first, which must not
+    // execute anything either.
+    for round in 0..2 {
+        assert_eq!(app.create_todo(&token, "one trip").await.status(), 201);
+        assert_eq!(statements_since(), 1, "POST /todos, round {round}");
+        assert_eq!(app.list_todos(&token, "").await.status(), 200);
+        assert_eq!(statements_since(), 1, "GET /todos, round {round}");
+        assert_error(app.list_todos("unknown", "").await, 401, "unauthorized").await;
+        assert_eq!(
+            statements_since(),
+            1,
+            "GET /todos, bad token, round {round}"
+        );
+    }
 }
