@@ -116,6 +116,20 @@ def analyze_run(run_dir: Path, profile: Profile, arm: str, repeat: int) -> RunRe
             by_time[t] = by_time.get(t, 0.0) + cores
     series.cpu["others"] = [(t, max(0.0, cores - by_time.get(t, 0.0))) for t, cores in series.cpu.get("machine", [])]
     cpu_summary["others"] = _mean_peak(series.cpu["others"], windows)
+    # Each side's CPUs when the run was pinned (cpusets.py): the sum of its cores' usage.
+    sets = record.get("cpu_sets") or {}
+    for side in ("sut", "load"):
+        cpus = sets.get(side)
+        if not cpus:
+            continue
+        by_t: dict[float, float] = {}
+        for n in cpus:
+            usage = cpu_mod.usage_series(cpu_samples, f"cpu{n}")
+            for t, cores in usage:
+                if 0 <= t - t0 <= duration + 1:
+                    by_t[t - t0] = by_t.get(t - t0, 0.0) + cores
+        series.cpu[f"{side}_side"] = sorted(by_t.items())
+        cpu_summary[f"{side}_side"] = _mean_peak(series.cpu[f"{side}_side"], windows) | {"cpus": len(cpus)}
 
     k6_summary = _k6_summary(run_dir / "k6-summary.json")
     read = endpoints[LIST]
@@ -128,6 +142,9 @@ def analyze_run(run_dir: Path, profile: Profile, arm: str, repeat: int) -> RunRe
             "burst_p95_ms": read["burst"]["p95_ms"], "baseline_p95_ms": read["baseline"]["p95_ms"],
             "burst_error_rate": read["burst"]["error_rate"], "max_1s_p95_ms": read["max_1s_p95_ms"],
             "server_p95_ms": read["server_p95_ms"], "server_burst_p95_ms": read["server_burst_p95_ms"],
+            # k6's burst p95 over the service's own: near 1 when k6 measures the service; far above
+            # when k6 measured its own wait for CPU (or the network) as well.
+            "client_server_ratio": _ratio(read["burst"]["p95_ms"], read["server_burst_p95_ms"]),
         },
         "write": {
             **_short(stats.summarize(writes, duration)),
@@ -143,11 +160,17 @@ def analyze_run(run_dir: Path, profile: Profile, arm: str, repeat: int) -> RunRe
         "k6_summary": k6_summary,
         "dropped_iterations": (k6_summary or {}).get("dropped_iterations"),
         "warm_up": record.get("warm_up"),
+        "rates": record.get("rates"),
+        "cpu_sets": sets or None,
         "notes": record.get("notes", []),
         "recording": record.get("recording"),
     }
     (run_dir / "analysis.json").write_text(json.dumps(headline, indent=2))
     return RunResult(arm=arm, repeat=repeat, run_dir=run_dir, headline=headline, series=series)
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or not b else a / b
 
 
 def _k6_summary(path: Path) -> dict | None:

@@ -78,7 +78,7 @@ def chart_read_p95(results: dict[str, list[RunResult]], profile: Profile, summar
     ax_srv.set_ylabel("p95, service (ms)")
     ax.set_title(read_title(summary), loc="left")
     srv = summary["headline"].get("read_server_burst_p95_ms", {})
-    ax_srv.set_title("the service's own histogram (coarse: interpolated inside 0.25/0.5/1 s buckets), bursts: "
+    ax_srv.set_title("the service's own histogram (interpolated in buckets at most 25% wide), bursts: "
                      + " · ".join(f"{ARMS_BY_KEY[k].act} {fmt.ms(v)}" for k, v in srv.items()),
                      loc="left", fontsize=12)
     ax.legend(loc="upper right", framealpha=0.9)
@@ -90,8 +90,8 @@ def chart_read_p95(results: dict[str, list[RunResult]], profile: Profile, summar
 
 
 def _caption(summary: dict) -> str:
-    p, lab = summary["profile"], summary["lab"]
-    return (f"{p['base_rps']}→{p['burst_rps']} req/s bursts, 40% login / 40% create / 20% read · "
+    r, lab = summary["rates"], summary["lab"]
+    return (f"{r['base_rps']}→{r['burst_rps']} req/s bursts, 40% login / 40% create / 20% read · "
             f"DB delay {lab['delay_ms']} ms · {summary['machine'].get('cores')} cores")
 
 

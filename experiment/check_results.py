@@ -56,8 +56,15 @@ def checks(out: Path, arms: list[str], expect_recording: bool = False) -> list[t
     if not summary_path.exists():
         return results
     summary = json.loads(summary_path.read_text())
-    for key in ("profile", "lab", "machine", "versions", "headline", "verdicts"):
+    for key in ("profile", "rates", "lab", "machine", "versions", "headline", "verdicts"):
         check(f"summary.json has {key}", bool(summary.get(key)))
+    if (summary.get("rates") or {}).get("source") == "calibrated":
+        calibration = summary.get("calibration") or {}
+        check("the calibration measured a hold time for every endpoint",
+              set(calibration.get("hold_ms", {})) >= set(ENDPOINTS), f"{calibration.get('hold_ms')}")
+        check("the calibrated capacity is a positive rate", (calibration.get("capacity_rps") or 0) > 0)
+        check("the calibration's raw files are kept",
+              all((out / "calibration" / n).exists() for n in ("calibration.json", "k6-summary.json", "k6.log")))
     for arm in arms:
         data = summary.get("arms", {}).get(arm)
         check(f"summary.json has arm {arm}", data is not None)

@@ -1,7 +1,8 @@
 """The command line, and the top-level flow: run every arm (repeats interleaved), then report.
 
     python -m experiment --profile quick --k6 PATH --admin-url URL [--repeat N] [--delay-ms D]
-                         [--out DIR] [--no-record] [--arms shared,isolated,shared-3x]
+                         [--out DIR] [--no-record] [--no-pin] [--arms shared,isolated,shared-3x]
+                         [--base-rps R --burst-rps R]
     python -m experiment --report-only DIR     # redo analysis, charts and report from raw data
 
 scripts/experiment.sh builds, starts Postgres, finds k6 and calls this.
@@ -17,9 +18,10 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import analysis, charts, machine, postkit, procs, report, runner, summary
+from . import analysis, calibrate, charts, cpusets, machine, postkit, procs, report, runner, summary
+from .cpu import find_postmaster
 from .lab import Paths, ui_status
-from .profiles import ARMS, ARMS_BY_KEY, PROFILES, Arm, LabParams, Profile
+from .profiles import ARMS, ARMS_BY_KEY, PROFILES, Arm, LabParams, Profile, Rates
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,6 +35,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="one-way delay of the latency proxy in front of Postgres (0: no proxy)")
     parser.add_argument("--out", type=Path, help="results folder (default results/<UTC timestamp>)")
     parser.add_argument("--no-record", action="store_true", help="don't record the UI")
+    parser.add_argument("--no-pin", action="store_true",
+                        help="don't split the CPUs between the system under test and the load side")
+    parser.add_argument("--base-rps", type=int, help="explicit base rate (with --burst-rps): skips the calibration")
+    parser.add_argument("--burst-rps", type=int, help="explicit burst rate (with --base-rps)")
     parser.add_argument("--arms", default=",".join(a.key for a in ARMS), help="comma-separated subset of arms")
     parser.add_argument("--k6", default="k6", help="the k6 binary")
     parser.add_argument("--admin-url", help="Postgres URL of a database to run DROP/CREATE DATABASE from")
@@ -47,6 +53,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     for key in args.arms.split(","):
         if key not in ARMS_BY_KEY:
             parser.error(f"unknown arm {key!r}; arms: {', '.join(ARMS_BY_KEY)}")
+    if (args.base_rps is None) != (args.burst_rps is None):
+        parser.error("--base-rps and --burst-rps go together")
     if not args.report_only and not args.admin_url:
         parser.error("--admin-url is required (scripts/experiment.sh passes it)")
     return args
@@ -66,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.report_only:
         return make_report(args.report_only)
     ctx, arms, out = prepare(args)
+    try:
+        set_rates(ctx, out, args)
+    except KeyboardInterrupt:
+        print("\n[experiment] interrupted during the calibration: every process was stopped", flush=True)
+        return 130
     results, interrupted = run_all(ctx, arms, args.repeat, out)
     code = make_report(out, results)
     return 130 if interrupted else code
@@ -74,7 +87,9 @@ def main(argv: list[str] | None = None) -> int:
 def prepare(args: argparse.Namespace) -> tuple[runner.Context, list[Arm], Path]:
     """Check the binaries, pick the results folder, and write its config.json."""
     profile = PROFILES[args.profile]
-    params = LabParams(delay_ms=args.delay_ms)
+    params = LabParams(delay_ms=args.delay_ms, pin_cpus=not args.no_pin)
+    cpus = cpusets.choose(params.pin_cpus)
+    cpusets.pin_self(cpus)
     arms = [ARMS_BY_KEY[k] for k in args.arms.split(",")]
     run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     out = (args.out or ROOT / "results" / run_id).resolve()
@@ -91,20 +106,43 @@ def prepare(args: argparse.Namespace) -> tuple[runner.Context, list[Arm], Path]:
     ui_ok, ui_note = ui_status(ROOT)
     ctx = runner.Context(paths=paths, profile=profile, lab=params, admin_url=args.admin_url,
                          pg_data_dir=pg_data if pg_data.exists() else None, record=not args.no_record,
-                         ui_ok=ui_ok, ui_note=ui_note)
+                         ui_ok=ui_ok, ui_note=ui_note, cpus=cpus)
     shown_script = load_script.relative_to(ROOT) if load_script.is_relative_to(ROOT) else load_script
     config = {
         "run_id": run_id, "profile": dataclasses.asdict(profile), "lab": params.to_dict(),
         "arms": [a.key for a in arms], "repeats": args.repeat, "record": ctx.record,
+        "cpu_sets": cpus.to_dict() | {"postgres": "with the system under test" if cpus.pinned and ctx.pg_data_dir
+                                      else "not pinned" + ("" if ctx.pg_data_dir else " (not the lab's own cluster)")},
         "ui": ui_note, "load_script": str(shown_script), "machine": machine.machine(),
         "versions": machine.versions(ROOT, str(paths.k6), paths.psql, args.admin_url),
     }
     (out / "config.json").write_text(json.dumps(config, indent=2))
     print(f"[experiment] profile {profile.name}: {len(arms) * args.repeat} runs of {profile.duration_s()} s "
           f"({', '.join(a.label for a in arms)}; {args.repeat} repeat(s)); results in {out}", flush=True)
+    print(f"[experiment] CPU sets: {cpus.note}", flush=True)
     if ctx.record and not ui_ok:
         print(f"[experiment] UI recording skipped: {ui_note}", flush=True)
     return ctx, arms, out
+
+
+def set_rates(ctx: runner.Context, out: Path, args: argparse.Namespace) -> None:
+    """The acts' rates: explicit, or multiples of the shared pool's capacity measured now. Both
+    the rates and the calibration go into config.json, so --report-only can state them."""
+    calibration = None
+    if args.base_rps is not None:
+        ctx.rates = Rates(base_rps=args.base_rps, burst_rps=args.burst_rps, source="explicit")
+    else:
+        with cpusets.postgres_pinned(ctx.cpus, find_postmaster(ctx.pg_data_dir)) as pin_note:
+            print(f"[experiment] {pin_note}", flush=True)
+            calibration = calibrate.calibrate(ctx, out / "calibration")
+        ctx.rates = Rates.calibrated(ctx.profile, calibration.capacity_rps)
+    print(f"[experiment] rates ({ctx.rates.source}): {ctx.rates.base_rps} req/s base, "
+          f"{ctx.rates.burst_rps} req/s in bursts", flush=True)
+    config_path = out / "config.json"
+    config = json.loads(config_path.read_text())
+    config["rates"] = ctx.rates.to_dict()
+    config["calibration"] = calibration.to_dict() if calibration else None
+    config_path.write_text(json.dumps(config, indent=2))
 
 
 def run_all(ctx: runner.Context, arms: list[Arm], repeats: int,
@@ -114,23 +152,28 @@ def run_all(ctx: runner.Context, arms: list[Arm], repeats: int,
     results: dict[str, list[analysis.RunResult]] = {}
     started = time.monotonic()
     try:
-        for repeat in range(1, repeats + 1):
-            for arm in arms:
-                run_dir = out / "arms" / arm.key / f"rep-{repeat}"
-                record = runner.run_arm(ctx, arm, repeat, repeats, run_dir)
-                result = analysis.analyze_run(run_dir, ctx.profile, arm.key, repeat)
-                results.setdefault(arm.key, []).append(result)
-                h = result.headline
-                print(f"[experiment] {arm.label} rep {repeat}: {h['requests']} requests; GET /todos burst p95 "
-                      f"{summary.ms(h['read']['burst_p95_ms'])}, errors {summary.pct(h['read']['error_rate'])}; "
-                      f"max waiters {summary.num(h['pool']['max_waiters'])}"
-                      + (f"; notes: {'; '.join(record['notes'])}" if record["notes"] else ""), flush=True)
+        with cpusets.postgres_pinned(ctx.cpus, find_postmaster(ctx.pg_data_dir)):
+            for repeat in range(1, repeats + 1):
+                for arm in arms:
+                    results.setdefault(arm.key, []).append(_run_one(ctx, arm, repeat, repeats, out))
     except KeyboardInterrupt:
         print("\n[experiment] interrupted: every process was stopped; reporting what finished", flush=True)
         return results, True
     finally:
         print(f"[experiment] runs done in {time.monotonic() - started:.0f} s", flush=True)
     return results, False
+
+
+def _run_one(ctx: runner.Context, arm: Arm, repeat: int, repeats: int, out: Path) -> analysis.RunResult:
+    run_dir = out / "arms" / arm.key / f"rep-{repeat}"
+    record = runner.run_arm(ctx, arm, repeat, repeats, run_dir)
+    result = analysis.analyze_run(run_dir, ctx.profile, arm.key, repeat)
+    h = result.headline
+    print(f"[experiment] {arm.label} rep {repeat}: {h['requests']} requests; GET /todos burst p95 "
+          f"{summary.ms(h['read']['burst_p95_ms'])} (service: {summary.ms(h['read']['server_burst_p95_ms'])}), "
+          f"errors {summary.pct(h['read']['error_rate'])}; max waiters {summary.num(h['pool']['max_waiters'])}"
+          + (f"; notes: {'; '.join(record['notes'])}" if record["notes"] else ""), flush=True)
+    return result
 
 
 def _point_latest(out: Path) -> None:
@@ -171,7 +214,8 @@ def make_report(out: Path, results: dict[str, list[analysis.RunResult]] | None =
             notes += [f"{run.arm} rep {run.repeat}: {n}" for n in run.headline.get("notes", [])]
     result_summary = summary.build(config["run_id"], profile, params, config["load_script"], repeats,
                                    {k: v[:repeats] for k, v in results.items()}, config["machine"],
-                                   config["versions"], notes)
+                                   config["versions"], notes, config["rates"], config.get("calibration"),
+                                   config.get("cpu_sets"))
     summary.write_json(result_summary, out / "summary.json")
     chart_files = charts.make_all({k: v[:repeats] for k, v in results.items()}, profile, result_summary, out / "charts")
     summary.write_markdown(result_summary, out / "summary.md", chart_files)
@@ -180,7 +224,12 @@ def make_report(out: Path, results: dict[str, list[analysis.RunResult]] | None =
     post_notes = postkit.make(out, result_summary, out / "charts", chart_files, recorded)
 
     print()
+    for line in summary.calibration_lines(result_summary):
+        print(f"  {line}")
+    print()
     print(summary.console_table(summary.HEADLINE_HEADER[:9], [r[:9] for r in summary.headline_rows(result_summary)]))
+    print()
+    print(summary.console_table(summary.REPEAT_HEADER, summary.repeat_rows(result_summary)))
     print()
     print(summary.console_table(summary.ENDPOINT_HEADER, summary.endpoint_rows(result_summary)))
     print()
@@ -188,5 +237,8 @@ def make_report(out: Path, results: dict[str, list[analysis.RunResult]] | None =
         print(f"  [{item['verdict']:>5}] {item['sign']} — {item['evidence']}")
     for note in post_notes:
         print(f"  post kit: {note}")
+    banner = summary.contamination_banner(result_summary)
+    if banner:
+        print(f"\n  !!! {banner}")
     print(f"\n[experiment] report: {out / 'report.html'}\n[experiment] summary: {out / 'summary.md'}")
     return 0

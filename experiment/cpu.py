@@ -122,15 +122,23 @@ def postgres_filter(database: str) -> Callable[[int], bool]:
     return keep
 
 
-def machine_busy_seconds(proc: Path = Path("/proc")) -> float | None:
-    """CPU seconds all cores spent busy since boot (/proc/stat: everything but idle and iowait).
-    Its rate is the whole machine's load, ours and everybody else's, in cores."""
+def busy_seconds(proc: Path = Path("/proc")) -> dict[str, float]:
+    """CPU seconds spent busy since boot (/proc/stat: everything but idle and iowait), for the
+    whole machine ("machine", all cores added up) and for each CPU ("cpu0", "cpu1", ...). Their
+    rates are the load of the machine and of each CPU, ours and everybody else's, in cores."""
     try:
-        fields = (proc / "stat").read_text().splitlines()[0].split()
-    except (OSError, IndexError):
-        return None
-    values = [int(v) for v in fields[1:9]]  # user nice system idle iowait irq softirq steal
-    return (sum(values) - values[3] - values[4]) / CLOCK_TICKS
+        lines = (proc / "stat").read_text().splitlines()
+    except OSError:
+        return {}
+    busy = {}
+    for line in lines:
+        fields = line.split()
+        if not fields or not fields[0].startswith("cpu"):
+            continue
+        values = [int(v) for v in fields[1:9]]  # user nice system idle iowait irq softirq steal
+        name = "machine" if fields[0] == "cpu" else fields[0]
+        busy[name] = (sum(values) - values[3] - values[4]) / CLOCK_TICKS
+    return busy
 
 
 def _uptime_ticks() -> float:
@@ -143,9 +151,10 @@ def _uptime_ticks() -> float:
 class CpuSampler:
     """Samples the CPU of named processes (or process trees) every `interval` s into a jsonl file.
 
-    Each line: {"t": unix_s, "cpu_s": {"service": 1.23, "postgres": 4.5, ..., "machine": 9876.5}}:
-    CPU seconds used since the group was first seen; "machine" is every core's busy time since
-    boot (the machine is shared: it shows when someone else was using it). A group is missing
+    Each line: {"t": unix_s, "cpu_s": {"service": 1.23, "postgres": 4.5, ..., "machine": 9876.5,
+    "cpu0": 4938.2, ...}}: CPU seconds used since the group was first seen; "machine" is every
+    core's busy time since boot and "cpuN" one core's (the machine is shared: it shows when
+    someone else was using it; with pinned CPU sets, each side's load). A group is missing
     while its process isn't there. Between two
     samples a group's usage is the sum, over its processes alive at both, of their utime+stime
     increase, plus all of the time of processes started in between. So a Postgres backend that
@@ -206,9 +215,8 @@ class CpuSampler:
                 self._total[name] += delta / CLOCK_TICKS
             self._prev[name] = ticks
             cpu[name] = round(self._total[name], 4)
-        busy = machine_busy_seconds()
-        if busy is not None:
-            cpu["machine"] = round(busy, 3)
+        for name, seconds in busy_seconds().items():
+            cpu[name] = round(seconds, 3)
         self._prev_uptime = uptime
         return {"t": time.time(), "cpu_s": cpu}
 

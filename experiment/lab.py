@@ -14,6 +14,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 from . import procs
@@ -69,12 +70,13 @@ def seed(paths: Paths, db_url: str, lab: LabParams, profile: Profile, log: Path)
 
 
 def start_proxy(children: procs.Processes, paths: Paths, upstream: tuple[str, int], delay_ms: int,
-                log: Path) -> int:
-    """Start the latency proxy in front of Postgres on a free port; returns the port."""
+                log: Path, prefix: Sequence[str] = ()) -> int:
+    """Start the latency proxy in front of Postgres on a free port; returns the port. `prefix`
+    goes in front of the command line (`taskset -c ...`, see cpusets.py)."""
     port = procs.free_port()
     child = children.start(
         "latency-proxy",
-        [str(paths.proxy_bin), "--listen", f"127.0.0.1:{port}", "--upstream", f"{upstream[0]}:{upstream[1]}",
+        [*prefix, str(paths.proxy_bin), "--listen", f"127.0.0.1:{port}", "--upstream", f"{upstream[0]}:{upstream[1]}",
          "--delay-ms", str(delay_ms)],
         log,
     )
@@ -90,12 +92,12 @@ class Service:
 
 
 def start_service(children: procs.Processes, paths: Paths, arm: Arm, db_url: str, lab: LabParams,
-                  log: Path) -> Service:
+                  log: Path, prefix: Sequence[str] = ()) -> Service:
     """Start `todo-service serve` for this arm on free ports, and wait until it answers /health."""
     env = os.environ | {"RUST_LOG": os.environ.get("RUST_LOG", "warn")}
     child = children.start(
         "todo-service",
-        [str(paths.service_bin), "--database-url", db_url,
+        [*prefix, str(paths.service_bin), "--database-url", db_url,
          "--argon2-memory-kib", str(lab.argon2_memory_kib), "--argon2-iterations", str(lab.argon2_iterations),
          "serve", "--pool-mode", arm.pool_mode, "--pool-size", str(arm.pool_size),
          "--acquire-timeout-ms", str(lab.acquire_timeout_ms),
@@ -155,7 +157,8 @@ def ui_status(root: Path) -> tuple[bool, str]:
     return True, "ok"
 
 
-def start_ui(children: procs.Processes, root: Path, service: Service, log: Path) -> str:
+def start_ui(children: procs.Processes, root: Path, service: Service, log: Path,
+             prefix: Sequence[str] = ()) -> str:
     """`npm --prefix web run start` against this arm's service; returns the UI's base URL."""
     port = procs.free_port()
     env = os.environ | {
@@ -163,18 +166,18 @@ def start_ui(children: procs.Processes, root: Path, service: Service, log: Path)
         "API_URL": service.base_url, "METRICS_URL": service.metrics_url + "/metrics",
         "NEXT_TELEMETRY_DISABLED": "1",
     }
-    child = children.start("web-ui", ["npm", "--prefix", str(root / "web"), "run", "start"], log, env=env)
+    child = children.start("web-ui", [*prefix, "npm", "--prefix", str(root / "web"), "run", "start"], log, env=env)
     base = f"http://127.0.0.1:{port}"
     procs.wait_until(lambda: procs.http_ok(base + "/", timeout=5), 90, "web UI", interval=0.5, alive=child.alive)
     return base
 
 
 def start_recorder(children: procs.Processes, root: Path, ui_url: str, out_dir: Path, seconds: int,
-                   frame_ms: int, log: Path) -> procs.Child:
+                   frame_ms: int, log: Path, prefix: Sequence[str] = ()) -> procs.Child:
     out_dir.mkdir(parents=True, exist_ok=True)
     return children.start(
         "record-ui",
-        ["node", str(root / "web" / "scripts" / "record-ui.mjs"), "--base-url", ui_url, "--out", str(out_dir),
+        [*prefix, "node", str(root / "web" / "scripts" / "record-ui.mjs"), "--base-url", ui_url, "--out", str(out_dir),
          "--seconds", str(seconds), "--frame-ms", str(frame_ms)],
         log,
     )

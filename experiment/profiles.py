@@ -16,14 +16,18 @@ class Profile:
     """One load shape for load/todo-load.js, plus the data it runs against.
 
     The schedule (load/lib/profile.js), in seconds from the start of the k6 scenarios: `warmup_s`
-    at `base_rps`; then for each burst: `gap_s` at `base_rps` (not before the first), a `ramp_s`
-    linear ramp up to `burst_rps`, `burst_s` at `burst_rps`, a `ramp_s` ramp back down; then
-    `recovery_s` at `base_rps`. The mix is 40% login, 40% create, 20% list (the k6 script's).
+    at the base rate; then for each burst: `gap_s` at the base rate (not before the first), a
+    `ramp_s` linear ramp up to the burst rate, `burst_s` at the burst rate, a `ramp_s` ramp back
+    down; then `recovery_s` at the base rate. The mix is the k6 script's (load/lib/profile.js).
+
+    The rates are not fixed here: they are multiples (`base_x`, `burst_x`) of the shared pool's
+    capacity, measured on this machine before the acts (calibrate.py), so the same profile asks
+    the same of the pool at any database delay and on any machine. See `Rates`.
     """
 
     name: str
-    base_rps: int  # requests per second between bursts, all endpoints together
-    burst_rps: int  # requests per second during a burst
+    base_x: float  # base rate as a multiple of the shared pool's measured capacity
+    burst_x: float  # burst rate as a multiple of it: above 1 the shared pool cannot keep up
     bursts: int  # how many bursts
     burst_s: int  # length of one burst
     gap_s: int  # quiet time after each burst
@@ -34,6 +38,7 @@ class Profile:
     sessions: int  # users k6's setup() logs in once; create/read requests use their tokens
     todos_per_user: int  # todos seeded per user: GET /todos reads real rows
     warmup_requests: int  # requests the runner sends before k6, to warm caches and pools
+    probe_s: int  # how long the calibration probe runs (calibrate.py)
 
     def duration_s(self) -> int:
         """How long the k6 scenarios run (k6's setup() logins come before, outside this time)."""
@@ -46,12 +51,12 @@ class Profile:
         return [(self.warmup_s + i * (length + self.gap_s), self.warmup_s + i * (length + self.gap_s) + length)
                 for i in range(self.bursts)]
 
-    def k6_env(self) -> dict[str, str]:
-        """The rate variables the k6 script reads (all explicit: the report states them)."""
+    def k6_env(self, rates: "Rates") -> dict[str, str]:
+        """The variables the k6 script reads (all explicit: the report states them)."""
         return {
             "PROFILE": self.name,
-            "BASE_RPS": str(self.base_rps),
-            "BURST_RPS": str(self.burst_rps),
+            "BASE_RPS": str(rates.base_rps),
+            "BURST_RPS": str(rates.burst_rps),
             "BURSTS": str(self.bursts),
             "BURST_S": str(self.burst_s),
             "GAP_S": str(self.gap_s),
@@ -60,26 +65,53 @@ class Profile:
             "RAMP_S": str(self.ramp_s),
             "USERS": str(self.users),
             "SESSIONS": str(self.sessions),
+            # A new TCP connection for every iteration (k6's noVUConnectionReuse): each arrival is
+            # a client of its own, so open connections (one tokio task each) follow the requests
+            # in flight instead of staying at one per pre-allocated VU.
+            "VU_CONNECTION_REUSE": "false",
         }
 
     def to_dict(self) -> dict:
         return asdict(self) | {"duration_s": self.duration_s(), "burst_windows_s": self.burst_windows()}
 
 
-# THE PROFILE TABLE. Rates are the load/ colleague's presets (load/lib/profile.js), found to make
-# the effect clear on this 2-core machine; they are passed to k6 explicitly, so this table is the
-# truth. `quick` keeps the whole pipeline (3 arms, set-up included, builds cached) under 3 minutes
-# for CI, so its timings are shorter than load/'s quick preset; `default` keeps 3 arms under 15.
+# THE PROFILE TABLE. Rates are multiples of the shared pool's capacity, measured before the acts
+# (calibrate.py): between bursts a quarter of it, bursts 1.3x (30% more than 12 connections can
+# serve: the shared pool's queue grows until its acquire timeout sheds load, while the read pool
+# of Act III carries its 20% share of the burst well inside its 4 connections). `quick` keeps the
+# whole pipeline (calibration, 3 arms, set-up included, builds cached) short for CI; `default`
+# keeps 3 arms under 15 minutes.
 PROFILES: dict[str, Profile] = {
     "quick": Profile(
-        name="quick", base_rps=300, burst_rps=1600, bursts=2, burst_s=6, gap_s=6,
+        name="quick", base_x=0.25, burst_x=1.3, bursts=2, burst_s=6, gap_s=6,
         warmup_s=6, recovery_s=4, ramp_s=1, users=200, sessions=50, todos_per_user=20, warmup_requests=200,
+        probe_s=8,
     ),
     "default": Profile(
-        name="default", base_rps=300, burst_rps=1600, bursts=4, burst_s=15, gap_s=20,
+        name="default", base_x=0.25, burst_x=1.3, bursts=4, burst_s=15, gap_s=20,
         warmup_s=30, recovery_s=30, ramp_s=1, users=1000, sessions=50, todos_per_user=20, warmup_requests=400,
+        probe_s=15,
     ),
 }
+
+
+@dataclass(frozen=True)
+class Rates:
+    """The request rates k6 runs, all endpoints together, and where they came from."""
+
+    base_rps: int
+    burst_rps: int
+    source: str  # "calibrated" (multiples of the measured capacity) or "explicit" (--base-rps/--burst-rps)
+    capacity_rps: float | None = None  # the shared pool's measured capacity, when calibrated
+
+    @classmethod
+    def calibrated(cls, profile: Profile, capacity_rps: float) -> "Rates":
+        return cls(base_rps=max(1, round(profile.base_x * capacity_rps)),
+                   burst_rps=max(1, round(profile.burst_x * capacity_rps)),
+                   source="calibrated", capacity_rps=capacity_rps)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -108,11 +140,15 @@ ARMS_BY_KEY = {arm.key: arm for arm in ARMS}
 class LabParams:
     """Fixed parameters of the lab, stated in the report."""
 
-    # One-way delay the latency proxy adds in front of Postgres. At 1 ms the default burst sat at
-    # the shared pool's tipping point on this 2-core machine (Act I's burst read p95 was 30, 494
-    # and 518 ms over three repeats, run 20261127T110031Z); at 2 ms the pool clearly runs dry
-    # while k6's rates stay low enough for the machine (run 20261127T113520Z).
-    delay_ms: int = 2
+    # One-way delay the latency proxy adds in front of Postgres: every round trip takes at least
+    # 2 x this. 5 ms (10 ms a round trip) stands for a database in another zone or region, or
+    # queries that do real work, instead of a Postgres on the same host answering in microseconds.
+    # It sets the pool's capacity (calibrate.py) low enough that this 2-core machine generates,
+    # proxies and serves a 1.3x burst with CPU to spare on both sides: at 5 ms the shared pool of
+    # 12 served about 790 req/s, and the quick profile's bursts of ~1,030 req/s used under half of
+    # each side's core (run 20261128T061719Z). A shorter delay raises the capacity, hence the
+    # rates, hence the CPU that k6 and the service need for the same lesson.
+    delay_ms: int = 5
     # Argon2id cost of the seeded password hashes, hence of verifying one at POST /login. Cheap on
     # purpose: at OWASP's minimum (19 MiB, 2 iterations) one verification costs ~29 ms of CPU, and
     # on 2 cores logins would make CPU, not the pool, the bottleneck. 1 MiB / 1 iteration costs
@@ -123,6 +159,12 @@ class LabParams:
     acquire_timeout_ms: int = 500  # the service's --acquire-timeout-ms (its default, stated)
     database: str = "lab_experiment"  # dropped and recreated before every run of an arm
     frame_ms: int = 1500  # UI recording: one screenshot every frame_ms
+    # The calibration probe's steady rate. Hold times do not include waiting for a connection, so
+    # the probe need not be tiny; it must only stay well under capacity and leave the CPU idle.
+    probe_rps: int = 50
+    # Run the system under test (Postgres, proxy, service) and the load side (k6, UI, recorder,
+    # this runner) on disjoint CPU sets when the machine has 2 or more cores (cpusets.py).
+    pin_cpus: bool = True
 
     def to_dict(self) -> dict:
         return asdict(self)

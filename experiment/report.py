@@ -20,6 +20,7 @@ th { background: #f3f3f3; } td:first-child, td:nth-child(2) { text-align: left; 
 img { max-width: 100%; border: 1px solid #eee; margin: 1em 0; }
 pre { background: #f7f7f7; padding: 1em; overflow-x: auto; font-size: 12px; }
 .note { color: #555; }
+.banner { background: #fde8e8; border: 2px solid #a11; padding: 0.8em 1em; font-weight: bold; }
 table.text td { text-align: left; }
 """
 
@@ -43,6 +44,9 @@ def write(summary: dict, charts_dir: Path, chart_files: list[str], path: Path) -
              "<p><em>You didn't add power. You added boundaries.</em> The same bursty load (40% POST /login, "
              "40% POST /todos, 20% GET /todos) against one shared pool (Act I), per-endpoint pools with the same "
              "12 connections (Act III), and one shared pool three times bigger (control).</p>"]
+    banner = fmt.contamination_banner(summary)
+    if banner:
+        parts.append(f"<p class='banner'>{e(banner)}</p>")
     if chart_files:
         parts.append(_image(charts_dir / chart_files[0]))
     parts += ["<h2>Headline</h2>", _table(fmt.HEADLINE_HEADER, fmt.headline_rows(summary))]
@@ -55,7 +59,9 @@ def write(summary: dict, charts_dir: Path, chart_files: list[str], path: Path) -
         parts.append(f"<tr><td>{e(sign)}</td><td class='{e(word)}'>{e(word)}{extra}</td>"
                      f"<td>{e(item['threshold'])}</td><td>{e(item['evidence'])}</td></tr>")
     parts.append("</table>")
-    parts += ["<h2>Per endpoint</h2>", _table(fmt.ENDPOINT_HEADER, fmt.endpoint_rows(summary))]
+    parts += ["<h2>Every repeat</h2>", _table(fmt.REPEAT_HEADER, fmt.repeat_rows(summary))]
+    parts += ["<h2>Calibration</h2><ul>"] + [f"<li>{e(line)}</li>" for line in fmt.calibration_lines(summary)]
+    parts += ["</ul>", "<h2>Per endpoint</h2>", _table(fmt.ENDPOINT_HEADER, fmt.endpoint_rows(summary))]
     if summary["repeats"] > 1:
         parts += ["<h2>Spread over repeats (min / median / max)</h2>", _table(*fmt.spread_rows(summary))]
     parts.append("<h2>Charts</h2>")
@@ -68,7 +74,8 @@ def write(summary: dict, charts_dir: Path, chart_files: list[str], path: Path) -
               f"{e(str(m.get('os')))}</li></ul>"]
     if summary["notes"]:
         parts += ["<h2>Notes</h2><ul>"] + [f"<li>{e(n)}</li>" for n in summary["notes"]] + ["</ul>"]
-    config = {k: summary[k] for k in ("profile", "lab", "load_script", "repeats", "machine", "versions")}
+    config = {k: summary[k] for k in ("profile", "rates", "calibration", "cpu_sets", "lab", "load_script", "repeats",
+                                      "machine", "versions")}
     parts += ["<h2>Raw configuration</h2>", f"<pre>{e(json.dumps(config, indent=2))}</pre>",
               "<p class='note'>Raw data per run: arms/&lt;arm&gt;/rep-&lt;n&gt;/ (k6 samples, metrics and CPU "
               "samples, logs); every number here is in summary.json.</p></body></html>"]

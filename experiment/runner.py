@@ -11,12 +11,15 @@ import json
 import os
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from . import k6run, lab, procs, prom
 from .cpu import CpuSampler, find_postmaster, postgres_filter
-from .profiles import Arm, LabParams, Profile
+from .cpusets import CpuSets
+from .profiles import Arm, LabParams, Profile, Rates
 from .sampler import MetricsSampler
 
 # What a run folder holds (results/<run>/arms/<arm>/rep-<n>/).
@@ -48,6 +51,8 @@ class Context:
     record: bool
     ui_ok: bool
     ui_note: str
+    cpus: CpuSets
+    rates: Rates | None = None  # set by calibration (or given explicitly) before the first run
     notes: list[str] = field(default_factory=list)
 
 
@@ -98,55 +103,84 @@ class Progress:
             print(flush=True)
 
 
-def run_arm(ctx: Context, arm: Arm, repeat: int, repeats: int, out: Path) -> dict:
-    """Run `arm` once into `out`; returns the run record (also written to out/run.json)."""
-    out.mkdir(parents=True, exist_ok=True)
-    profile, params, paths = ctx.profile, ctx.lab, ctx.paths
-    record: dict = {
-        "arm": arm.key, "act": arm.act, "pool_mode": arm.pool_mode, "pool_size": arm.pool_size,
-        "repeat": repeat, "profile": profile.name, "notes": [],
-        "load_script": _display(paths.load_script, paths.root), "load_script_sha256": _sha256(paths.load_script),
-    }
-    setup_log = out / "setup.log"
+@dataclass
+class SystemUnderTest:
+    """What `system_under_test` started for one run: the processes and how to reach the service."""
 
-    print(f"[experiment] {arm.label}, repeat {repeat}/{repeats}: recreating and seeding {params.database}", flush=True)
+    children: procs.Processes
+    service: lab.Service
+    proxy_pid: int | None
+
+
+@contextmanager
+def system_under_test(ctx: Context, arm: Arm, out: Path, record: dict) -> Iterator[SystemUnderTest]:
+    """A fresh database with the seed data, the latency proxy and the service in `arm`'s mode (on
+    the system-under-test CPUs), warmed up; everything is stopped when the block ends."""
+    params, paths = ctx.lab, ctx.paths
+    setup_log = out / "setup.log"
     lab.recreate_database(paths, ctx.admin_url, params.database, setup_log)
     direct_url = lab.with_database(ctx.admin_url, params.database)
     t = time.monotonic()
-    lab.seed(paths, direct_url, params, profile, setup_log)
+    lab.seed(paths, direct_url, params, ctx.profile, setup_log)
     record["seed_s"] = round(time.monotonic() - t, 2)
 
+    sut = ctx.cpus.prefix("sut")
     with procs.Processes() as children:
         proxy_pid = None
         service_db = direct_url
         if params.delay_ms > 0:
-            port = lab.start_proxy(children, paths, lab.host_port(ctx.admin_url), params.delay_ms, out / "proxy.log")
+            port = lab.start_proxy(children, paths, lab.host_port(ctx.admin_url), params.delay_ms,
+                                   out / "proxy.log", prefix=sut)
             proxy_pid = children.children[-1].pid
             service_db = lab.with_database(ctx.admin_url, params.database, host="127.0.0.1", port=port)
             record["proxy_port"] = port
-        service = lab.start_service(children, paths, arm, service_db, params, out / "service.log")
+        service = lab.start_service(children, paths, arm, service_db, params, out / "service.log", prefix=sut)
         record |= {"service_url": service.base_url, "metrics_url": service.metrics_url, "service_pid": service.pid}
-
         t = time.monotonic()
-        record["warm_up"] = lab.warm_up(service, profile, params) | {"seconds": round(time.monotonic() - t, 2)}
+        record["warm_up"] = lab.warm_up(service, ctx.profile, params) | {"seconds": round(time.monotonic() - t, 2)}
+        yield SystemUnderTest(children, service, proxy_pid)
 
+
+def k6_env(ctx: Context, service: lab.Service, summary_path: Path, rates: Rates,
+           **overrides: str) -> dict[str, str]:
+    """k6's environment for a run against `service`: the profile at `rates`."""
+    return os.environ | ctx.profile.k6_env(rates) | {
+        "BASE_URL": service.base_url, "PASSWORD": ctx.lab.password, "SUMMARY_PATH": str(summary_path),
+        "K6_NO_USAGE_REPORT": "true", "K6_CSV_TIME_FORMAT": "unix_milli",
+    } | overrides
+
+
+def k6_argv(ctx: Context, *extra: str) -> list[str]:
+    # --address "": no REST API on port 6565, which another k6 on the machine may hold.
+    return [*ctx.cpus.prefix("load"), str(ctx.paths.k6), "run", "--address", "", *extra, str(ctx.paths.load_script)]
+
+
+def run_arm(ctx: Context, arm: Arm, repeat: int, repeats: int, out: Path) -> dict:
+    """Run `arm` once into `out`; returns the run record (also written to out/run.json)."""
+    out.mkdir(parents=True, exist_ok=True)
+    profile, paths = ctx.profile, ctx.paths
+    record: dict = {
+        "arm": arm.key, "act": arm.act, "pool_mode": arm.pool_mode, "pool_size": arm.pool_size,
+        "repeat": repeat, "profile": profile.name, "notes": [],
+        "load_script": _display(paths.load_script, paths.root), "load_script_sha256": _sha256(paths.load_script),
+        "rates": ctx.rates.to_dict() if ctx.rates else None, "cpu_sets": ctx.cpus.to_dict(),
+    }
+
+    print(f"[experiment] {arm.label}, repeat {repeat}/{repeats}: recreating and seeding {ctx.lab.database}", flush=True)
+    with system_under_test(ctx, arm, out, record) as sut:
+        service = sut.service
         cpu = CpuSampler(out / "cpu.jsonl")
         cpu.track("service", service.pid)
-        cpu.track("postgres", find_postmaster(ctx.pg_data_dir), tree=True, keep=postgres_filter(params.database))
-        cpu.track("proxy", proxy_pid)
+        cpu.track("postgres", find_postmaster(ctx.pg_data_dir), tree=True, keep=postgres_filter(ctx.lab.database))
+        cpu.track("proxy", sut.proxy_pid)
         metrics = MetricsSampler(service.metrics_url + "/metrics", out / "metrics.jsonl")
         cpu.start()
         metrics.start()
         try:
-            recorder = _start_recording(ctx, children, service, out, record, cpu)
-            env = os.environ | profile.k6_env() | {
-                "BASE_URL": service.base_url, "PASSWORD": params.password,
-                "SUMMARY_PATH": str(out / "k6-summary.json"),
-                "K6_NO_USAGE_REPORT": "true", "K6_CSV_TIME_FORMAT": "unix_milli",
-            }
-            # --address "": no REST API on port 6565, which another k6 on the machine may hold.
-            argv = [str(paths.k6), "run", "--address", "", "--out", f"csv={out / 'k6-samples.csv.gz'}",
-                    str(paths.load_script)]
+            recorder = _start_recording(ctx, sut.children, service, out, record, cpu)
+            assert ctx.rates is not None, "rates are set by calibration (or --base-rps/--burst-rps) before any run"
+            env = k6_env(ctx, service, out / "k6-summary.json", ctx.rates)
+            argv = k6_argv(ctx, "--out", f"csv={out / 'k6-samples.csv.gz'}")
             progress = Progress(f"[{arm.act} {arm.key} {repeat}/{repeats}]", profile.duration_s())
             record["loadavg_before"] = _loadavg()
             record["k6_started"] = time.time()
@@ -181,13 +215,14 @@ def _start_recording(ctx: Context, children: procs.Processes, service: lab.Servi
         record["recording"] = f"skipped: {ctx.ui_note}"
         return None
     try:
-        ui_url = lab.start_ui(children, ctx.paths.root, service, out / "ui.log")
+        load = ctx.cpus.prefix("load")
+        ui_url = lab.start_ui(children, ctx.paths.root, service, out / "ui.log", prefix=load)
         cpu.track("ui", children.children[-1].pid, tree=True)  # npm -> next-server
         # k6 spends a few seconds allocating VUs and logging in before the load starts: record
         # longer than the load, and stop the recorder once k6 is done.
         recorder = lab.start_recorder(children, ctx.paths.root, ui_url, out / "recording",
                                       ctx.profile.duration_s() + RECORD_MARGIN_S, ctx.lab.frame_ms,
-                                      out / "record-ui.log")
+                                      out / "record-ui.log", prefix=load)
         cpu.track("recorder", recorder.pid, tree=True)  # node -> Chromium
         record["recording"] = "on"
         record["ui_url"] = ui_url

@@ -21,6 +21,11 @@ const SUMMARY_PATH = __ENV.SUMMARY_PATH || '';
 // Longer than any queue the service should build; a request still unanswered by then counts as
 // `no_response` rather than holding a VU.
 const REQUEST_TIMEOUT = __ENV.REQUEST_TIMEOUT || '10s';
+// `false`: every iteration opens a new connection and closes it at its end (k6's
+// noVUConnectionReuse), as if each arrival were a client of its own. Open connections (one
+// tokio task each in the service) then follow the requests in flight: a burst of new clients is
+// a burst of new connections. `true` (the default here): each VU keeps its connection alive.
+const VU_CONNECTION_REUSE = (__ENV.VU_CONNECTION_REUSE || 'true') !== 'false';
 
 const profile = readProfile();
 
@@ -40,6 +45,7 @@ export const options = {
     'http_req_failed{endpoint:create_todo}': ['rate<0.01'],
     'http_req_failed{endpoint:list_todos}': ['rate<0.01'],
   },
+  noVUConnectionReuse: !VU_CONNECTION_REUSE,
   summaryTrendStats: TREND_STATS,
   userAgent: 'todo-lab-k6',
   // setup() logs in SESSIONS users one after another; allow for a slow database.

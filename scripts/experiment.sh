@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs the experiment: the same bursty load against Act I (one shared pool), Act III (a pool per
-# endpoint, same connections) and a control (one pool, 3x bigger), then writes the report.
+# endpoint, same connections) and a control (one pool, 3x bigger), then writes the report. The
+# rates are calibrated first: multiples of what the shared pool can serve on this machine.
 #
 #   scripts/experiment.sh [--profile quick|default] [--repeat N] [--delay-ms D] [--out DIR] [--no-record]
+#                         [--no-pin] [--base-rps R --burst-rps R]
 #
 # Results go to results/<UTC timestamp>/ (and results/latest) unless --out is given: report.html,
 # summary.md, summary.json, charts/, post/, and the raw data of every run under arms/.

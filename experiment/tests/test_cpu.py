@@ -62,6 +62,21 @@ def test_usage_is_cpu_seconds_per_wall_second():
     assert cpu.usage_series(samples, "service") == [(1.0, 0.5), (3.0, 1.0)]
 
 
-def test_the_machine_busy_time_is_read_from_proc_stat(tmp_path):
-    (tmp_path / "stat").write_text("cpu  100 0 50 1000 20 0 0 0 0 0\ncpu0 1 2 3\n")
-    assert cpu.machine_busy_seconds(tmp_path) == 150 / cpu.CLOCK_TICKS
+def test_busy_time_of_the_machine_and_of_each_cpu_is_read_from_proc_stat(tmp_path):
+    (tmp_path / "stat").write_text("cpu  100 0 50 1000 20 0 0 0 0 0\n"
+                                   "cpu0 60 0 30 500 10 0 0 0 0 0\n"
+                                   "cpu1 40 0 20 500 10 0 0 0 0 0\nintr 12345 6\n")
+    busy = cpu.busy_seconds(tmp_path)
+    assert busy == {"machine": 150 / cpu.CLOCK_TICKS, "cpu0": 90 / cpu.CLOCK_TICKS, "cpu1": 60 / cpu.CLOCK_TICKS}
+
+
+def test_cpu_sets_split_the_cpus_into_a_load_half_and_a_service_half():
+    from experiment import cpusets
+
+    two = cpusets.choose(True, {0, 1})
+    assert (two.load, two.sut) == ((0,), (1,))
+    assert two.prefix("sut") == ["taskset", "-c", "1"] and two.prefix("load") == ["taskset", "-c", "0"]
+    eight = cpusets.choose(True, set(range(8)))
+    assert set(eight.load).isdisjoint(eight.sut) and len(eight.load) + len(eight.sut) == 8
+    assert not cpusets.choose(True, {0}).pinned and cpusets.choose(True, {0}).prefix("sut") == []
+    assert not cpusets.choose(False, {0, 1}).pinned

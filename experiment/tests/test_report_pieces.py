@@ -40,12 +40,16 @@ def test_the_post_takes_every_number_from_summary_json(tmp_path):
     per_arm = lambda *values: dict(zip(arms, values))  # noqa: E731
     s = {
         "run_id": "RUN123", "repeats": 1,
-        "profile": {"base_rps": 301, "burst_rps": 1601},
+        "profile": {"base_x": 0.25, "burst_x": 1.3},
+        "rates": {"base_rps": 301, "burst_rps": 1601, "source": "calibrated", "capacity_rps": 1231.5},
+        "calibration": {"mean_hold_ms": 9.75, "connections": 12, "capacity_rps": 1231.5},
+        "cpu_sets": {"note": "system under test on CPU 1, load side on CPU 0", "postgres": "with the system under test"},
+        "contaminated": [],
         "machine": {"cores": 2, "memory_gib": 24.0},
         "lab": {"delay_ms": 1, "argon2_memory_kib": 1024, "argon2_iterations": 1},
-        "arms": {"shared": {"pool_size": 12, "pools": {"shared": 12}},
-                 "isolated": {"pool_size": 12, "pools": {"login": 4, "todo_read": 4, "todo_write": 4}},
-                 "shared-3x": {"pool_size": 36, "pools": {"shared": 36}}},
+        "arms": {"shared": {"pool_size": 12, "pools": {"shared": 12}, "repeats": []},
+                 "isolated": {"pool_size": 12, "pools": {"login": 4, "todo_read": 4, "todo_write": 4}, "repeats": []},
+                 "shared-3x": {"pool_size": 36, "pools": {"shared": 36}, "repeats": []}},
         "headline": {
             "read_baseline_p95_ms": per_arm(7.25, 6.0, 6.5), "read_burst_p95_ms": per_arm(812.0, 9.5, 300.0),
             "read_error_rate": per_arm(0.0421, 0.0, 0.01), "pool_max_waiters": per_arm(377, 12, 90),
@@ -59,6 +63,13 @@ def test_the_post_takes_every_number_from_summary_json(tmp_path):
     postkit.write_post(tmp_path / "summary.json", tmp_path / "post.md")
     post = (tmp_path / "post.md").read_text()
     for text in ("1601 req/s", "301 req/s", "812 ms", "4.21%", "377", "9.5 ms", "0.31 of 2 cores", "RUN123",
-                 "4 for login", "36 connections", "0.61 cores", "23.5 ms inside the service"):
+                 "4 for login", "36 connections", "0.61 cores", "23.5 ms inside the service", "9.8 ms",
+                 "at most 1232 requests a second", "1.3x", "load side on CPU 0"):
         assert text in post, text
     assert "{" not in post.split("---")[0]
+    assert "CONTAMINATED" not in post
+
+    s["contaminated"] = ["isolated rep 1: k6's burst read p95 680 ms is 13.9x the service's own 48.8 ms"]
+    (tmp_path / "summary.json").write_text(json.dumps(s))
+    postkit.write_post(tmp_path / "summary.json", tmp_path / "post.md")
+    assert (tmp_path / "post.md").read_text().startswith("> **CONTAMINATED RUN")

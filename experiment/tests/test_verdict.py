@@ -7,7 +7,7 @@ def headline(burst_p95=10.0, baseline_p95=5.0, errors=0, count=1000, svc_peak=0.
              tasks=(10, 12), write_burst=20.0, write_err=0.0):
     return {
         "read": {"burst_p95_ms": burst_p95, "baseline_p95_ms": baseline_p95, "errors": errors, "count": count,
-                 "error_rate": errors / count, "server_burst_p95_ms": burst_p95 / 2},
+                 "error_rate": errors / count, "server_burst_p95_ms": burst_p95 / 2, "client_server_ratio": 2.0},
         "write": {"burst_p95_ms": write_burst, "error_rate": write_err},
         "cpu": {"service": {"peak_cores": svc_peak, "mean_cores": svc_peak / 2},
                 "postgres": {"peak_cores": 0.5, "mean_cores": 0.2}},
@@ -76,8 +76,26 @@ def test_a_saturated_machine_is_called_out():
     busy["cpu"]["machine"] = {"mean_cores": 1.0, "peak_cores": 2.0, "burst_mean_cores": 1.9}
     idle = headline()
     idle["cpu"]["machine"] = {"mean_cores": 0.8, "peak_cores": 1.2, "burst_mean_cores": 1.1}
-    assert not by_key(verdict.judge({"shared": busy, "isolated": idle}, cores=2))["machine_not_saturated"].holds
-    assert by_key(verdict.judge({"shared": idle}, cores=2))["machine_not_saturated"].holds
+    assert not by_key(verdict.judge({"shared": busy, "isolated": idle}, cores=2))["cpu_to_spare"].holds
+    assert by_key(verdict.judge({"shared": idle}, cores=2))["cpu_to_spare"].holds
+
+
+def test_when_pinned_each_side_is_judged_on_its_own_cpus():
+    arm = headline()
+    arm["cpu"]["machine"] = {"burst_mean_cores": 1.2}  # 60% of the machine: fine as a whole ...
+    arm["cpu"]["sut_side"] = {"burst_mean_cores": 0.3, "cpus": 1}
+    arm["cpu"]["load_side"] = {"burst_mean_cores": 0.9, "cpus": 1}  # ... but the load side's core was 90% busy
+    v = by_key(verdict.judge({"shared": arm}, cores=2))["cpu_to_spare"]
+    assert not v.holds and "load side" in v.evidence
+    arm["cpu"]["load_side"]["burst_mean_cores"] = 0.7
+    assert by_key(verdict.judge({"shared": arm}, cores=2))["cpu_to_spare"].holds
+
+
+def test_a_client_far_from_the_service_marks_the_run_contaminated():
+    near, far = headline(), headline()
+    far["read"]["client_server_ratio"] = 2.6
+    assert by_key(verdict.judge({"shared": near, "isolated": near}, cores=2))["client_measures_service"].holds
+    assert not by_key(verdict.judge({"shared": near, "isolated": far}, cores=2))["client_measures_service"].holds
 
 
 def test_dropped_iterations_are_called_out():

@@ -1,0 +1,99 @@
+"""Keeping the load generator off the service's CPU: two disjoint CPU sets on one machine.
+
+The system under test (Postgres, the latency proxy, the service) runs on one set, the load side
+(k6, the UI server, the recorder's Chromium, this runner and its samplers) on the other. Without
+this, a burst that makes k6 busy also takes CPU from the service, and k6's latencies then measure
+the machine as much as the service. With 2 cores each side gets one; with N, the load side gets
+the first half (rounded down) and the system under test the rest.
+
+Children are pinned at start (`taskset -c LIST` in front of their command line); Postgres, which
+runs before the experiment, is pinned by setting the affinity of every thread of its process tree
+(new backends inherit the postmaster's), and given all CPUs back afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterator
+
+from . import cpu as cpu_mod
+
+
+@dataclass(frozen=True)
+class CpuSets:
+    """The CPU numbers of each side; both None when not pinned."""
+
+    sut: tuple[int, ...] | None  # system under test: Postgres, latency proxy, service
+    load: tuple[int, ...] | None  # load side: k6, UI server, recorder, the runner
+    note: str  # why (not) pinned, for the report
+
+    @property
+    def pinned(self) -> bool:
+        return self.sut is not None and self.load is not None
+
+    def prefix(self, side: str) -> list[str]:
+        """`taskset -c LIST` to put in front of a command of `side` ("sut" or "load")."""
+        cpus = self.sut if side == "sut" else self.load
+        return ["taskset", "-c", ",".join(map(str, cpus))] if self.pinned and cpus else []
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def choose(enabled: bool, available: set[int] | None = None) -> CpuSets:
+    """Split the CPUs this process may use into a load half and a system-under-test half."""
+    cpus = sorted(available if available is not None else os.sched_getaffinity(0))
+    if not enabled:
+        return CpuSets(None, None, "not pinned (--no-pin)")
+    if len(cpus) < 2:
+        return CpuSets(None, None, f"not pinned: only {len(cpus)} CPU available")
+    half = len(cpus) // 2
+    return CpuSets(sut=tuple(cpus[half:]), load=tuple(cpus[:half]),
+                   note=f"system under test on CPU {_list(cpus[half:])}, load side on CPU {_list(cpus[:half])}")
+
+
+def _list(cpus: list[int]) -> str:
+    return ",".join(map(str, cpus))
+
+
+def pin_self(sets: CpuSets) -> None:
+    """Put this process (the runner and the threads it starts from now on) on the load side."""
+    if sets.pinned:
+        os.sched_setaffinity(0, sets.load)
+
+
+def set_tree_affinity(root: int, cpus: set[int] | tuple[int, ...], proc: Path = Path("/proc")) -> int:
+    """Set the affinity of every thread of `root` and its descendants; returns how many threads."""
+    done = 0
+    for pid in cpu_mod.descendants(root, cpu_mod.all_stats(proc)):
+        try:
+            tids = [int(t.name) for t in (proc / str(pid) / "task").iterdir()]
+        except OSError:
+            continue  # exited meanwhile
+        for tid in tids:
+            try:
+                os.sched_setaffinity(tid, cpus)
+                done += 1
+            except OSError:
+                pass  # exited meanwhile
+    return done
+
+
+@contextmanager
+def postgres_pinned(sets: CpuSets, postmaster: int | None) -> Iterator[str]:
+    """Pin the Postgres tree to the system-under-test set for the duration; yields a note."""
+    if not sets.pinned:
+        yield "Postgres not pinned"
+        return
+    if postmaster is None:
+        yield "Postgres not pinned: its postmaster was not found (a server of DATABASE_URL?)"
+        return
+    everything = os.sched_getaffinity(0) | set(sets.sut) | set(sets.load)
+    set_tree_affinity(postmaster, sets.sut)
+    try:
+        yield f"Postgres (postmaster {postmaster} and its backends) on CPU {_list(list(sets.sut))}"
+    finally:
+        set_tree_affinity(postmaster, everything)
