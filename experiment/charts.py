@@ -23,7 +23,8 @@ from .stats import ENDPOINT_TITLES, ENDPOINTS, LIST  # noqa: E402
 ARM_COLORS = {"shared": "#d62728", "isolated": "#2ca02c", "shared-3x": "#1f77b4"}
 POOL_COLORS = {"shared": "#d62728", "login": "#ff7f0e", "todo_write": "#9467bd", "todo_read": "#2ca02c"}
 CPU_COLORS = {"service": "#d62728", "postgres": "#1f77b4", "k6": "#7f7f7f", "proxy": "#bcbd22", "ui": "#17becf",
-              "recorder": "#e377c2", "others": "#8c564b", "machine": "#000000"}
+              "recorder": "#e377c2", "others": "#8c564b", "machine": "#000000",
+              "sut_side": "#2ca02c", "load_side": "#ff7f0e"}
 WIDTH_IN, DPI = 12, 100  # 1200 px
 
 plt.rcParams.update({
@@ -171,18 +172,23 @@ def chart_cpu_tasks(results: dict[str, list[RunResult]], profile: Profile, summa
         ax_cpu, ax_tasks = axes[row]
         _shade_bursts(ax_cpu, profile, label=False)
         _shade_bursts(ax_tasks, profile, label=False)
+        sides = run.headline["cpu"]
         for group, points in run.series.cpu.items():
             if points:
                 machine = group == "machine"
-                label = {"machine": "whole machine", "others": "outside the lab's processes", "recorder": "recorder (Chromium)",
-                         "ui": "UI (next)"}.get(group, group)
-                ax_cpu.plot(*_xy(points), color=CPU_COLORS.get(group), lw=1 if machine else 1.8,
+                side = group.endswith("_side")
+                label = {"machine": "whole machine", "others": "outside the lab's processes",
+                         "recorder": "recorder (Chromium)", "ui": "UI (next)",
+                         "sut_side": f"service side's CPUs ({sides.get('sut_side', {}).get('cpus')})",
+                         "load_side": f"load side's CPUs ({sides.get('load_side', {}).get('cpus')})"}.get(group, group)
+                ax_cpu.plot(*_xy(points), color=CPU_COLORS.get(group), lw=1 if machine else 3 if side else 1.5,
+                            alpha=0.45 if side else 1.0,
                             ls="-." if machine else ":" if group == "others" else "-", label=label)
         ax_cpu.axhline(cores, color="black", lw=1, ls=":", label=f"machine ({cores} cores)")
-        ax_cpu.set_ylim(0, cores * 1.08)
+        ax_cpu.set_ylim(0, cores * 1.6)  # headroom for the legend
         ax_cpu.set_ylabel("CPU (cores)")
         ax_cpu.set_title(f"{_arm_name(key)}: CPU", loc="left", fontsize=12)
-        ax_cpu.legend(loc="upper right", fontsize=8, ncol=4, framealpha=0.9)
+        ax_cpu.legend(loc="upper left", fontsize=7, ncol=4, framealpha=0.9)
         ax_tasks.plot(*_xy(run.series.tasks), color="#8c564b", lw=1.8, label="tokio_alive_tasks")
         ax_tasks.plot(*_xy(run.series.in_flight), color="#d62728", lw=1.4, label="requests in flight")
         ax_tasks.set_ylabel("tasks / requests")
@@ -197,8 +203,12 @@ def chart_cpu_tasks(results: dict[str, list[RunResult]], profile: Profile, summa
     h = summary["headline"]
     first = next(iter(results))
     peak, machine = h["service_cpu_peak_cores"].get(first), h["machine_cpu_burst_mean_cores"].get(first)
-    title = (f"{ARMS_BY_KEY[first].act}: the service's busiest second used {fmt.cores(peak)} of {cores} cores; "
-             f"the whole machine {fmt.cores(machine)} on average during bursts")
+    sut, load = h.get("sut_cpu_burst_mean_cores", {}).get(first), h.get("load_cpu_burst_mean_cores", {}).get(first)
+    title = f"{ARMS_BY_KEY[first].act}: service's busiest second {fmt.cores(peak)} of {cores} cores; "
+    if sut is not None and load is not None:
+        title += f"bursts: service side {fmt.cores(sut)}, load side {fmt.cores(load)} of their CPUs"
+    else:
+        title += f"the whole machine {fmt.cores(machine)} on average during bursts"
     fig.suptitle(title, x=0.01, ha="left", fontsize=14)
     fig.tight_layout()
     fig.savefig(path)

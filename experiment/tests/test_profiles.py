@@ -21,6 +21,7 @@ def test_k6_gets_every_rate_explicitly():
 def test_quick_fits_ci_and_default_fits_fifteen_minutes():
     assert 3 * PROFILES["quick"].duration_s() < 120
     assert 3 * PROFILES["default"].duration_s() < 12 * 60
+    assert 9 * PROFILES["default"].duration_s() < 30 * 60  # --repeat 3 with room for set-up
 
 
 def test_act_one_and_three_hold_the_same_connections():
