@@ -35,8 +35,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="one-way delay of the latency proxy in front of Postgres (0: no proxy)")
     parser.add_argument("--out", type=Path, help="results folder (default results/<UTC timestamp>)")
     parser.add_argument("--no-record", action="store_true", help="don't record the UI")
-    parser.add_argument("--no-pin", action="store_true",
-                        help="don't split the CPUs between the system under test and the load side")
+    pin = parser.add_mutually_exclusive_group()
+    pin.add_argument("--no-pin", dest="pin", action="store_const", const="off", default="auto",
+                     help="don't split the CPUs between the system under test and the load side")
+    pin.add_argument("--pin", dest="pin", action="store_const", const="on",
+                     help="split them even on 2 or 3 CPUs (by default only with 4 or more)")
     parser.add_argument("--base-rps", type=int, help="explicit base rate (with --burst-rps): skips the calibration")
     parser.add_argument("--burst-rps", type=int, help="explicit burst rate (with --base-rps)")
     parser.add_argument("--arms", default=",".join(a.key for a in ARMS), help="comma-separated subset of arms")
@@ -87,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
 def prepare(args: argparse.Namespace) -> tuple[runner.Context, list[Arm], Path]:
     """Check the binaries, pick the results folder, and write its config.json."""
     profile = PROFILES[args.profile]
-    params = LabParams(delay_ms=args.delay_ms, pin_cpus=not args.no_pin)
+    params = LabParams(delay_ms=args.delay_ms, pin_cpus=args.pin)
     cpus = cpusets.choose(params.pin_cpus)
     cpusets.pin_self(cpus)
     arms = [ARMS_BY_KEY[k] for k in args.arms.split(",")]

@@ -4,7 +4,9 @@ The system under test (Postgres, the latency proxy, the service) runs on one set
 (k6, the UI server, the recorder's Chromium, this runner and its samplers) on the other. Without
 this, a burst that makes k6 busy also takes CPU from the service, and k6's latencies then measure
 the machine as much as the service. With 2 cores each side gets one; with N, the load side gets
-the first half (rounded down) and the system under test the rest.
+the first half (rounded down) and the system under test the rest. On fewer than 4 CPUs this is
+off unless asked for (`--pin`): one core per side measured slower than sharing two (see
+MIN_CPUS_TO_PIN).
 
 Children are pinned at start (`taskset -c LIST` in front of their command line); Postgres, which
 runs before the experiment, is pinned by setting the affinity of every thread of its process tree
@@ -43,13 +45,25 @@ class CpuSets:
         return asdict(self)
 
 
-def choose(enabled: bool, available: set[int] | None = None) -> CpuSets:
-    """Split the CPUs this process may use into a load half and a system-under-test half."""
+# Below this many CPUs the lab does not pin unless asked (`--pin`): with 2, each side gets one
+# core, and the service, the proxy and Postgres sharing one core answered reads about twice as
+# slowly (Act III's burst read p95 inside the service 21.9-26.1 ms over three pinned repeats, run
+# 20261128T063622Z, against 14.0 ms unpinned, run nopin-20261128T070627Z), while the whole machine
+# stayed under 75% busy unpinned. Two cores per side leave each side room to schedule.
+MIN_CPUS_TO_PIN = 4
+
+
+def choose(mode: str, available: set[int] | None = None) -> CpuSets:
+    """Split the CPUs this process may use into a load half and a system-under-test half.
+    `mode`: "auto" (pin with MIN_CPUS_TO_PIN or more), "on" (pin with 2 or more), "off"."""
     cpus = sorted(available if available is not None else os.sched_getaffinity(0))
-    if not enabled:
+    if mode == "off":
         return CpuSets(None, None, "not pinned (--no-pin)")
     if len(cpus) < 2:
         return CpuSets(None, None, f"not pinned: only {len(cpus)} CPU available")
+    if mode == "auto" and len(cpus) < MIN_CPUS_TO_PIN:
+        return CpuSets(None, None, f"not pinned: with {len(cpus)} CPUs each side would get {len(cpus) // 2}, which "
+                                   f"measured slower than sharing them (--pin to pin anyway)")
     half = len(cpus) // 2
     return CpuSets(sut=tuple(cpus[half:]), load=tuple(cpus[:half]),
                    note=f"system under test on CPU {_list(cpus[half:])}, load side on CPU {_list(cpus[:half])}")

@@ -163,8 +163,8 @@ class LabParams:
     # the probe need not be tiny; it must only stay well under capacity and leave the CPU idle.
     probe_rps: int = 50
     # Run the system under test (Postgres, proxy, service) and the load side (k6, UI, recorder,
-    # this runner) on disjoint CPU sets when the machine has 2 or more cores (cpusets.py).
-    pin_cpus: bool = True
+    # this runner) on disjoint CPU sets: "auto" (with 4 or more CPUs), "on", "off" (cpusets.py).
+    pin_cpus: str = "auto"
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -85,8 +85,8 @@ def judge(arms: dict[str, dict], cores: int) -> list[Verdict]:
             "tasks_rise_act1", "Act I: tokio tasks pile up during bursts",
             f"peak tokio_alive_tasks >= {TASKS_RATIO:g}x the median before the first burst",
             None if base is None or peak_tasks is None else peak_tasks >= TASKS_RATIO * max(base, 1.0),
-            f"peak {_num(peak_tasks)} vs baseline {_num(base)} (every open HTTP connection is a task too, "
-            f"and k6 keeps one per VU: the baseline includes them)"))
+            f"peak {_num(peak_tasks)} vs baseline {_num(base)} (every open HTTP connection is a task; k6 opens "
+            f"one per request, so waiting requests are waiting tasks)"))
 
         flight = shared.get("in_flight") or {}
         base_f, peak_f = flight.get("baseline"), flight.get("peak")

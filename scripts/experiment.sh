@@ -4,7 +4,7 @@
 # rates are calibrated first: multiples of what the shared pool can serve on this machine.
 #
 #   scripts/experiment.sh [--profile quick|default] [--repeat N] [--delay-ms D] [--out DIR] [--no-record]
-#                         [--no-pin] [--base-rps R --burst-rps R]
+#                         [--pin | --no-pin] [--base-rps R --burst-rps R]
 #
 # Results go to results/<UTC timestamp>/ (and results/latest) unless --out is given: report.html,
 # summary.md, summary.json, charts/, post/, and the raw data of every run under arms/.

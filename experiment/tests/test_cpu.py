@@ -73,10 +73,12 @@ def test_busy_time_of_the_machine_and_of_each_cpu_is_read_from_proc_stat(tmp_pat
 def test_cpu_sets_split_the_cpus_into_a_load_half_and_a_service_half():
     from experiment import cpusets
 
-    two = cpusets.choose(True, {0, 1})
+    two = cpusets.choose("on", {0, 1})
     assert (two.load, two.sut) == ((0,), (1,))
     assert two.prefix("sut") == ["taskset", "-c", "1"] and two.prefix("load") == ["taskset", "-c", "0"]
-    eight = cpusets.choose(True, set(range(8)))
+    eight = cpusets.choose("auto", set(range(8)))
     assert set(eight.load).isdisjoint(eight.sut) and len(eight.load) + len(eight.sut) == 8
-    assert not cpusets.choose(True, {0}).pinned and cpusets.choose(True, {0}).prefix("sut") == []
-    assert not cpusets.choose(False, {0, 1}).pinned
+    assert not cpusets.choose("on", {0}).pinned and cpusets.choose("on", {0}).prefix("sut") == []
+    assert not cpusets.choose("off", set(range(8))).pinned
+    # one core per side measured slower than sharing two: not by default
+    assert not cpusets.choose("auto", {0, 1}).pinned and "--pin" in cpusets.choose("auto", {0, 1}).note

@@ -68,6 +68,14 @@ def test_the_post_takes_every_number_from_summary_json(tmp_path):
         assert text in post, text
     assert "{" not in post.split("---")[0]
     assert "CONTAMINATED" not in post
+    assert "still kept reads" not in post  # the control's verdict is missing: no claim about it
+
+    s["verdicts"].append({"key": "boundaries_beat_power", "sign": "Control ...", "verdict": "mixed",
+                          "held_in": 1, "judged": 3, "evidence": "..."})
+    (tmp_path / "summary.json").write_text(json.dumps(s))
+    postkit.write_post(tmp_path / "summary.json", tmp_path / "post.md")
+    post = (tmp_path / "post.md").read_text()
+    assert "not faster for reads (in 1 of 3 runs)" in post and "still kept reads" not in post
 
     s["contaminated"] = ["isolated rep 1: k6's burst read p95 680 ms is 13.9x the service's own 48.8 ms"]
     (tmp_path / "summary.json").write_text(json.dumps(s))
