@@ -101,8 +101,8 @@ def _control_verdict_words(s: dict) -> str:
         return ""
     if control["verdict"] == "yes":
         return "; the per-endpoint pools still kept reads the fastest"
-    held = f" (in {control['held_in']} of {control['judged']} runs)" if control["judged"] > 1 else ""
-    return (f", reads included: the per-endpoint pools were not faster for reads{held}. What boundaries buy is "
+    held = f"in only {control['held_in']} of {control['judged']} runs" if control["held_in"] else "in no run"
+    return (f", reads included: the per-endpoint pools kept reads faster {held}. What boundaries buy is "
             f"that reads stop depending on the database having room for three times the connections")
 
 

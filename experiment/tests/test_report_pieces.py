@@ -75,7 +75,7 @@ def test_the_post_takes_every_number_from_summary_json(tmp_path):
     (tmp_path / "summary.json").write_text(json.dumps(s))
     postkit.write_post(tmp_path / "summary.json", tmp_path / "post.md")
     post = (tmp_path / "post.md").read_text()
-    assert "not faster for reads (in 1 of 3 runs)" in post and "still kept reads" not in post
+    assert "kept reads faster in only 1 of 3 runs" in post and "still kept reads" not in post
 
     s["contaminated"] = ["isolated rep 1: k6's burst read p95 680 ms is 13.9x the service's own 48.8 ms"]
     (tmp_path / "summary.json").write_text(json.dumps(s))
