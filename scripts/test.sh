@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the lab, after the same idempotent set-up the experiment uses:
-#   1. the Rust service and latency proxy: unit tests and black-box tests on the real Postgres;
+#   1. the Rust service and latency proxy: rustfmt and clippy as gates, then unit tests and
+#      black-box tests on the real Postgres;
 #   2. the web UI: unit tests (metrics parsing, windowed quantiles) and browser tests in Chromium;
 #   3. the k6 profile's stage arithmetic; the experiment: unit tests, then the quick profile end to
 #      end through the whole pipeline.
@@ -13,7 +14,9 @@ say() { echo; echo "[test] $*" >&2; }
 say "set-up (scripts/setup.sh)"
 scripts/setup.sh
 
-say "1/3 Rust: cargo test --workspace"
+say "1/3 Rust: rustfmt and clippy (warnings are errors), then cargo test --workspace"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
 if [[ -n "${DATABASE_URL:-}" && -z "${TEST_ADMIN_DATABASE_URL:-}" ]]; then
   echo "[test] set TEST_ADMIN_DATABASE_URL (a URL with rights to create databases) to test against DATABASE_URL's server" >&2
   exit 2
