@@ -19,7 +19,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import analysis, calibrate, charts, cpusets, machine, postkit, procs, report, runner, summary
-from .cpu import find_postmaster
 from .lab import Paths, ui_status
 from .profiles import ARMS, ARMS_BY_KEY, PROFILES, Arm, LabParams, Profile, Rates
 
@@ -114,8 +113,7 @@ def prepare(args: argparse.Namespace) -> tuple[runner.Context, list[Arm], Path]:
     config = {
         "run_id": run_id, "profile": dataclasses.asdict(profile), "lab": params.to_dict(),
         "arms": [a.key for a in arms], "repeats": args.repeat, "record": ctx.record,
-        "cpu_sets": cpus.to_dict() | {"postgres": "with the system under test" if cpus.pinned and ctx.pg_data_dir
-                                      else "not pinned" + ("" if ctx.pg_data_dir else " (not the lab's own cluster)")},
+        "cpu_sets": cpus.to_dict(),
         "ui": ui_note, "load_script": str(shown_script), "machine": machine.machine(),
         "versions": machine.versions(ROOT, str(paths.k6), paths.psql, args.admin_url),
     }
@@ -135,17 +133,14 @@ def set_rates(ctx: runner.Context, out: Path, args: argparse.Namespace) -> None:
     if args.base_rps is not None:
         ctx.rates = Rates(base_rps=args.base_rps, burst_rps=args.burst_rps, source="explicit")
     else:
-        with cpusets.postgres_pinned(ctx.cpus, find_postmaster(ctx.pg_data_dir)) as pin_note:
-            print(f"[experiment] {pin_note}", flush=True)
+        with cpusets.postgres_pinned(ctx.cpus, _lab_postmaster(ctx)) as pin_note:
+            print(f"[experiment] Postgres {pin_note}", flush=True)
             calibration = calibrate.calibrate(ctx, out / "calibration")
         ctx.rates = Rates.calibrated(ctx.profile, calibration.capacity_rps)
     print(f"[experiment] rates ({ctx.rates.source}): {ctx.rates.base_rps} req/s base, "
           f"{ctx.rates.burst_rps} req/s in bursts", flush=True)
-    config_path = out / "config.json"
-    config = json.loads(config_path.read_text())
-    config["rates"] = ctx.rates.to_dict()
-    config["calibration"] = calibration.to_dict() if calibration else None
-    config_path.write_text(json.dumps(config, indent=2))
+    _record_in_config(out, lambda config: config.update(
+        rates=ctx.rates.to_dict(), calibration=calibration.to_dict() if calibration else None))
 
 
 def run_all(ctx: runner.Context, arms: list[Arm], repeats: int,
@@ -155,7 +150,8 @@ def run_all(ctx: runner.Context, arms: list[Arm], repeats: int,
     results: dict[str, list[analysis.RunResult]] = {}
     started = time.monotonic()
     try:
-        with cpusets.postgres_pinned(ctx.cpus, find_postmaster(ctx.pg_data_dir)):
+        with cpusets.postgres_pinned(ctx.cpus, _lab_postmaster(ctx)) as pin_note:
+            _record_in_config(out, lambda config: config["cpu_sets"].__setitem__("postgres", pin_note))
             for repeat in range(1, repeats + 1):
                 for arm in arms:
                     results.setdefault(arm.key, []).append(_run_one(ctx, arm, repeat, repeats, out))
@@ -165,6 +161,24 @@ def run_all(ctx: runner.Context, arms: list[Arm], repeats: int,
     finally:
         print(f"[experiment] runs done in {time.monotonic() - started:.0f} s", flush=True)
     return results, False
+
+
+def _lab_postmaster(ctx: runner.Context) -> int | None:
+    """The lab's own cluster's postmaster, from its postmaster.pid only (never a guess that could
+    be another server); None for a server of DATABASE_URL, which is never pinned."""
+    if ctx.pg_data_dir is None:
+        return None
+    try:
+        return int((ctx.pg_data_dir / "postmaster.pid").read_text().splitlines()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _record_in_config(out: Path, change) -> None:
+    path = out / "config.json"
+    config = json.loads(path.read_text())
+    change(config)
+    path.write_text(json.dumps(config, indent=2))
 
 
 def _run_one(ctx: runner.Context, arm: Arm, repeat: int, repeats: int, out: Path) -> analysis.RunResult:

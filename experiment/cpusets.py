@@ -74,14 +74,16 @@ def _list(cpus: list[int]) -> str:
 
 
 def pin_self(sets: CpuSets) -> None:
-    """Put this process (the runner and the threads it starts from now on) on the load side."""
+    """Put the runner on the load side. `sched_setaffinity(0)` sets the calling thread only, so
+    this runs before the runner starts any thread; threads and children started later inherit it."""
     if sets.pinned:
         os.sched_setaffinity(0, sets.load)
 
 
-def set_tree_affinity(root: int, cpus: set[int] | tuple[int, ...], proc: Path = Path("/proc")) -> int:
-    """Set the affinity of every thread of `root` and its descendants; returns how many threads."""
-    done = 0
+def set_tree_affinity(root: int, cpus: set[int] | tuple[int, ...], proc: Path = Path("/proc")) -> tuple[int, int]:
+    """Set the affinity of every thread of `root` and its descendants. Returns (threads set,
+    threads refused): a thread that exits meanwhile is neither; one we may not change is refused."""
+    done = refused = 0
     for pid in cpu_mod.descendants(root, cpu_mod.all_stats(proc)):
         try:
             tids = [int(t.name) for t in (proc / str(pid) / "task").iterdir()]
@@ -91,23 +93,36 @@ def set_tree_affinity(root: int, cpus: set[int] | tuple[int, ...], proc: Path = 
             try:
                 os.sched_setaffinity(tid, cpus)
                 done += 1
-            except OSError:
+            except ProcessLookupError:
                 pass  # exited meanwhile
-    return done
+            except OSError:
+                refused += 1
+    return done, refused
+
+
+def all_cpus() -> set[int]:
+    """Every CPU of the machine (the kernel ignores the offline ones in an affinity mask)."""
+    return set(range(os.cpu_count() or 1))
 
 
 @contextmanager
 def postgres_pinned(sets: CpuSets, postmaster: int | None) -> Iterator[str]:
-    """Pin the Postgres tree to the system-under-test set for the duration; yields a note."""
-    if not sets.pinned:
-        yield "Postgres not pinned"
-        return
+    """Pin the lab's Postgres tree to the system-under-test set for the duration; yields what was
+    done, for the report. Its tree is first given every CPU, whatever the mode, so a run killed
+    before it could unpin (SIGKILL skips `finally`) does not leave the next run on a pinned Postgres.
+    `postmaster` must be the lab's own cluster's (None for a server of DATABASE_URL: never touched)."""
     if postmaster is None:
-        yield "Postgres not pinned: its postmaster was not found (a server of DATABASE_URL?)"
+        yield "not pinned (not the lab's own cluster)" if sets.pinned else "not pinned"
         return
-    everything = os.sched_getaffinity(0) | set(sets.sut) | set(sets.load)
-    set_tree_affinity(postmaster, sets.sut)
+    set_tree_affinity(postmaster, all_cpus())
+    if not sets.pinned:
+        yield "not pinned"
+        return
+    done, refused = set_tree_affinity(postmaster, sets.sut)
     try:
-        yield f"Postgres (postmaster {postmaster} and its backends) on CPU {_list(list(sets.sut))}"
+        if done == 0 or refused:
+            yield f"not pinned: {refused} of its threads refused a new CPU set"
+        else:
+            yield f"with the system under test (postmaster {postmaster} and its backends on CPU {_list(list(sets.sut))})"
     finally:
-        set_tree_affinity(postmaster, everything)
+        set_tree_affinity(postmaster, all_cpus())

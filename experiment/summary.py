@@ -93,7 +93,9 @@ def _contaminated(results: dict[str, list[RunResult]]) -> list[str]:
         for run in runs:
             read = run.headline["read"]
             ratio = read.get("client_server_ratio")
-            if ratio is not None and not 1 / limit <= ratio <= limit:
+            if ratio is None:
+                found.append(f"{key} rep {run.repeat}: unchecked, the service's own read p95 is missing")
+            elif not 1 / limit <= ratio <= limit:
                 found.append(f"{key} rep {run.repeat}: k6's burst read p95 {ms(read['burst_p95_ms'])} is "
                              f"{ratio:.1f}x the service's own {ms(read['server_burst_p95_ms'])}")
     return found
@@ -104,7 +106,8 @@ def contamination_banner(summary: dict) -> str | None:
     if not summary.get("contaminated"):
         return None
     return (f"CONTAMINATED RUN: in {len(summary['contaminated'])} run(s) k6's latencies were more than "
-            f"{verdict.CLIENT_SERVER_MAX_RATIO:g}x apart from the service's own, so the client-side numbers "
+            f"{verdict.CLIENT_SERVER_MAX_RATIO:g}x apart from the service's own (or could not be compared), so "
+            f"the client-side numbers may "
             f"measure the load generator (or the machine) too: " + "; ".join(summary["contaminated"]) + ".")
 
 

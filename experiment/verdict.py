@@ -66,12 +66,14 @@ def judge(arms: dict[str, dict], cores: int) -> list[Verdict]:
 
         peak = shared["cpu"]["service"]["peak_cores"]
         pg_peak = shared["cpu"]["postgres"]["peak_cores"]
+        # Pinned, the service can use only its side's CPUs: judge it against those.
+        own = (shared["cpu"].get("sut_side") or {}).get("cpus") or cores
         verdicts.append(Verdict(
             "cpu_low_act1", "Act I: the service's CPU stays low: it is waiting, not working",
-            f"service's busiest second <= {CPU_MAX_SHARE:.0%} of {cores} cores",
-            None if peak is None else peak <= CPU_MAX_SHARE * cores,
+            f"service's busiest second <= {CPU_MAX_SHARE:.0%} of the {own} cores it may use",
+            None if peak is None else peak <= CPU_MAX_SHARE * own,
             f"service peak {_cores(peak)}, mean {_cores(shared['cpu']['service']['mean_cores'])}; "
-            f"Postgres peak {_cores(pg_peak)}; machine {cores} cores"))
+            f"Postgres peak {_cores(pg_peak)}; {own} of the machine's {cores} cores for the service"))
 
         waiters, timeouts = shared["pool"]["max_waiters"], shared["pool"]["acquire_timeouts"]
         verdicts.append(Verdict(
@@ -181,14 +183,15 @@ def _client_measures_service(arms: dict[str, dict]) -> list[Verdict]:
     (its own wait for CPU, most often), and the run is contaminated."""
     ratios = [(key, h["read"].get("client_server_ratio"), h["read"]["burst_p95_ms"], h["read"].get("server_burst_p95_ms"))
               for key, h in arms.items()]
-    ratios = [r for r in ratios if r[1] is not None]
-    if not ratios:
-        return []
-    ok = all(1 / CLIENT_SERVER_MAX_RATIO <= r <= CLIENT_SERVER_MAX_RATIO for _, r, _, _ in ratios)
+    unchecked = [key for key, r, _, _ in ratios if r is None]
+    measured = [r for r in ratios if r[1] is not None]
+    ok = all(1 / CLIENT_SERVER_MAX_RATIO <= r <= CLIENT_SERVER_MAX_RATIO for _, r, _, _ in measured)
     return [Verdict(
         "client_measures_service", "k6 measured the service, not itself (else the run is contaminated)",
-        f"k6's burst read p95 within {CLIENT_SERVER_MAX_RATIO:g}x of the service's own, in every arm", ok,
-        "; ".join(f"{key}: k6 {_ms(c)} vs service {_ms(srv)} ({r:.2f}x)" for key, r, c, srv in ratios))]
+        f"k6's burst read p95 within {CLIENT_SERVER_MAX_RATIO:g}x of the service's own, in every arm",
+        None if unchecked and ok else ok,
+        "; ".join([f"{key}: k6 {_ms(c)} vs service {_ms(srv)} ({r:.2f}x)" for key, r, c, srv in measured]
+                  + [f"{key}: no server-side p95 to compare with (unchecked)" for key in unchecked]))]
 
 
 def _cores(value: float | None) -> str:

@@ -82,3 +82,26 @@ def test_cpu_sets_split_the_cpus_into_a_load_half_and_a_service_half():
     assert not cpusets.choose("off", set(range(8))).pinned
     # one core per side measured slower than sharing two: not by default
     assert not cpusets.choose("auto", {0, 1}).pinned and "--pin" in cpusets.choose("auto", {0, 1}).note
+
+
+def test_postgres_of_another_server_is_never_pinned():
+    from experiment import cpusets
+
+    with cpusets.postgres_pinned(cpusets.choose("on", {0, 1}), None) as note:
+        assert note == "not pinned (not the lab's own cluster)"
+
+
+def test_a_tree_gets_the_cpu_set_and_every_cpu_back(tmp_path):
+    import os
+
+    from experiment import cpusets
+
+    before = os.sched_getaffinity(0)
+    mine = os.getpid()
+    try:
+        done, refused = cpusets.set_tree_affinity(mine, {min(before)})
+        assert done >= 1 and refused == 0 and os.sched_getaffinity(0) == {min(before)}
+        cpusets.set_tree_affinity(mine, cpusets.all_cpus())
+        assert os.sched_getaffinity(0) >= before
+    finally:
+        os.sched_setaffinity(0, before)

@@ -104,3 +104,18 @@ def test_dropped_iterations_are_called_out():
     many |= {"dropped_iterations": 900, "requests": 10000}
     assert by_key(verdict.judge({"shared": few}, cores=2))["load_offered"].holds
     assert not by_key(verdict.judge({"shared": few, "isolated": many}, cores=2))["load_offered"].holds
+
+
+def test_an_arm_without_a_server_side_p95_leaves_the_contamination_check_open():
+    near, blind = headline(), headline()
+    blind["read"]["client_server_ratio"] = None
+    v = by_key(verdict.judge({"shared": near, "isolated": blind}, cores=2))["client_measures_service"]
+    assert v.holds is None and "unchecked" in v.evidence
+
+
+def test_when_pinned_the_service_cpu_is_judged_against_its_own_cpus():
+    busy = headline(svc_peak=0.8)  # 40% of the machine, but 80% of the one core it may use
+    busy["cpu"]["sut_side"] = {"burst_mean_cores": 0.5, "cpus": 1}
+    assert not by_key(verdict.judge({"shared": busy}, cores=2))["cpu_low_act1"].holds
+    del busy["cpu"]["sut_side"]
+    assert by_key(verdict.judge({"shared": busy}, cores=2))["cpu_low_act1"].holds
