@@ -139,8 +139,7 @@ def set_rates(ctx: runner.Context, out: Path, args: argparse.Namespace) -> None:
         ctx.rates = Rates.calibrated(ctx.profile, calibration.capacity_rps)
     print(f"[experiment] rates ({ctx.rates.source}): {ctx.rates.base_rps} req/s base, "
           f"{ctx.rates.burst_rps} req/s in bursts", flush=True)
-    _record_in_config(out, lambda config: config.update(
-        rates=ctx.rates.to_dict(), calibration=calibration.to_dict() if calibration else None))
+    _record_in_config(out, rates=ctx.rates.to_dict(), calibration=calibration.to_dict() if calibration else None)
 
 
 def run_all(ctx: runner.Context, arms: list[Arm], repeats: int,
@@ -151,7 +150,7 @@ def run_all(ctx: runner.Context, arms: list[Arm], repeats: int,
     started = time.monotonic()
     try:
         with cpusets.postgres_pinned(ctx.cpus, _lab_postmaster(ctx)) as pin_note:
-            _record_in_config(out, lambda config: config["cpu_sets"].__setitem__("postgres", pin_note))
+            _record_in_config(out, cpu_sets=ctx.cpus.to_dict() | {"postgres": pin_note})
             for repeat in range(1, repeats + 1):
                 for arm in arms:
                     results.setdefault(arm.key, []).append(_run_one(ctx, arm, repeat, repeats, out))
@@ -174,11 +173,10 @@ def _lab_postmaster(ctx: runner.Context) -> int | None:
         return None
 
 
-def _record_in_config(out: Path, change) -> None:
+def _record_in_config(out: Path, **fields) -> None:
+    """Add what the run learned (rates, calibration, Postgres pinning) to its config.json."""
     path = out / "config.json"
-    config = json.loads(path.read_text())
-    change(config)
-    path.write_text(json.dumps(config, indent=2))
+    path.write_text(json.dumps(json.loads(path.read_text()) | fields, indent=2))
 
 
 def _run_one(ctx: runner.Context, arm: Arm, repeat: int, repeats: int, out: Path) -> analysis.RunResult:
