@@ -3,17 +3,19 @@
 #
 #   scripts/pg.sh start    create the cluster if needed and start it (idempotent)
 #   scripts/pg.sh stop     stop it (idempotent)
+#   scripts/pg.sh restart  stop it (fast: open connections are cut) and start it again
 #   scripts/pg.sh status   say whether it runs
 #   scripts/pg.sh url      print the admin connection URL (postgres database)
 #   scripts/pg.sh destroy  stop it and delete its data
 #
-# LAB_PG_PORT picks the port (default 54329, away from a system cluster's 5432).
+# LAB_PG_PORT picks the port (default 54329, away from a system cluster's 5432); LAB_PG_DIR the
+# folder (default .lab/pg), so the tests can run a second cluster they are free to restart.
 # Set DATABASE_URL instead to use a server of your own; then this script is not needed.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 port="${LAB_PG_PORT:-54329}"
-pg_dir="$root/.lab/pg"
+pg_dir="$(realpath -m "${LAB_PG_DIR:-$root/.lab/pg}")"
 data="$pg_dir/data"
 run_dir="$pg_dir/run"
 log="$pg_dir/postgres.log"
@@ -85,6 +87,10 @@ case "$cmd" in
       as_owner "$bindir/pg_ctl" -D "$data" -l "$log" -w -t 60 start >/dev/null
     fi
     ;;
+  restart)
+    "$0" stop
+    "$0" start
+    ;;
   stop)
     if is_running; then
       say "stopping"
@@ -105,5 +111,5 @@ case "$cmd" in
     say "destroyed"
     ;;
   *)
-    echo "usage: $0 start|stop|status|url|destroy" >&2; exit 2 ;;
+    echo "usage: $0 start|stop|restart|status|url|destroy" >&2; exit 2 ;;
 esac

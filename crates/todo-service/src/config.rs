@@ -75,6 +75,48 @@ pub struct ServeConfig {
     /// Mark the session cookie `Secure` (set this when serving over HTTPS).
     #[arg(long, env = "COOKIE_SECURE", default_value_t = false)]
     pub cookie_secure: bool,
+    /// How often expired sessions are deleted (in small batches), in seconds.
+    #[arg(long, env = "SESSION_SWEEP_INTERVAL_SECS", default_value_t = 60)]
+    pub session_sweep_interval_secs: u64,
+    #[command(flatten)]
+    pub http: HttpLimits,
+    #[command(flatten)]
+    pub login: LoginLimits,
+}
+
+/// What one client connection may cost the service: slow and idle clients are closed, and the
+/// number of open connections is capped, so that they cannot starve normal requests.
+#[derive(Debug, Clone, Args)]
+pub struct HttpLimits {
+    /// Time a client has to send a request's headers, from its first byte (slowloris).
+    #[arg(long, env = "HEADER_READ_TIMEOUT_MS", default_value_t = 5_000)]
+    pub header_read_timeout_ms: u64,
+    /// Time a client has to send a request's body once its headers arrived (answered 408).
+    #[arg(long, env = "REQUEST_BODY_TIMEOUT_MS", default_value_t = 5_000)]
+    pub request_body_timeout_ms: u64,
+    /// An idle keep-alive connection is closed after this long without a new request.
+    #[arg(long, env = "IDLE_TIMEOUT_MS", default_value_t = 30_000)]
+    pub idle_timeout_ms: u64,
+    /// Most client connections open at once; past it new ones wait in the listen backlog.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub max_connections: usize,
+    /// On SIGTERM, how long requests in flight may take to finish before connections are closed.
+    #[arg(long, env = "SHUTDOWN_GRACE_MS", default_value_t = 10_000)]
+    pub shutdown_grace_ms: u64,
+}
+
+/// Bounds on the work a login may cause: the wait for a hashing slot, and failed attempts.
+#[derive(Debug, Clone, Args)]
+pub struct LoginLimits {
+    /// Longest wait for a password-hashing slot; past it the login is answered 503 `login_busy`.
+    #[arg(long, env = "HASH_WAIT_TIMEOUT_MS", default_value_t = 1_000)]
+    pub hash_wait_timeout_ms: u64,
+    /// Failed logins for one email after which further attempts are answered 429.
+    #[arg(long, env = "LOGIN_FAILURES_BEFORE_LOCK", default_value_t = 5)]
+    pub failures_before_lock: u32,
+    /// How long an email stays locked (and how long failures are remembered), in seconds.
+    #[arg(long, env = "LOGIN_LOCK_SECS", default_value_t = 300)]
+    pub lock_secs: u64,
 }
 
 /// Pool sizes and timeouts. See [`crate::pools`] for how the mode uses them.

@@ -38,6 +38,19 @@ pub enum ApiError {
     /// No database connection could be had within the acquire timeout: the pool is exhausted.
     #[error("the database is busy; retry shortly")]
     DatabaseBusy,
+    /// The database cannot be reached (down, restarting, or the connection was lost). Nothing
+    /// the client did; the pools reconnect by themselves once it is back.
+    #[error("the database is unavailable; retry shortly")]
+    DatabaseUnavailable,
+    /// Every password-hashing slot stayed busy for the whole bounded wait: too many logins at once.
+    #[error("too many logins at once; retry shortly")]
+    LoginBusy,
+    /// Too many failed logins for this email; the same answer whether or not the account exists.
+    #[error("too many failed logins for this email; retry later")]
+    TooManyAttempts { retry_after_secs: u64 },
+    /// The client did not send the whole request body in time.
+    #[error("the request body did not arrive in time")]
+    RequestTimeout,
     /// Anything the client did not cause. The inner error is logged, never sent.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -59,8 +72,23 @@ impl ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::DatabaseBusy => StatusCode::SERVICE_UNAVAILABLE,
+            Self::DatabaseBusy | Self::DatabaseUnavailable | Self::LoginBusy => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Seconds a client should wait before retrying (`Retry-After`), for the errors that pass.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            // Pool and hashing waits are bounded well under a second; a database restart takes
+            // a few seconds, but a short first retry costs nothing.
+            Self::DatabaseBusy | Self::DatabaseUnavailable | Self::LoginBusy => Some(1),
+            Self::TooManyAttempts { retry_after_secs } => Some((*retry_after_secs).max(1)),
+            _ => None,
         }
     }
 
@@ -76,6 +104,10 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Validation(_) => "validation_failed",
             Self::DatabaseBusy => "database_busy",
+            Self::DatabaseUnavailable => "database_unavailable",
+            Self::LoginBusy => "login_busy",
+            Self::TooManyAttempts { .. } => "too_many_attempts",
+            Self::RequestTimeout => "request_timeout",
             Self::Internal(_) => "internal",
         }
     }
@@ -91,11 +123,10 @@ impl IntoResponse for ApiError {
             message: self.to_string(),
         };
         let mut response = (self.status(), Json(body)).into_response();
-        if matches!(self, Self::DatabaseBusy) {
-            // Pool waits are bounded by the acquire timeout (well under a second by default).
+        if let Some(secs) = self.retry_after_secs() {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }

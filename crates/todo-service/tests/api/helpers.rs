@@ -5,7 +5,9 @@ use std::time::Duration;
 use rand::Rng;
 use reqwest::{header, Response};
 use serde_json::{json, Value};
-use todo_service::config::{HashingConfig, PoolConfig, SeedConfig, ServeConfig};
+use todo_service::config::{
+    HashingConfig, HttpLimits, LoginLimits, PoolConfig, SeedConfig, ServeConfig,
+};
 use todo_service::pools::PoolMode;
 use todo_service::seed::{self, DEMO_EMAIL, DEMO_PASSWORD};
 use todo_service::startup::Application;
@@ -40,6 +42,19 @@ pub fn serve_config(mode: PoolMode) -> ServeConfig {
         },
         session_ttl_secs: 3600,
         cookie_secure: false,
+        session_sweep_interval_secs: 60,
+        http: HttpLimits {
+            header_read_timeout_ms: 5_000,
+            request_body_timeout_ms: 5_000,
+            idle_timeout_ms: 30_000,
+            max_connections: 10_000,
+            shutdown_grace_ms: 10_000,
+        },
+        login: LoginLimits {
+            hash_wait_timeout_ms: 1_000,
+            failures_before_lock: 5,
+            lock_secs: 300,
+        },
     }
 }
 
