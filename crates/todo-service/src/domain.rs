@@ -11,7 +11,8 @@ pub const MAX_TITLE_CHARS: usize = 200;
 pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 100;
 
-/// A trimmed, lower-cased address with a local part and a domain.
+/// A trimmed, lower-cased address with a local part and a domain, without whitespace or control
+/// characters (NUL cannot reach Postgres: it is not valid in a `text` value).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
 
@@ -26,7 +27,7 @@ impl Email {
         };
         if !well_formed
             || email.chars().count() > MAX_EMAIL_CHARS
-            || email.chars().any(char::is_whitespace)
+            || email.chars().any(|c| c.is_whitespace() || c.is_control())
         {
             return Err(ApiError::Validation(
                 "email must look like name@example.com".into(),
@@ -40,7 +41,8 @@ impl Email {
     }
 }
 
-/// A non-empty password of bounded length. Not trimmed: spaces may be part of it.
+/// A non-empty password of bounded length. Not trimmed: spaces may be part of it. Any character is
+/// allowed, NUL included: a password only ever goes to the hash function, never to Postgres.
 #[derive(Clone)]
 pub struct Password(String);
 
@@ -65,7 +67,10 @@ impl std::fmt::Debug for Password {
     }
 }
 
-/// A todo title, trimmed, 1 to 200 characters.
+/// A todo title, trimmed, 1 to 200 characters, none of them a control character.
+///
+/// Why no control characters: NUL cannot be stored in a Postgres `text` at all (the insert would
+/// fail), and the others (line breaks, escapes) have no place in a one-line title.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TodoTitle(String);
 
@@ -77,6 +82,12 @@ impl TodoTitle {
             return Err(ApiError::Validation(format!(
                 "title must be 1 to {MAX_TITLE_CHARS} characters after trimming"
             )));
+        }
+        if title.chars().any(char::is_control) {
+            return Err(ApiError::Validation(
+                "title must not contain control characters (NUL, line breaks, tabs, escapes)"
+                    .into(),
+            ));
         }
         Ok(Self(title.to_owned()))
     }
@@ -120,7 +131,16 @@ mod tests {
 
     #[test]
     fn email_without_local_part_or_domain_is_rejected() {
-        for bad in ["", "demo", "@lab.test", "demo@", "a@b@c", "de mo@lab.test"] {
+        for bad in [
+            "",
+            "demo",
+            "@lab.test",
+            "demo@",
+            "a@b@c",
+            "de mo@lab.test",
+            "de\0mo@lab.test",
+            "demo@lab\u{1b}.test",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be rejected");
         }
     }
@@ -134,6 +154,21 @@ mod tests {
         assert!(TodoTitle::parse("   ").is_err());
         assert!(TodoTitle::parse(&"é".repeat(200)).is_ok());
         assert!(TodoTitle::parse(&"é".repeat(201)).is_err());
+    }
+
+    #[test]
+    fn titles_with_nul_or_other_control_characters_are_rejected() {
+        for bad in [
+            "a\0b",
+            "line\nbreak",
+            "tab\tin",
+            "esc\u{1b}[0m",
+            "del\u{7f}",
+            "c1\u{85}x",
+        ] {
+            assert!(TodoTitle::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+        assert!(TodoTitle::parse("ünïcödé ✓ 日本").is_ok());
     }
 
     #[test]

@@ -1,14 +1,21 @@
 //! The one error type of the HTTP API.
 //!
 //! Every error a client can cause maps to a 4xx with a JSON body
-//! `{"error": "<code>", "message": "<human text>"}`. Internal failures are logged in full and
-//! answered with a generic 500 body, so no SQL or stack detail reaches a client.
+//! `{"error": "<code>", "message": "<human text>"}` in the API's own words (never a Rust type
+//! name). A database out of reach answers 503 `database_unavailable`; any other internal failure
+//! a generic 500. Neither sends SQL or stack detail; both log their cause, rate-limited
+//! ([`crate::error_log`]).
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde::de::DeserializeOwned;
 use serde::Serialize;
+
+use crate::{db, error_log};
 
 /// `Result` with the API error as its default error type.
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
@@ -116,7 +123,7 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let Self::Internal(err) = &self {
-            tracing::error!(error = ?err, "request failed");
+            error_log::internal(err);
         }
         let body = ErrorBody {
             error: self.code(),
@@ -132,38 +139,84 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// A database error is either the database being out of reach (503, the pools reconnect by
+/// themselves) or something else (500). Either way its cause is logged, rate-limited.
 impl From<tokio_postgres::Error> for ApiError {
     fn from(err: tokio_postgres::Error) -> Self {
-        Self::Internal(err.into())
-    }
-}
-
-impl From<JsonRejection> for ApiError {
-    fn from(rejection: JsonRejection) -> Self {
-        let text = rejection.body_text();
-        match rejection.status() {
-            StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType(
-                "send the body as JSON with Content-Type: application/json".into(),
-            ),
-            StatusCode::UNPROCESSABLE_ENTITY => Self::Validation(text),
-            _ => Self::BadRequest(text),
+        if db::is_connection_lost(&err) {
+            Self::database_unavailable(err.into())
+        } else {
+            Self::Internal(err.into())
         }
     }
 }
 
-impl From<QueryRejection> for ApiError {
-    fn from(rejection: QueryRejection) -> Self {
-        Self::BadRequest(rejection.body_text())
+impl ApiError {
+    /// [`ApiError::DatabaseUnavailable`], its cause logged (rate-limited) since it is not sent.
+    pub fn database_unavailable(cause: anyhow::Error) -> Self {
+        error_log::database_unavailable(&cause);
+        Self::DatabaseUnavailable
     }
 }
 
-/// `axum::Json` whose rejections answer in the API's error format.
-#[derive(axum::extract::FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// What a request body or query string must look like, in the API's own words. A rejection
+/// says this instead of serde's message, which names Rust types ("expected struct ...").
+pub trait Expected {
+    /// Completes "the body must be ..." / "the query string must be ...".
+    const EXPECTED: &'static str;
+}
+
+/// `axum::Json` whose rejections answer in the API's error format and words.
 pub struct JsonBody<T>(pub T);
 
-/// `axum::extract::Query` whose rejections answer in the API's error format.
-#[derive(axum::extract::FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(ApiError))]
+impl<S, T> FromRequest<S> for JsonBody<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Expected,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(json_rejection(&rejection, T::EXPECTED)),
+        }
+    }
+}
+
+fn json_rejection(rejection: &JsonRejection, expected: &str) -> ApiError {
+    match rejection {
+        JsonRejection::JsonDataError(_) => {
+            ApiError::Validation(format!("the body must be {expected}"))
+        }
+        JsonRejection::JsonSyntaxError(_) => {
+            ApiError::BadRequest(format!("the body is not valid JSON; send {expected}"))
+        }
+        JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType(
+            "send the body as JSON with Content-Type: application/json".into(),
+        ),
+        _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+        _ => ApiError::BadRequest("the request body could not be read".into()),
+    }
+}
+
+/// `axum::extract::Query` whose rejections answer in the API's error format and words.
 pub struct QueryParams<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for QueryParams<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Expected,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(Self(value)),
+            Err(_) => Err(ApiError::BadRequest(format!(
+                "the query string must be {}",
+                T::EXPECTED
+            ))),
+        }
+    }
+}

@@ -15,7 +15,9 @@
 //! - [`db`]: migrations and the SQL each endpoint runs.
 //! - [`routes`]: the HTTP handlers, one file per endpoint family.
 //! - [`error`]: the one API error type and its JSON body.
+//! - [`error_log`]: rate-limited logging of failures that can repeat on every request.
 //! - [`metrics`]: Prometheus metrics and the separate metrics listener.
+//! - [`session_sweeper`]: deletes expired sessions in the background, in small batches.
 //! - [`startup`]: binds the listeners and runs the service until a shutdown signal.
 //! - [`seed`]: the `seed` and `add-user` subcommands.
 
@@ -24,8 +26,10 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod error_log;
 pub mod metrics;
 pub mod pools;
 pub mod routes;
 pub mod seed;
+pub mod session_sweeper;
 pub mod startup;

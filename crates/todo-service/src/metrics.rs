@@ -14,8 +14,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use prometheus::{
-    Counter, Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Counter, Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 use crate::pools::{Endpoint, Pools};
@@ -55,6 +55,7 @@ pub struct Metrics {
     pub process_cpu_seconds_total: Counter,
     pub process_resident_memory_bytes: IntGauge,
     pub service_info: IntGaugeVec,
+    pub sessions_expired_deleted_total: IntCounter,
 }
 
 impl Metrics {
@@ -146,9 +147,14 @@ impl Metrics {
                 "Always 1; labels describe the running service.",
                 &["pool_mode", "version"],
             ),
+            sessions_expired_deleted_total: IntCounter::new(
+                "sessions_expired_deleted_total",
+                "Expired sessions deleted by the background sweeper.",
+            )
+            .unwrap(),
             registry,
         };
-        let collectors: [Box<dyn prometheus::core::Collector>; 14] = [
+        let collectors: [Box<dyn prometheus::core::Collector>; 15] = [
             Box::new(metrics.http_request_duration_seconds.clone()),
             Box::new(metrics.http_requests_total.clone()),
             Box::new(metrics.http_requests_in_flight.clone()),
@@ -163,6 +169,7 @@ impl Metrics {
             Box::new(metrics.process_cpu_seconds_total.clone()),
             Box::new(metrics.process_resident_memory_bytes.clone()),
             Box::new(metrics.service_info.clone()),
+            Box::new(metrics.sessions_expired_deleted_total.clone()),
         ];
         for collector in collectors {
             metrics

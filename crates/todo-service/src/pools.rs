@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use deadpool_postgres::{
-    Client, Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
+    Client, Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime, TimeoutType,
 };
 use prometheus::{Histogram, IntCounter};
 use tokio_postgres::NoTls;
@@ -163,10 +163,15 @@ impl NamedPool {
         let result = self.pool.get().await;
         self.acquire_wait.observe(started.elapsed().as_secs_f64());
         result.map_err(|err| match err {
-            PoolError::Timeout(_) => {
+            PoolError::Timeout(TimeoutType::Wait) => {
                 self.acquire_timeouts.inc();
                 ApiError::DatabaseBusy
             }
+            // No idle connection was left and opening a new one failed or timed out: the
+            // database is down or restarting. The next acquire tries to connect again.
+            PoolError::Backend(_) | PoolError::Timeout(_) => ApiError::database_unavailable(
+                anyhow::Error::new(err).context(format!("pool `{}`", self.name)),
+            ),
             other => ApiError::Internal(
                 anyhow::Error::new(other).context(format!("pool `{}`", self.name)),
             ),

@@ -6,6 +6,8 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -15,8 +17,12 @@ use crate::config::{HashingConfig, ServeConfig};
 use crate::metrics::{self, Metrics};
 use crate::pools::Pools;
 use crate::routes::{self, AppState};
+use crate::session_sweeper;
 
 pub struct Application {
+    database_url: String,
+    session_sweep_interval: Duration,
+    service_metrics: Arc<Metrics>,
     api_listener: TcpListener,
     metrics_listener: TcpListener,
     api: axum::Router,
@@ -49,10 +55,13 @@ impl Application {
             .await
             .with_context(|| format!("binding {}", config.metrics_listen))?;
         Ok(Self {
+            database_url: database_url.to_owned(),
+            session_sweep_interval: Duration::from_secs(config.session_sweep_interval_secs.max(1)),
+            service_metrics: metrics.clone(),
             api_listener,
             metrics_listener,
             api: routes::router(state, metrics.clone()),
-            metrics: metrics::router(metrics, pools),
+            metrics: metrics::router(metrics.clone(), pools),
         })
     }
 
@@ -78,6 +87,11 @@ impl Application {
         self,
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        let sweeper = session_sweeper::spawn(
+            self.database_url.clone(),
+            self.session_sweep_interval,
+            self.service_metrics.clone(),
+        );
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
             stop.await;
@@ -91,6 +105,7 @@ impl Application {
         let metrics = axum::serve(self.metrics_listener, self.metrics)
             .with_graceful_shutdown(stopped(stop_rx));
         let (api, metrics) = tokio::join!(api, metrics);
+        sweeper.abort();
         api.context("public API server")?;
         metrics.context("metrics server")?;
         Ok(())

@@ -13,6 +13,30 @@ mod embedded {
     refinery::embed_migrations!("migrations");
 }
 
+/// True if `err` means the database is out of reach rather than that a statement failed: the
+/// connection closed (Postgres stopped or restarted, or the network dropped it), connecting
+/// failed, or the server said it is shutting down or not yet accepting connections. Such errors
+/// answer 503, and the pools replace the closed connections by themselves on the next acquire.
+pub fn is_connection_lost(err: &tokio_postgres::Error) -> bool {
+    if err.is_closed() {
+        return true;
+    }
+    if let Some(code) = err.code() {
+        let code = code.code();
+        // 08: connection exception; 57P01..57P03: admin or crash shutdown, cannot connect now.
+        return code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03");
+    }
+    // Connecting or talking to the server failed at the socket level.
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        if cause.is::<std::io::Error>() {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
+}
+
 /// Applies any migration not yet applied. Safe to run on every start.
 pub async fn migrate(database_url: &str) -> anyhow::Result<()> {
     let (mut client, connection) = tokio_postgres::connect(database_url, NoTls)

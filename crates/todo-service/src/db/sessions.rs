@@ -2,10 +2,12 @@
 //!
 //! A session is live while `expires_at > now()` by the database's clock. The todo endpoints check
 //! that inside their own statement (see [`crate::db::todos`]), so a todo request is one round
-//! trip, not a session lookup followed by the todo query.
+//! trip, not a session lookup followed by the todo query. Expired rows are deleted in the
+//! background by [`crate::session_sweeper`].
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::Client;
+use tokio_postgres::GenericClient;
 
 /// Stores a session; it expires `ttl_secs` after now by the database's clock, the same clock
 /// the todo statements compare against.
@@ -25,4 +27,19 @@ pub async fn insert(
         .query_one(&statement, &[&token_digest, &user_id, &f64::from(ttl_secs)])
         .await?;
     Ok(row.get(0))
+}
+
+/// Deletes at most `batch` expired sessions; returns how many it deleted. One short statement
+/// (its own transaction), so it holds row locks briefly and never blocks logins for long.
+pub async fn delete_expired_batch(
+    client: &impl GenericClient,
+    batch: i64,
+) -> Result<u64, tokio_postgres::Error> {
+    client
+        .execute(
+            "DELETE FROM sessions WHERE id IN \
+             (SELECT id FROM sessions WHERE expires_at <= now() LIMIT $1)",
+            &[&batch],
+        )
+        .await
 }

@@ -11,13 +11,17 @@ use super::AppState;
 use crate::auth::SessionToken;
 use crate::db::{sessions, users};
 use crate::domain::{Email, Password};
-use crate::error::{ApiError, JsonBody, Result};
+use crate::error::{ApiError, Expected, JsonBody, Result};
 use crate::pools::Endpoint;
 
 #[derive(Deserialize)]
 pub struct LoginRequest {
     email: String,
     password: String,
+}
+
+impl Expected for LoginRequest {
+    const EXPECTED: &'static str = r#"a JSON object {"email": string, "password": string}"#;
 }
 
 #[derive(Serialize)]

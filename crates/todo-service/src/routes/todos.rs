@@ -11,7 +11,7 @@ use super::AppState;
 use crate::auth::SessionToken;
 use crate::db::{todos, todos::Todo};
 use crate::domain::{TodoLimit, TodoTitle};
-use crate::error::{ApiError, JsonBody, QueryParams, Result};
+use crate::error::{ApiError, Expected, JsonBody, QueryParams, Result};
 use crate::pools::Endpoint;
 
 #[derive(Deserialize)]
@@ -19,9 +19,17 @@ pub struct CreateTodo {
     title: String,
 }
 
+impl Expected for CreateTodo {
+    const EXPECTED: &'static str = r#"a JSON object {"title": string}"#;
+}
+
 #[derive(Deserialize)]
 pub struct ListParams {
     limit: Option<i64>,
+}
+
+impl Expected for ListParams {
+    const EXPECTED: &'static str = "empty or limit=<an integer from 1 to 100>";
 }
 
 #[derive(Serialize)]

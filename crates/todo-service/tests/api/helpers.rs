@@ -58,16 +58,20 @@ pub fn serve_config(mode: PoolMode) -> ServeConfig {
     }
 }
 
-fn admin_url() -> String {
+pub fn admin_url() -> String {
     std::env::var("TEST_ADMIN_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:54329/postgres".into())
 }
 
 /// Creates an empty database with a random name and returns its URL.
 pub async fn fresh_database() -> String {
+    fresh_database_on(&admin_url()).await
+}
+
+/// [`fresh_database`] on the server of `admin` (a URL with rights to create databases).
+pub async fn fresh_database_on(admin: &str) -> String {
     let name = format!("test_{:016x}", rand::thread_rng().gen::<u64>());
-    let admin = admin_url();
-    let (client, connection) = tokio_postgres::connect(&admin, NoTls)
+    let (client, connection) = tokio_postgres::connect(admin, NoTls)
         .await
         .expect("the lab's Postgres must run: scripts/pg.sh start");
     tokio::spawn(connection);
@@ -92,14 +96,19 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(config: ServeConfig) -> TestApp {
-    let database_url = seeded_database().await;
+    spawn_app_on(&admin_url(), config).await
+}
+
+/// [`spawn_app_with`] against a fresh database on the server of `admin`.
+pub async fn spawn_app_on(admin: &str, config: ServeConfig) -> TestApp {
+    let database_url = seeded_database(admin).await;
     start_app(&config, database_url.clone(), &database_url).await
 }
 
 /// [`spawn_app`] with the service's database connections going through a [`StatementCounter`]
 /// (the test's own seeding and [`TestApp::db`] connect directly and are not counted).
 pub async fn spawn_app_counting_statements() -> (TestApp, StatementCounter) {
-    let database_url = seeded_database().await;
+    let database_url = seeded_database(&admin_url()).await;
     let counter = StatementCounter::start(&database_url).await;
     let app = start_app(
         &serve_config(PoolMode::Shared),
@@ -110,9 +119,9 @@ pub async fn spawn_app_counting_statements() -> (TestApp, StatementCounter) {
     (app, counter)
 }
 
-/// A fresh database, migrated and seeded.
-async fn seeded_database() -> String {
-    let database_url = fresh_database().await;
+/// A fresh database on the server of `admin`, migrated and seeded.
+async fn seeded_database(admin: &str) -> String {
+    let database_url = fresh_database_on(admin).await;
     let seeding = SeedConfig {
         users: SEEDED_USERS,
         todos_per_user: SEEDED_TODOS_PER_USER,
