@@ -84,7 +84,7 @@ case "$cmd" in
       mkdir -p "$run_dir"
       [[ "$(id -u)" == 0 ]] && chown postgres: "$run_dir"
       say "starting on 127.0.0.1:$port (log: $log)"
-      as_owner "$bindir/pg_ctl" -D "$data" -l "$log" -w -t 60 start >/dev/null
+      as_owner "$bindir/pg_ctl" -D "$data" -l "$log" -o "-p $port" -w -t 60 start >/dev/null
     fi
     ;;
   restart)

@@ -3,7 +3,7 @@
 //! every write it acknowledged is in the database afterwards.
 //!
 //! This restarts a real Postgres, so it uses a cluster of its own (`scripts/pg.sh` with
-//! `LAB_PG_DIR=.lab/pg-restartable`, port `TEST_RESTARTABLE_PG_PORT`, default 54330), never the
+//! `LAB_PG_DIR=.lab/pg-restartable`, port `TEST_RESTARTABLE_PG_PORT`, default 54339), never the
 //! one the other tests share. The test starts that cluster itself if it is not running.
 
 use std::path::PathBuf;
@@ -22,21 +22,26 @@ const OUTAGE: Duration = Duration::from_secs(3);
 /// Concurrent clients writing todos throughout.
 const WRITERS: usize = 4;
 
+fn restartable_port() -> String {
+    std::env::var("TEST_RESTARTABLE_PG_PORT").unwrap_or_else(|_| "54339".into())
+}
+
 fn restartable_pg(command: &str) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let port = std::env::var("TEST_RESTARTABLE_PG_PORT").unwrap_or_else(|_| "54330".into());
     let status = Command::new(root.join("scripts/pg.sh"))
         .arg(command)
         .env("LAB_PG_DIR", root.join(".lab/pg-restartable"))
-        .env("LAB_PG_PORT", &port)
+        .env("LAB_PG_PORT", restartable_port())
         .status()
         .expect("running scripts/pg.sh");
     assert!(status.success(), "scripts/pg.sh {command} failed");
 }
 
 fn restartable_admin_url() -> String {
-    let port = std::env::var("TEST_RESTARTABLE_PG_PORT").unwrap_or_else(|_| "54330".into());
-    format!("postgres://postgres@127.0.0.1:{port}/postgres")
+    format!(
+        "postgres://postgres@127.0.0.1:{}/postgres",
+        restartable_port()
+    )
 }
 
 /// What one writer saw: titles acknowledged with 201, and every other answer's status and code.
