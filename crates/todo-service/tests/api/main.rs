@@ -5,6 +5,7 @@ mod bulkhead;
 mod helpers;
 mod login;
 mod metrics;
+mod openapi;
 mod seed;
 mod todos;
 mod wire;
