@@ -40,6 +40,7 @@ if [[ ! -x "$venv/bin/python" ]]; then
 fi
 say "installing the experiment's Python packages"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r experiment/requirements.txt >&2
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes -r tests/fuzz/requirements.txt >&2
 scripts/install-k6.sh >/dev/null
 
 web/scripts/install.sh

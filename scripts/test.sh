@@ -31,6 +31,9 @@ psql -qAt "$TEST_ADMIN_DATABASE_URL" -c "SELECT datname FROM pg_database WHERE d
   while read -r db; do psql -q "$TEST_ADMIN_DATABASE_URL" -c "DROP DATABASE \"$db\""; done
 cargo test --workspace
 
+say "1/3 Rust: schemathesis fuzzes the release service against its OpenAPI document (tests/fuzz/run.sh)"
+tests/fuzz/run.sh
+
 say "2/3 web UI: unit and browser tests"
 web/scripts/test.sh
 

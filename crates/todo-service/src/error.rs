@@ -99,6 +99,26 @@ impl ApiError {
         }
     }
 
+    /// Every code [`ApiError::code`] can produce, in variant order. The OpenAPI document's error
+    /// enum is checked against this list (tests/api/openapi.rs), and this list against the
+    /// variants (the unit test below), so the documented codes cannot drift from the code.
+    pub const ALL_CODES: [&'static str; 14] = [
+        "bad_request",
+        "invalid_credentials",
+        "unauthorized",
+        "not_found",
+        "method_not_allowed",
+        "payload_too_large",
+        "unsupported_media_type",
+        "validation_failed",
+        "database_busy",
+        "database_unavailable",
+        "login_busy",
+        "too_many_attempts",
+        "request_timeout",
+        "internal",
+    ];
+
     /// The stable machine-readable code clients (the UI, k6) switch on.
     pub fn code(&self) -> &'static str {
         match self {
@@ -218,5 +238,62 @@ where
                 T::EXPECTED
             ))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One error of each variant, in declaration order.
+    fn one_of_each() -> Vec<ApiError> {
+        vec![
+            ApiError::BadRequest(String::new()),
+            ApiError::InvalidCredentials,
+            ApiError::Unauthorized,
+            ApiError::NotFound,
+            ApiError::MethodNotAllowed,
+            ApiError::PayloadTooLarge,
+            ApiError::UnsupportedMediaType(String::new()),
+            ApiError::Validation(String::new()),
+            ApiError::DatabaseBusy,
+            ApiError::DatabaseUnavailable,
+            ApiError::LoginBusy,
+            ApiError::TooManyAttempts {
+                retry_after_secs: 1,
+            },
+            ApiError::RequestTimeout,
+            ApiError::Internal(anyhow::anyhow!("test")),
+        ]
+    }
+
+    /// Compiles only while it names every variant (no wildcard): adding a variant breaks it,
+    /// which is the reminder to add that variant to [`one_of_each`] and its code to
+    /// [`ApiError::ALL_CODES`].
+    fn names_every_variant(error: &ApiError) {
+        match error {
+            ApiError::BadRequest(_)
+            | ApiError::InvalidCredentials
+            | ApiError::Unauthorized
+            | ApiError::NotFound
+            | ApiError::MethodNotAllowed
+            | ApiError::PayloadTooLarge
+            | ApiError::UnsupportedMediaType(_)
+            | ApiError::Validation(_)
+            | ApiError::DatabaseBusy
+            | ApiError::DatabaseUnavailable
+            | ApiError::LoginBusy
+            | ApiError::TooManyAttempts { .. }
+            | ApiError::RequestTimeout
+            | ApiError::Internal(_) => {}
+        }
+    }
+
+    #[test]
+    fn all_codes_lists_the_code_of_every_variant_once() {
+        let errors = one_of_each();
+        errors.iter().for_each(names_every_variant);
+        let codes: Vec<&str> = errors.iter().map(ApiError::code).collect();
+        assert_eq!(codes, ApiError::ALL_CODES);
     }
 }

@@ -1,4 +1,5 @@
-//! Prometheus metrics, and the separate listener that serves them with a health check.
+//! Prometheus metrics, and the separate listener that serves them with a health check and the
+//! API's OpenAPI document.
 //!
 //! Names follow Prometheus conventions (base units, `_seconds`, `_total`) and labels are bounded:
 //! `endpoint` has four values, `status_class` three, `pool` at most three. Pool gauges and the
@@ -298,11 +299,18 @@ struct MetricsState {
     pools: Pools,
 }
 
-/// The metrics listener's routes: `GET /metrics` and `GET /health`.
+/// The OpenAPI 3 document of the public API, hand-written beside the crate; tests/api/openapi.rs
+/// holds it to the routes and error codes, tests/fuzz/run.sh fuzzes the service with it.
+pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
+
+/// The metrics listener's routes: `GET /metrics`, `GET /health` and `GET /openapi.json`. The
+/// document is served here, not on the public port, so the public API stays exactly three
+/// endpoints.
 pub fn router(metrics: Arc<Metrics>, pools: Pools) -> Router {
     Router::new()
         .route("/metrics", get(serve_metrics))
         .route("/health", get(health))
+        .route("/openapi.json", get(openapi))
         .with_state(MetricsState { metrics, pools })
 }
 
@@ -315,6 +323,10 @@ async fn serve_metrics(State(state): State<MetricsState>) -> impl IntoResponse {
         )],
         body,
     )
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON)
 }
 
 async fn health(State(state): State<MetricsState>) -> impl IntoResponse {

@@ -7,6 +7,7 @@ mod database_loss;
 mod helpers;
 mod login;
 mod metrics;
+mod openapi;
 mod seed;
 mod sessions;
 mod todos;

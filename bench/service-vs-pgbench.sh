@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# How close the service comes to the database's own limit for GET /todos: the service's
+# throughput under a closed-model load, next to pgbench running the very same statement over the
+# same number of connections, and their ratio.
+#
+#   ADMIN_DATABASE_URL=postgres://postgres@127.0.0.1:54329/postgres bench/service-vs-pgbench.sh
+#
+# Service: release build, shared pool of POOL connections, no latency proxy, cheap hashing;
+# wrk keeps CONNECTIONS HTTP connections busy with `GET /todos?limit=20` for DURATION seconds.
+# pgbench: POOL clients, -M prepared, the statement the service ran (read back from
+# pg_stat_activity, so it cannot drift from src/db/todos.rs) with the same session digest and
+# limit 20. ROUNDS rounds, alternating which goes first; prints every round (with the CPU cores
+# the service process used while loaded; wrk and Postgres share the rest) and the median ratio.
+# Env: ROUNDS (5), DURATION (10), CONNECTIONS (32), POOL (4); without ADMIN_DATABASE_URL the
+# lab's cluster is started (scripts/pg.sh). Run it on an otherwise idle machine.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+rounds="${ROUNDS:-5}"
+duration="${DURATION:-10}"
+connections="${CONNECTIONS:-32}"
+pool="${POOL:-4}"
+cheap_hashing=(--argon2-memory-kib 256 --argon2-iterations 1)
+say() { echo "[bench] $*" >&2; }
+
+if ! command -v wrk >/dev/null; then
+  say "installing wrk (Debian package)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
+pgbench="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/pgbench"
+if [[ -z "${ADMIN_DATABASE_URL:-}" ]]; then
+  scripts/pg.sh start
+  ADMIN_DATABASE_URL="$(scripts/pg.sh url)"
+fi
+admin="$ADMIN_DATABASE_URL"
+say "building the service (release)"
+cargo build --release --quiet -p todo-service
+service="$root/target/release/todo-service"
+
+database="bench_vs_pgbench_$$"
+db_url="${admin%/*}/$database"
+work="$(mktemp -d)"
+service_pid=""
+cleanup() {
+  if [[ -n "$service_pid" ]]; then
+    kill "$service_pid" 2>/dev/null || true
+    wait "$service_pid" 2>/dev/null || true
+  fi
+  psql -q "$admin" -c "DROP DATABASE IF EXISTS \"$database\" WITH (FORCE)" || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+say "database $database: 100 users with 20 todos each"
+psql -q "$admin" -c "CREATE DATABASE \"$database\""
+NO_COLOR=1 "$service" --database-url "$db_url" "${cheap_hashing[@]}" seed --users 100 --todos-per-user 20 >&2
+NO_COLOR=1 "$service" --database-url "$db_url" "${cheap_hashing[@]}" serve \
+  --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 --pool-mode shared --pool-size "$pool" \
+  >"$work/addresses" 2>"$work/service.log" &
+service_pid=$!
+for _ in $(seq 100); do grep -q '^metrics on ' "$work/addresses" && break; sleep 0.1; done
+api="$(sed -n 's/^listening on //p' "$work/addresses")"
+[[ -n "$api" ]] || { say "the service did not start:"; cat "$work/service.log" >&2; exit 1; }
+token="$(curl -sf -H 'Content-Type: application/json' \
+  -d '{"email": "user1@lab.test", "password": "lab-password"}' "$api/login" |
+  sed -n 's/.*"token":"\([^"]*\)".*/\1/p')"
+[[ -n "$token" ]] || { say "login failed"; exit 1; }
+digest="\\x$(printf %s "$token" | sha256sum | cut -d' ' -f1)"
+url="$api/todos?limit=20"
+curl -sf -H "Authorization: Bearer $token" "$url" >/dev/null
+
+# The statement as the service sent it ($1 the digest, $2 the limit), as pgbench variables.
+statement="$(psql -qAt "$db_url" -c "SELECT query FROM pg_stat_activity
+  WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%LATERAL%' LIMIT 1")"
+[[ -n "$statement" ]] || { say "could not read the service's statement from pg_stat_activity"; exit 1; }
+sed 's/\$1/:digest/; s/\$2/:limit/; s/$/;/' <<<"$statement" >"$work/list_todos.sql"
+say "pgbench runs: $(cat "$work/list_todos.sql")"
+# An unknown digest would make pgbench time an empty lookup: check it reads the 20 todos.
+rows="$(psql -qAt "$db_url" -c "PREPARE list_todos(bytea, bigint) AS $statement" \
+  -c "EXECUTE list_todos('$digest', 20)" | wc -l)"
+[[ "$rows" == 20 ]] || { say "the statement returned $rows rows for the session, not 20"; exit 1; }
+
+# CPU seconds the service process has used so far (utime + stime in /proc/PID/stat).
+service_cpu_seconds() {
+  awk -v tick="$(getconf CLK_TCK)" '{ print ($14 + $15) / tick }' "/proc/$service_pid/stat"
+}
+run_service() {
+  wrk -t 2 -c "$connections" -d "${duration}s" -H "Authorization: Bearer $token" "$url" >"$work/wrk.out"
+  if grep -q -e 'Non-2xx' -e 'Socket errors' "$work/wrk.out"; then
+    say "wrk saw errors:"; grep -e 'Non-2xx' -e 'Socket errors' "$work/wrk.out" >&2; exit 1
+  fi
+  awk '/^Requests\/sec:/ { print $2 }' "$work/wrk.out"
+}
+run_pgbench() {
+  "$pgbench" -n -M prepared -c "$pool" -j 2 -T "$duration" -f "$work/list_todos.sql" \
+    -D "digest=$digest" -D limit=20 "$db_url" 2>&1 | awk '/^tps = / { print $3 }'
+}
+
+say "warming up both for 2 s each"
+duration=2 run_service >/dev/null
+duration=2 run_pgbench >/dev/null
+
+say "$rounds rounds of ${duration} s each: service ($connections HTTP connections, pool of $pool) and pgbench ($pool connections)"
+printf '%-6s %12s %12s %12s %7s\n' round service_rps service_cpu pgbench_tps ratio
+ratios=()
+measure_service() {
+  local before; before="$(service_cpu_seconds)"
+  service_rps="$(run_service)"
+  service_cores="$(awk -v a="$before" -v b="$(service_cpu_seconds)" -v d="$duration" 'BEGIN { printf "%.2f", (b - a) / d }')"
+}
+for round in $(seq "$rounds"); do
+  if ((round % 2)); then
+    measure_service; pgbench_tps="$(run_pgbench)"
+  else
+    pgbench_tps="$(run_pgbench)"; measure_service
+  fi
+  ratio="$(awk -v s="$service_rps" -v p="$pgbench_tps" 'BEGIN { printf "%.3f", s / p }')"
+  ratios+=("$ratio")
+  printf '%-6s %12.0f %12s %12.0f %7s\n' "$round" "$service_rps" "$service_cores" "$pgbench_tps" "$ratio"
+done
+printf '%s\n' "${ratios[@]}" | sort -g | awk '{ r[NR] = $1 }
+  END { m = (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
+        printf "median ratio service/pgbench: %.3f (min %.3f, max %.3f)\n", m, r[1], r[NR] }'
