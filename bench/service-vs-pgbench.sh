@@ -11,8 +11,18 @@
 # pg_stat_activity, so it cannot drift from src/db/todos.rs) with the same session digest and
 # limit 20. ROUNDS rounds, alternating which goes first; prints every round (with the CPU cores
 # the service process used while loaded; wrk and Postgres share the rest) and the median ratio.
-# Env: ROUNDS (5), DURATION (10), CONNECTIONS (32), POOL (4); without ADMIN_DATABASE_URL the
-# lab's cluster is started (scripts/pg.sh). Run it on an otherwise idle machine.
+# Env: ROUNDS (5), DURATION (10), CONNECTIONS (32), POOL (4), DELAY_MS (0); without
+# ADMIN_DATABASE_URL the lab's cluster is started (scripts/pg.sh). Run it on an otherwise idle
+# machine.
+#
+# Two questions, two settings:
+# - DELAY_MS=0 (database on localhost): both sides are CPU-bound on a small machine, and the
+#   service also pays for HTTP, JSON and the load generator's CPU, which pgbench does not. The
+#   ratio says how much of the machine the HTTP layer costs, not how well the pool is used.
+# - DELAY_MS=5 (the experiment's delay): service and pgbench reach Postgres through the same
+#   latency proxy (target/release/latency-proxy), so a connection's throughput is bounded by
+#   round trips, not CPU. The ratio then says whether a request holds its connection for
+#   anything beyond the one statement: the pool's limit is POOL / (round trip + statement).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,6 +31,7 @@ rounds="${ROUNDS:-5}"
 duration="${DURATION:-10}"
 connections="${CONNECTIONS:-32}"
 pool="${POOL:-4}"
+delay_ms="${DELAY_MS:-0}"
 cheap_hashing=(--argon2-memory-kib 256 --argon2-iterations 1)
 say() { echo "[bench] $*" >&2; }
 
@@ -35,18 +46,19 @@ if [[ -z "${ADMIN_DATABASE_URL:-}" ]]; then
 fi
 admin="$ADMIN_DATABASE_URL"
 say "building the service (release)"
-cargo build --release --quiet -p todo-service
+cargo build --release --quiet -p todo-service -p latency-proxy
 service="$root/target/release/todo-service"
 
 database="bench_vs_pgbench_$$"
 db_url="${admin%/*}/$database"
 work="$(mktemp -d)"
 service_pid=""
+proxy_pid=""
 cleanup() {
-  if [[ -n "$service_pid" ]]; then
-    kill "$service_pid" 2>/dev/null || true
-    wait "$service_pid" 2>/dev/null || true
-  fi
+  for pid in $service_pid $proxy_pid; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   psql -q "$admin" -c "DROP DATABASE IF EXISTS \"$database\" WITH (FORCE)" || true
   rm -rf "$work"
 }
@@ -55,7 +67,20 @@ trap cleanup EXIT
 say "database $database: 100 users with 20 todos each"
 psql -q "$admin" -c "CREATE DATABASE \"$database\""
 NO_COLOR=1 "$service" --database-url "$db_url" "${cheap_hashing[@]}" seed --users 100 --todos-per-user 20 >&2
-NO_COLOR=1 "$service" --database-url "$db_url" "${cheap_hashing[@]}" serve \
+# What the service and pgbench connect to: the database itself, or the latency proxy before it.
+load_url="$db_url"
+if [[ "$delay_ms" != 0 ]]; then
+  hostport="${admin#*@}"; hostport="${hostport%%/*}"
+  "$root/target/release/latency-proxy" --listen 127.0.0.1:0 --upstream "$hostport" \
+    --delay-ms "$delay_ms" >"$work/proxy" 2>&1 &
+  proxy_pid=$!
+  for _ in $(seq 100); do grep -q '^proxying ' "$work/proxy" && break; sleep 0.1; done
+  proxy_addr="$(sed -n 's/^proxying \([^ ]*\) .*/\1/p' "$work/proxy")"
+  [[ -n "$proxy_addr" ]] || { say "the latency proxy did not start:"; cat "$work/proxy" >&2; exit 1; }
+  load_url="${db_url/$hostport/$proxy_addr}"
+  say "service and pgbench reach Postgres through the latency proxy at $proxy_addr (+$delay_ms ms each way)"
+fi
+NO_COLOR=1 "$service" --database-url "$load_url" "${cheap_hashing[@]}" serve \
   --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 --pool-mode shared --pool-size "$pool" \
   >"$work/addresses" 2>"$work/service.log" &
 service_pid=$!
@@ -94,14 +119,14 @@ run_service() {
 }
 run_pgbench() {
   "$pgbench" -n -M prepared -c "$pool" -j 2 -T "$duration" -f "$work/list_todos.sql" \
-    -D "digest=$digest" -D limit=20 "$db_url" 2>&1 | awk '/^tps = / { print $3 }'
+    -D "digest=$digest" -D limit=20 "$load_url" 2>&1 | awk '/^tps = / { print $3 }'
 }
 
 say "warming up both for 2 s each"
 duration=2 run_service >/dev/null
 duration=2 run_pgbench >/dev/null
 
-say "$rounds rounds of ${duration} s each: service ($connections HTTP connections, pool of $pool) and pgbench ($pool connections)"
+say "$rounds rounds of ${duration} s each: service ($connections HTTP connections, pool of $pool) and pgbench ($pool connections), +$delay_ms ms each way"
 printf '%-6s %12s %12s %12s %7s\n' round service_rps service_cpu pgbench_tps ratio
 ratios=()
 measure_service() {
