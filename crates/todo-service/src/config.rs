@@ -119,6 +119,12 @@ pub struct LoginLimits {
     pub lock_secs: u64,
 }
 
+impl LoginLimits {
+    pub fn hash_wait_timeout(&self) -> Duration {
+        Duration::from_millis(self.hash_wait_timeout_ms)
+    }
+}
+
 /// Pool sizes and timeouts. See [`crate::pools`] for how the mode uses them.
 #[derive(Debug, Clone, Args)]
 pub struct PoolConfig {

@@ -38,7 +38,7 @@ impl Application {
         pools.fill().await?;
         let state = AppState {
             pools: pools.clone(),
-            hasher: PasswordHasher::new(hashing)?,
+            hasher: PasswordHasher::new(hashing)?.with_slot_wait(config.login.hash_wait_timeout()),
             session_ttl_secs: config.session_ttl_secs,
             cookie_secure: config.cookie_secure,
         };

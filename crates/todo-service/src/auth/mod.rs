@@ -3,5 +3,5 @@
 pub mod password;
 pub mod session;
 
-pub use password::PasswordHasher;
+pub use password::{PasswordHasher, Verification};
 pub use session::{SessionToken, SESSION_COOKIE};

@@ -1,10 +1,19 @@
+use std::time::Duration;
+
 use reqwest::header;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use todo_service::config::HashingConfig;
+use todo_service::db::users;
 use todo_service::pools::PoolMode;
 use todo_service::seed::{DEMO_EMAIL, DEMO_PASSWORD};
+use tokio::task::JoinSet;
+use tokio_postgres::NoTls;
 
-use crate::helpers::{assert_error, serve_config, spawn_app, spawn_app_with, SEED_PASSWORD};
+use crate::helpers::{
+    assert_error, cheap_hashing, serve_config, spawn_app, spawn_app_hashing, spawn_app_with,
+    SEED_PASSWORD,
+};
 
 #[tokio::test]
 async fn login_returns_a_token_its_expiry_and_the_user_id() {
@@ -193,4 +202,137 @@ async fn unknown_routes_and_methods_answer_in_json() {
         .await
         .unwrap();
     assert_error(wrong_method, 405, "method_not_allowed").await;
+}
+
+/// The seeded users' hashes carry [`cheap_hashing`]'s parameters: m=256, t=1.
+const SEEDED_PARAMS: &str = "$argon2id$v=19$m=256,t=1,p=1$";
+
+/// The parameters a service started after a cost increase hashes with.
+fn raised_hashing() -> HashingConfig {
+    HashingConfig {
+        argon2_memory_kib: 512,
+        argon2_iterations: 2,
+        ..cheap_hashing()
+    }
+}
+
+const RAISED_PARAMS: &str = "$argon2id$v=19$m=512,t=2,p=1$";
+
+#[tokio::test]
+async fn a_successful_login_rehashes_a_password_stored_with_older_parameters() {
+    let app = spawn_app_hashing(serve_config(PoolMode::Shared), raised_hashing()).await;
+    assert!(app
+        .password_hash("user1@lab.test")
+        .await
+        .starts_with(SEEDED_PARAMS));
+
+    app.login("user1@lab.test", SEED_PASSWORD).await;
+    let rehashed = app.password_hash("user1@lab.test").await;
+    assert!(rehashed.starts_with(RAISED_PARAMS), "{rehashed}");
+    assert!(
+        app.password_hash("user2@lab.test")
+            .await
+            .starts_with(SEEDED_PARAMS),
+        "only the user who logged in is rehashed"
+    );
+
+    // A wrong password now verifies against a hash with the service's parameters, as an unknown
+    // email does (the dummy hash has them too), and changes nothing.
+    assert_error(
+        app.post_login("user1@lab.test", "wrong").await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    assert_eq!(app.password_hash("user1@lab.test").await, rehashed);
+    app.login("user1@lab.test", SEED_PASSWORD).await;
+    assert_eq!(
+        app.password_hash("user1@lab.test").await,
+        rehashed,
+        "a current hash is not rehashed again"
+    );
+}
+
+#[tokio::test]
+async fn a_rehash_never_overwrites_a_hash_that_changed_since_it_was_read() {
+    let app = spawn_app().await;
+    let config: tokio_postgres::Config = app.database_url.parse().unwrap();
+    let pool = deadpool_postgres::Pool::builder(deadpool_postgres::Manager::new(config, NoTls))
+        .max_size(1)
+        .build()
+        .unwrap();
+    let client = pool.get().await.unwrap();
+    let read = app.password_hash("user1@lab.test").await;
+    let id: i64 = client
+        .query_one("SELECT id FROM users WHERE email = 'user1@lab.test'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    client
+        .execute(
+            "UPDATE users SET password_hash = 'changed' WHERE id = $1",
+            &[&id],
+        )
+        .await
+        .unwrap();
+
+    assert!(!users::replace_password_hash(&client, id, &read, "rehash")
+        .await
+        .unwrap());
+    assert_eq!(app.password_hash("user1@lab.test").await, "changed");
+    assert!(
+        users::replace_password_hash(&client, id, "changed", "rehash")
+            .await
+            .unwrap()
+    );
+    assert_eq!(app.password_hash("user1@lab.test").await, "rehash");
+}
+
+#[tokio::test]
+async fn a_login_flood_gets_200_or_503_login_busy_and_then_logins_work_again() {
+    let mut config = serve_config(PoolMode::Shared);
+    config.login.hash_wait_timeout_ms = 10;
+    // Enough connections and patience that the database is never what turns a login away.
+    config.pools.pool_size = 10;
+    config.pools.acquire_timeout_ms = 10_000;
+    // 8 MiB a hash: tens of milliseconds in a test build, several times the wait.
+    let hashing = HashingConfig {
+        argon2_memory_kib: 8 * 1024,
+        ..cheap_hashing()
+    };
+    let app = spawn_app_hashing(config, hashing).await;
+
+    let mut logins = JoinSet::new();
+    for i in 0..60 {
+        let (http, url) = (app.http.clone(), format!("{}/login", app.address));
+        let (email, password) = match i % 4 {
+            0 => (DEMO_EMAIL.to_owned(), DEMO_PASSWORD),
+            n => (format!("user{n}@lab.test"), SEED_PASSWORD),
+        };
+        logins.spawn(async move {
+            let body = serde_json::json!({ "email": email, "password": password });
+            http.post(url).json(&body).send().await.unwrap()
+        });
+    }
+    let answers = tokio::time::timeout(Duration::from_secs(60), logins.join_all())
+        .await
+        .expect("every login is answered well within a minute");
+    let (mut ok, mut busy) = (0, 0);
+    for response in answers {
+        if response.status() == 200 {
+            ok += 1;
+            continue;
+        }
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+        assert_error(response, 503, "login_busy").await;
+        busy += 1;
+    }
+    assert!(
+        ok >= 1 && busy >= 1,
+        "{ok} logins succeeded, {busy} were turned away"
+    );
+
+    for _ in 0..3 {
+        app.login_demo().await;
+    }
 }
