@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::auth::PasswordHasher;
+use crate::auth::{LoginThrottle, PasswordHasher};
 use crate::config::{HashingConfig, ServeConfig};
 use crate::metrics::{self, Metrics};
 use crate::pools::Pools;
@@ -39,6 +39,7 @@ impl Application {
         let state = AppState {
             pools: pools.clone(),
             hasher: PasswordHasher::new(hashing)?.with_slot_wait(config.login.hash_wait_timeout()),
+            throttle: LoginThrottle::new(&config.login),
             session_ttl_secs: config.session_ttl_secs,
             cookie_secure: config.cookie_secure,
         };

@@ -1,4 +1,8 @@
 //! `POST /login`: checks email and password, writes a session row, returns the token.
+//!
+//! Bounded work per attempt: a locked email is refused first (429, [`crate::auth::throttle`]),
+//! the wait for a hashing slot is bounded (503 `login_busy`), and only a wrong password or an
+//! unknown email counts toward the lock.
 
 use axum::extract::State;
 use axum::http::header;
@@ -35,6 +39,8 @@ pub async fn login(
 ) -> Result<Response> {
     let email = Email::parse(&request.email)?;
     let password = Password::parse(request.password)?;
+    // A locked email costs no database query and no hash.
+    app.throttle.check(&email)?;
     let pool = app.pools.for_endpoint(Endpoint::Login);
 
     // The connection goes back to the pool before the (slow) hash check.
@@ -42,12 +48,20 @@ pub async fn login(
         let client = pool.acquire().await?;
         users::find_by_email(&client, &email).await?
     };
+    let slot = app.hasher.slot().await?;
+    // Failures recorded while this attempt waited for its slot count too: checking again bounds
+    // the guesses of a burst of concurrent attempts by the number of slots, not by the wait.
+    app.throttle.check(&email)?;
     let stored_hash = user.as_ref().map(|user| user.password_hash.clone());
-    let verification = app.hasher.verify(&password, stored_hash).await?;
+    let verification = slot.verify(&password, stored_hash).await?;
     let (user, rehashed) = match (user, verification) {
         (Some(user), Verification::Accepted { rehashed }) => (user, rehashed),
-        _ => return Err(ApiError::InvalidCredentials),
+        _ => {
+            app.throttle.record_failure(&email);
+            return Err(ApiError::InvalidCredentials);
+        }
     };
+    app.throttle.record_success(&email);
 
     let token = SessionToken::generate();
     let expires_at = {

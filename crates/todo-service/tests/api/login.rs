@@ -1,9 +1,9 @@
 use std::time::Duration;
 
-use reqwest::header;
+use reqwest::{header, Response};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use todo_service::config::HashingConfig;
+use todo_service::config::{HashingConfig, ServeConfig};
 use todo_service::db::users;
 use todo_service::pools::PoolMode;
 use todo_service::seed::{DEMO_EMAIL, DEMO_PASSWORD};
@@ -11,8 +11,8 @@ use tokio::task::JoinSet;
 use tokio_postgres::NoTls;
 
 use crate::helpers::{
-    assert_error, cheap_hashing, serve_config, spawn_app, spawn_app_hashing, spawn_app_with,
-    SEED_PASSWORD,
+    assert_error, cheap_hashing, serve_config, spawn_app, spawn_app_counting_statements,
+    spawn_app_hashing, spawn_app_with, TestApp, SEED_PASSWORD,
 };
 
 #[tokio::test]
@@ -286,6 +286,96 @@ async fn a_rehash_never_overwrites_a_hash_that_changed_since_it_was_read() {
             .unwrap()
     );
     assert_eq!(app.password_hash("user1@lab.test").await, "rehash");
+}
+
+fn config_locking_after(failures: u32, lock_secs: u64) -> ServeConfig {
+    let mut config = serve_config(PoolMode::Shared);
+    config.login.failures_before_lock = failures;
+    config.login.lock_secs = lock_secs;
+    config
+}
+
+/// Sends `count` wrong passwords for `email`, each answered 401.
+async fn fail_logins(app: &TestApp, email: &str, count: u32) {
+    for _ in 0..count {
+        assert_error(
+            app.post_login(email, "wrong").await,
+            401,
+            "invalid_credentials",
+        )
+        .await;
+    }
+}
+
+/// Asserts a 429 `too_many_attempts` with a Retry-After of 1 to `lock_secs` seconds; returns the
+/// body.
+async fn assert_locked(response: Response, lock_secs: u64) -> Value {
+    let retry_after: u64 = response.headers()[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (1..=lock_secs).contains(&retry_after),
+        "Retry-After: {retry_after}"
+    );
+    assert_error(response, 429, "too_many_attempts").await
+}
+
+#[tokio::test]
+async fn locked_emails_known_or_unknown_get_the_same_429_even_with_the_right_password() {
+    let app = spawn_app_with(config_locking_after(5, 300)).await;
+    let attacked = [
+        "user1@lab.test",
+        "user2@lab.test",
+        "user3@lab.test",
+        "nobody@lab.test",
+    ];
+    for email in attacked {
+        fail_logins(&app, email, 5).await;
+    }
+    let mut bodies = Vec::new();
+    for email in attacked {
+        bodies.push(assert_locked(app.post_login(email, SEED_PASSWORD).await, 300).await);
+    }
+    assert!(
+        bodies.windows(2).all(|pair| pair[0] == pair[1]),
+        "{bodies:?}"
+    );
+    assert_locked(app.post_login(" USER1@lab.test", SEED_PASSWORD).await, 300).await;
+
+    app.login_demo().await;
+    assert_eq!(app.session_count().await, 1);
+}
+
+#[tokio::test]
+async fn a_locked_email_is_refused_before_any_database_work() {
+    let (app, statements) = spawn_app_counting_statements().await;
+    fail_logins(&app, DEMO_EMAIL, 5).await;
+    let before = statements.executed();
+    assert_locked(app.post_login(DEMO_EMAIL, DEMO_PASSWORD).await, 300).await;
+    assert_eq!(statements.executed(), before);
+}
+
+#[tokio::test]
+async fn an_email_logs_in_again_once_its_lock_has_passed() {
+    let app = spawn_app_with(config_locking_after(5, 1)).await;
+    fail_logins(&app, "user1@lab.test", 5).await;
+    assert_locked(app.post_login("user1@lab.test", SEED_PASSWORD).await, 1).await;
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    app.login("user1@lab.test", SEED_PASSWORD).await;
+}
+
+#[tokio::test]
+async fn successful_logins_never_count_and_clear_the_failures() {
+    let app = spawn_app_with(config_locking_after(5, 300)).await;
+    for _ in 0..10 {
+        app.login("user1@lab.test", SEED_PASSWORD).await;
+    }
+    fail_logins(&app, "user1@lab.test", 4).await;
+    app.login("user1@lab.test", SEED_PASSWORD).await;
+    fail_logins(&app, "user1@lab.test", 4).await;
+    app.login("user1@lab.test", SEED_PASSWORD).await;
 }
 
 #[tokio::test]
