@@ -111,12 +111,23 @@ pub struct LoginLimits {
     /// Longest wait for a password-hashing slot; past it the login is answered 503 `login_busy`.
     #[arg(long, env = "HASH_WAIT_TIMEOUT_MS", default_value_t = 1_000)]
     pub hash_wait_timeout_ms: u64,
-    /// Failed logins for one email after which further attempts are answered 429.
-    #[arg(long, env = "LOGIN_FAILURES_BEFORE_LOCK", default_value_t = 5)]
+    /// Failed logins for one email after which further attempts are answered 429 (at least 1).
+    #[arg(
+        long,
+        env = "LOGIN_FAILURES_BEFORE_LOCK",
+        default_value_t = 5,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
     pub failures_before_lock: u32,
     /// How long an email stays locked (and how long failures are remembered), in seconds.
     #[arg(long, env = "LOGIN_LOCK_SECS", default_value_t = 300)]
     pub lock_secs: u64,
+}
+
+impl LoginLimits {
+    pub fn hash_wait_timeout(&self) -> Duration {
+        Duration::from_millis(self.hash_wait_timeout_ms)
+    }
 }
 
 /// Pool sizes and timeouts. See [`crate::pools`] for how the mode uses them.

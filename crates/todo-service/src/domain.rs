@@ -13,7 +13,7 @@ pub const MAX_LIMIT: i64 = 100;
 
 /// A trimmed, lower-cased address with a local part and a domain, without whitespace or control
 /// characters (NUL cannot reach Postgres: it is not valid in a `text` value).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);
 
 impl Email {

@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::auth::PasswordHasher;
+use crate::auth::{LoginThrottle, PasswordHasher};
 use crate::config::{HashingConfig, ServeConfig};
 use crate::metrics::{self, Metrics};
 use crate::pools::Pools;
@@ -44,7 +44,8 @@ impl Application {
         pools.fill().await?;
         let state = AppState {
             pools: pools.clone(),
-            hasher: PasswordHasher::new(hashing)?,
+            hasher: PasswordHasher::new(hashing)?.with_slot_wait(config.login.hash_wait_timeout()),
+            throttle: LoginThrottle::new(&config.login),
             session_ttl_secs: config.session_ttl_secs,
             cookie_secure: config.cookie_secure,
         };

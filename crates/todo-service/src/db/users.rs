@@ -23,6 +23,24 @@ pub async fn find_by_email(
     }))
 }
 
+/// Replaces a user's password hash with `new_hash` (a rehash with the current parameters) if it
+/// is still `old_hash`. Returns false if the hash changed since it was read (another login's
+/// rehash, or a new password): that newer hash is kept, never overwritten by a stale rehash.
+pub async fn replace_password_hash(
+    client: &Client,
+    id: i64,
+    old_hash: &str,
+    new_hash: &str,
+) -> Result<bool, tokio_postgres::Error> {
+    let updated = client
+        .execute(
+            "UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2",
+            &[&id, &old_hash, &new_hash],
+        )
+        .await?;
+    Ok(updated == 1)
+}
+
 /// Inserts a user; returns `None` if the email is taken.
 pub async fn insert(
     client: &Client,

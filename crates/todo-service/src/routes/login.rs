@@ -1,15 +1,21 @@
 //! `POST /login`: checks email and password, writes a session row, returns the token.
+//!
+//! Bounded work per attempt: a locked email is refused first (429, [`crate::auth::throttle`]),
+//! the wait for a hashing slot is bounded (503 `login_busy`), and only a wrong password or an
+//! unknown email counts toward the lock.
 
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
+use deadpool_postgres::Client;
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
-use crate::auth::SessionToken;
-use crate::db::{sessions, users};
+use crate::auth::{SessionToken, Verification};
+use crate::db::sessions;
+use crate::db::users::{self, StoredUser};
 use crate::domain::{Email, Password};
 use crate::error::{ApiError, Expected, JsonBody, Result};
 use crate::pools::Endpoint;
@@ -37,6 +43,8 @@ pub async fn login(
 ) -> Result<Response> {
     let email = Email::parse(&request.email)?;
     let password = Password::parse(request.password)?;
+    // A locked email costs no database query and no hash.
+    app.throttle.check(&email)?;
     let pool = app.pools.for_endpoint(Endpoint::Login);
 
     // The connection goes back to the pool before the (slow) hash check.
@@ -44,30 +52,54 @@ pub async fn login(
         let client = pool.acquire().await?;
         users::find_by_email(&client, &email).await?
     };
-    let (user_id, stored_hash) = match user {
-        Some(user) => (Some(user.id), Some(user.password_hash)),
-        None => (None, None),
+    let slot = app.hasher.slot().await?;
+    // Failures recorded while this attempt waited for its slot count too: checking again bounds
+    // the guesses of a burst of concurrent attempts by the number of slots, not by the wait.
+    app.throttle.check(&email)?;
+    let stored_hash = user.as_ref().map(|user| user.password_hash.clone());
+    let verification = slot.verify(&password, stored_hash).await?;
+    let (user, rehashed) = match (user, verification) {
+        (Some(user), Verification::Accepted { rehashed }) => (user, rehashed),
+        _ => {
+            app.throttle.record_failure(&email);
+            return Err(ApiError::InvalidCredentials);
+        }
     };
-    let verified = app
-        .hasher
-        .verify(&password, stored_hash)
-        .await
-        .map_err(ApiError::Internal)?;
-    let user_id = match (user_id, verified) {
-        (Some(id), true) => id,
-        _ => return Err(ApiError::InvalidCredentials),
-    };
+    app.throttle.record_success(&email);
 
     let token = SessionToken::generate();
     let expires_at = {
         let client = pool.acquire().await?;
-        sessions::insert(&client, &token.digest(), user_id, app.session_ttl_secs).await?
+        let expires_at =
+            sessions::insert(&client, &token.digest(), user.id, app.session_ttl_secs).await?;
+        if let Some(new_hash) = rehashed {
+            store_rehash(&client, &user, &new_hash).await;
+        }
+        expires_at
     };
     let cookie = token.cookie(app.session_ttl_secs, app.cookie_secure);
     let body = LoginResponse {
         token: token.as_str().to_owned(),
         expires_at,
-        user_id,
+        user_id: user.id,
     };
     Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
+}
+
+/// Stores the rehash of a password whose stored hash had outdated parameters. Best effort: the
+/// login stands either way, and the next successful login tries again.
+async fn store_rehash(client: &Client, user: &StoredUser, new_hash: &str) {
+    match users::replace_password_hash(client, user.id, &user.password_hash, new_hash).await {
+        Ok(true) => tracing::info!(
+            user_id = user.id,
+            "password rehashed with the current parameters"
+        ),
+        Ok(false) => tracing::info!(
+            user_id = user.id,
+            "password hash changed meanwhile; rehash dropped"
+        ),
+        Err(err) => {
+            tracing::warn!(user_id = user.id, error = %err, "storing the rehashed password failed")
+        }
+    }
 }

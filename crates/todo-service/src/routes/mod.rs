@@ -9,7 +9,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::post;
 use axum::{middleware, Router};
 
-use crate::auth::PasswordHasher;
+use crate::auth::{LoginThrottle, PasswordHasher};
 use crate::error::ApiError;
 use crate::metrics::{self, Metrics};
 use crate::pools::Pools;
@@ -22,6 +22,7 @@ const MAX_BODY_BYTES: usize = 16 * 1024;
 pub struct AppState {
     pub pools: Pools,
     pub hasher: PasswordHasher,
+    pub throttle: LoginThrottle,
     pub session_ttl_secs: u32,
     pub cookie_secure: bool,
 }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use todo_service::pools::PoolMode;
 
-use crate::helpers::{serve_config, spawn_app_on, TestApp};
+use crate::helpers::{cheap_hashing, serve_config, spawn_app_on, TestApp};
 
 /// How long Postgres stays down.
 const OUTAGE: Duration = Duration::from_secs(3);
@@ -83,8 +83,14 @@ async fn write_until(
 #[tokio::test]
 async fn losing_the_database_answers_503_recovers_by_itself_and_loses_no_acknowledged_write() {
     restartable_pg("start");
-    let app =
-        Arc::new(spawn_app_on(&restartable_admin_url(), serve_config(PoolMode::Isolated)).await);
+    let app = Arc::new(
+        spawn_app_on(
+            &restartable_admin_url(),
+            serve_config(PoolMode::Isolated),
+            cheap_hashing(),
+        )
+        .await,
+    );
     let token = app.login_demo().await;
 
     let stop = Arc::new(AtomicBool::new(false));

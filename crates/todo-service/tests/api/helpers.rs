@@ -96,13 +96,18 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(config: ServeConfig) -> TestApp {
-    spawn_app_on(&admin_url(), config).await
+    spawn_app_on(&admin_url(), config, cheap_hashing()).await
 }
 
-/// [`spawn_app_with`] against a fresh database on the server of `admin`.
-pub async fn spawn_app_on(admin: &str, config: ServeConfig) -> TestApp {
+/// [`spawn_app_with`], the service hashing with `hashing` (the seed still uses [`cheap_hashing`]).
+pub async fn spawn_app_hashing(config: ServeConfig, hashing: HashingConfig) -> TestApp {
+    spawn_app_on(&admin_url(), config, hashing).await
+}
+
+/// [`spawn_app_hashing`] against a fresh database on the server of `admin`.
+pub async fn spawn_app_on(admin: &str, config: ServeConfig, hashing: HashingConfig) -> TestApp {
     let database_url = seeded_database(admin).await;
-    start_app(&config, database_url.clone(), &database_url).await
+    start_app(&config, &hashing, database_url.clone(), &database_url).await
 }
 
 /// [`spawn_app`] with the service's database connections going through a [`StatementCounter`]
@@ -112,6 +117,7 @@ pub async fn spawn_app_counting_statements() -> (TestApp, StatementCounter) {
     let counter = StatementCounter::start(&database_url).await;
     let app = start_app(
         &serve_config(PoolMode::Shared),
+        &cheap_hashing(),
         database_url,
         counter.database_url(),
     )
@@ -134,8 +140,13 @@ async fn seeded_database(admin: &str) -> String {
 }
 
 /// Starts the service on free ports; it connects to `service_url`, the test to `database_url`.
-async fn start_app(config: &ServeConfig, database_url: String, service_url: &str) -> TestApp {
-    let app = Application::build(service_url, config, &cheap_hashing())
+async fn start_app(
+    config: &ServeConfig,
+    hashing: &HashingConfig,
+    database_url: String,
+    service_url: &str,
+) -> TestApp {
+    let app = Application::build(service_url, config, hashing)
         .await
         .expect("building the app");
     let address = format!("http://{}", app.api_addr());
@@ -229,6 +240,18 @@ impl TestApp {
             .text()
             .await
             .unwrap()
+    }
+
+    /// The stored password hash of `email`, read directly from the database.
+    pub async fn password_hash(&self, email: &str) -> String {
+        let db = self.db().await;
+        db.query_one(
+            "SELECT password_hash FROM users WHERE email = $1",
+            &[&email],
+        )
+        .await
+        .unwrap()
+        .get(0)
     }
 
     /// Rows in `sessions`, read directly from the database.
