@@ -4,7 +4,9 @@
 # release binary on a fresh database. Nothing else should run meanwhile (check the load average).
 #
 #   bench/login-flood.sh [N]     K6=<path> skips the k6 install; CLIENT_TIMEOUT=2s makes
-#                                clients give up (default 60s)
+#                                clients give up (default 60s); the service reads its own
+#                                variables too, e.g. HASH_WAIT_TIMEOUT_MS=60000 lets every
+#                                login wait for a hashing slot
 #
 # Prints the service's resident memory before the flood, at its peak (VmHWM) and 5 s after, the
 # answers by status and the median and slowest login.

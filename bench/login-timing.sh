@@ -45,8 +45,9 @@ measure() {
     login user1@lab.test not-the-password >>"$wrong"
     login "nobody$i@lab.test" "$password" >>"$unknown"
   done
-  echo "$1: wrong_password_median_ms=$(median_ms <"$wrong")" \
-    "unknown_email_median_ms=$(median_ms <"$unknown")"
+  wrong="$(median_ms <"$wrong")"
+  unknown="$(median_ms <"$unknown")"
+  echo "$1: wrong_password_median_ms=$wrong unknown_email_median_ms=$unknown"
 }
 
 measure before_first_login

@@ -182,7 +182,9 @@ impl HashSlot {
             let hash = stored_hash.as_deref().unwrap_or(&shared.dummy_hash);
             let parsed = PasswordHash::new(hash)
                 .map_err(|err| anyhow::anyhow!("stored hash is malformed: {err}"))?;
-            if !(known_user && matches(&parsed, password.as_bytes(), memory)?) {
+            // Computed for every email, known or not: the whole point of the dummy hash.
+            let matched = matches(&parsed, password.as_bytes(), memory)?;
+            if !(known_user && matched) {
                 return Ok(Verification::Rejected);
             }
             let rehashed = if is_current(&parsed, &shared.params) {
@@ -376,6 +378,24 @@ mod tests {
         let hasher = cheap();
         let dummy = PasswordHash::new(&hasher.shared.dummy_hash).unwrap();
         assert!(is_current(&dummy, &hasher.shared.params));
+    }
+
+    #[tokio::test]
+    async fn an_unknown_email_runs_a_full_check_in_the_slots_memory() {
+        let hasher = PasswordHasher::with_slots(&hashing(64, 1), 1).unwrap();
+        let wiped = || {
+            let spare = hasher.shared.spare_memory.lock().unwrap();
+            spare[0]
+                .iter()
+                .all(|block| block.as_ref().iter().all(|&word| word == 0))
+        };
+        hasher.shared.spare_memory.lock().unwrap()[0].fill(Block::default());
+        assert!(wiped());
+        assert_eq!(
+            hasher.verify(&password("anything"), None).await.unwrap(),
+            Verification::Rejected
+        );
+        assert!(!wiped(), "the dummy hash was computed");
     }
 
     #[tokio::test]
