@@ -10,6 +10,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
+use crate::server::BodyTimeout;
+
 /// `Result` with the API error as its default error type.
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
 
@@ -140,6 +142,11 @@ impl From<tokio_postgres::Error> for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
+        // The body stalled past its deadline (`crate::server`): axum sees a body error, nothing
+        // the client sent was malformed, so this is a 408, not a 400.
+        if caused_by::<BodyTimeout>(&rejection) {
+            return Self::RequestTimeout;
+        }
         let text = rejection.body_text();
         match rejection.status() {
             StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
@@ -150,6 +157,11 @@ impl From<JsonRejection> for ApiError {
             _ => Self::BadRequest(text),
         }
     }
+}
+
+/// Whether `error` or anything in its chain of sources is an `E`.
+fn caused_by<E: std::error::Error + 'static>(error: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(error), |e| e.source()).any(|e| e.is::<E>())
 }
 
 impl From<QueryRejection> for ApiError {

@@ -16,6 +16,7 @@
 //! - [`routes`]: the HTTP handlers, one file per endpoint family.
 //! - [`error`]: the one API error type and its JSON body.
 //! - [`metrics`]: Prometheus metrics and the separate metrics listener.
+//! - [`server`]: accepts and serves connections under limits (timeouts, a cap, bounded shutdown).
 //! - [`startup`]: binds the listeners and runs the service until a shutdown signal.
 //! - [`seed`]: the `seed` and `add-user` subcommands.
 
@@ -28,4 +29,5 @@ pub mod metrics;
 pub mod pools;
 pub mod routes;
 pub mod seed;
+pub mod server;
 pub mod startup;
