@@ -3,6 +3,7 @@
 
 mod bulkhead;
 mod helpers;
+mod hygiene;
 mod login;
 mod metrics;
 mod seed;
