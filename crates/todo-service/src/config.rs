@@ -86,21 +86,33 @@ pub struct ServeConfig {
 
 /// What one client connection may cost the service: slow and idle clients are closed, and the
 /// number of open connections is capped, so that they cannot starve normal requests.
+/// [`crate::server`] enforces them on both listeners.
 #[derive(Debug, Clone, Args)]
 pub struct HttpLimits {
-    /// Time a client has to send a request's headers, from its first byte (slowloris).
+    /// Time a client has to send a request's headers: from accept on a new connection, from the
+    /// first byte of the next request on a kept-alive one. Without it a client dripping header
+    /// bytes (slowloris) holds a connection, a file descriptor and a task forever.
     #[arg(long, env = "HEADER_READ_TIMEOUT_MS", default_value_t = 5_000)]
     pub header_read_timeout_ms: u64,
-    /// Time a client has to send a request's body once its headers arrived (answered 408).
+    /// Time a client has to send a request's body once its headers arrived; past it the request
+    /// is answered 408 `request_timeout` and the connection closed. Without it a body shorter than
+    /// its Content-Length holds the handler (and anything it holds) until the client gives up.
     #[arg(long, env = "REQUEST_BODY_TIMEOUT_MS", default_value_t = 5_000)]
     pub request_body_timeout_ms: u64,
-    /// An idle keep-alive connection is closed after this long without a new request.
+    /// An idle keep-alive connection is closed after this long without a new request. Longer than
+    /// the header timeout so that clients reusing connections between requests (k6, browsers)
+    /// rarely race a close; short enough that abandoned connections give their slot back.
     #[arg(long, env = "IDLE_TIMEOUT_MS", default_value_t = 30_000)]
     pub idle_timeout_ms: u64,
-    /// Most client connections open at once; past it new ones wait in the listen backlog.
+    /// Most client connections open at once on the public API; past it new ones wait in the
+    /// listen backlog. Lowered at start-up to fit the file-descriptor limit with a reserve for
+    /// database connections and files, so that many sockets cannot make the service fail to open
+    /// what it needs to answer (the effective cap is logged). 10,000 is far above the lab's
+    /// bursts (about 800 connections).
     #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 10_000)]
     pub max_connections: usize,
-    /// On SIGTERM, how long requests in flight may take to finish before connections are closed.
+    /// On SIGTERM, how long requests in flight may take to finish before the remaining
+    /// connections are dropped; idle ones are closed at once. Bounds a stop (and a deploy).
     #[arg(long, env = "SHUTDOWN_GRACE_MS", default_value_t = 10_000)]
     pub shutdown_grace_ms: u64,
 }

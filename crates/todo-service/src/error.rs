@@ -15,6 +15,7 @@ use axum::Json;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::server::BodyTimeout;
 use crate::{db, error_log};
 
 /// `Result` with the API error as its default error type.
@@ -205,6 +206,11 @@ where
 }
 
 fn json_rejection(rejection: &JsonRejection, expected: &str) -> ApiError {
+    // The body stalled past its deadline (`crate::server`): axum sees a body error, but nothing
+    // the client sent was malformed, so this is a 408, not a 400.
+    if caused_by::<BodyTimeout>(rejection) {
+        return ApiError::RequestTimeout;
+    }
     match rejection {
         JsonRejection::JsonDataError(_) => {
             ApiError::Validation(format!("the body must be {expected}"))
@@ -218,6 +224,11 @@ fn json_rejection(rejection: &JsonRejection, expected: &str) -> ApiError {
         _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
         _ => ApiError::BadRequest("the request body could not be read".into()),
     }
+}
+
+/// Whether `error` or anything in its chain of sources is an `E`.
+fn caused_by<E: std::error::Error + 'static>(error: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(error), |e| e.source()).any(|e| e.is::<E>())
 }
 
 /// `axum::extract::Query` whose rejections answer in the API's error format and words.

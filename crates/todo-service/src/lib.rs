@@ -18,6 +18,7 @@
 //! - [`error_log`]: rate-limited logging of failures that can repeat on every request.
 //! - [`metrics`]: Prometheus metrics and the separate metrics listener.
 //! - [`session_sweeper`]: deletes expired sessions in the background, in small batches.
+//! - [`server`]: accepts and serves connections under limits (timeouts, a cap, bounded shutdown).
 //! - [`startup`]: binds the listeners and runs the service until a shutdown signal.
 //! - [`seed`]: the `seed` and `add-user` subcommands.
 
@@ -31,5 +32,6 @@ pub mod metrics;
 pub mod pools;
 pub mod routes;
 pub mod seed;
+pub mod server;
 pub mod session_sweeper;
 pub mod startup;

@@ -1,8 +1,9 @@
 //! Builds the service from its configuration and runs it until a shutdown signal.
 //!
-//! [`Application::build`] binds both listeners (port 0 picks a free port, which the tests use) and
-//! fills the pools; [`Application::run_until_stopped`] serves until ctrl-c or SIGTERM, then lets
-//! requests in flight finish.
+//! [`Application::build`] binds both listeners (port 0 picks a free port, which the tests use),
+//! fills the pools and fits the connection cap to the file-descriptor limit;
+//! [`Application::run_until_stopped`] serves until ctrl-c or SIGTERM, then lets requests in flight
+//! finish within the shutdown grace period.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -17,7 +18,12 @@ use crate::config::{HashingConfig, ServeConfig};
 use crate::metrics::{self, Metrics};
 use crate::pools::Pools;
 use crate::routes::{self, AppState};
+use crate::server::{self, fd_limit, Limits};
 use crate::session_sweeper;
+
+/// Connections the metrics listener serves at once: a scraper, the lab's sampler and a health
+/// probe need a few; a small cap keeps it from eating the descriptors the public API needs.
+const METRICS_MAX_CONNECTIONS: usize = 32;
 
 pub struct Application {
     database_url: String,
@@ -27,6 +33,8 @@ pub struct Application {
     metrics_listener: TcpListener,
     api: axum::Router,
     metrics: axum::Router,
+    api_limits: Limits,
+    metrics_limits: Limits,
 }
 
 impl Application {
@@ -55,6 +63,8 @@ impl Application {
         let metrics_listener = TcpListener::bind(config.metrics_listen)
             .await
             .with_context(|| format!("binding {}", config.metrics_listen))?;
+        let limits = Limits::from_config(&config.http);
+        let api_limits = limits.with_max_connections(api_connection_cap(config, &pools));
         Ok(Self {
             database_url: database_url.to_owned(),
             session_sweep_interval: Duration::from_secs(config.session_sweep_interval_secs.max(1)),
@@ -63,6 +73,8 @@ impl Application {
             metrics_listener,
             api: routes::router(state, metrics.clone()),
             metrics: metrics::router(metrics.clone(), pools),
+            api_limits,
+            metrics_limits: limits.with_max_connections(METRICS_MAX_CONNECTIONS),
         })
     }
 
@@ -101,16 +113,47 @@ impl Application {
         let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|stop| *stop).await;
         };
-        let api = axum::serve(self.api_listener, self.api)
-            .with_graceful_shutdown(stopped(stop_rx.clone()));
-        let metrics = axum::serve(self.metrics_listener, self.metrics)
-            .with_graceful_shutdown(stopped(stop_rx));
-        let (api, metrics) = tokio::join!(api, metrics);
+        let api = server::serve(
+            self.api_listener,
+            self.api,
+            self.api_limits,
+            stopped(stop_rx.clone()),
+        );
+        let metrics = server::serve(
+            self.metrics_listener,
+            self.metrics,
+            self.metrics_limits,
+            stopped(stop_rx),
+        );
+        tokio::join!(api, metrics);
         sweeper.abort();
-        api.context("public API server")?;
-        metrics.context("metrics server")?;
         Ok(())
     }
+}
+
+/// Raises the file-descriptor limit and returns the public API's connection cap: the configured
+/// one, lowered if needed to keep descriptors for the database pools, the metrics listener's
+/// connections and [`fd_limit::FIXED_RESERVE`].
+fn api_connection_cap(config: &ServeConfig, pools: &Pools) -> usize {
+    let fd_limit = fd_limit::raise_to_hard_limit();
+    let database: usize = pools.distinct().iter().map(|p| p.status().max_size).sum();
+    let reserved = fd_limit::FIXED_RESERVE + (database + METRICS_MAX_CONNECTIONS) as u64;
+    let cap = fd_limit::connection_cap(config.http.max_connections, fd_limit, reserved);
+    tracing::info!(
+        max_connections = cap,
+        configured = config.http.max_connections,
+        fd_limit,
+        reserved,
+        "public API connection cap"
+    );
+    if cap < config.http.max_connections {
+        tracing::warn!(
+            max_connections = cap,
+            configured = config.http.max_connections,
+            "the file-descriptor limit lowers the connection cap; raise the hard limit (ulimit -Hn) to lift it"
+        );
+    }
+    cap
 }
 
 async fn shutdown_signal() {

@@ -4,43 +4,10 @@
 //! when the pool is shared, and served (200) when reads have their own pool. When the lock goes,
 //! every blocked write completes: nothing is lost.
 
-use std::time::Duration;
-
 use reqwest::header;
 use todo_service::pools::{IsolatedSizes, PoolMode};
 
 use crate::helpers::{assert_error, serve_config, spawn_app_with, TestApp};
-
-/// Blocks the write path: returns the connection holding the lock (drop = rollback = unlock).
-async fn block_todo_inserts(app: &TestApp) -> tokio_postgres::Client {
-    let locker = app.db().await;
-    locker
-        .batch_execute("BEGIN; LOCK TABLE todos IN SHARE MODE")
-        .await
-        .unwrap();
-    locker
-}
-
-/// Waits until `count` backends of this database wait on a lock, i.e. the writes are stuck
-/// holding their pool connections.
-async fn wait_for_blocked_backends(app: &TestApp, count: i64) {
-    let db = app.db().await;
-    for _ in 0..200 {
-        let blocked: i64 = db
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-                &[],
-            )
-            .await
-            .unwrap()
-            .get(0);
-        if blocked >= count {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("{count} writes never blocked on the lock");
-}
 
 /// Fills the write pool with blocked inserts, then runs `check` with the write path still jammed;
 /// then unblocks and checks every write landed.
@@ -52,7 +19,7 @@ async fn with_write_pool_jammed(mode: PoolMode, check: impl AsyncFnOnce(&TestApp
     };
     let app = spawn_app_with(config).await;
     let token = app.login_demo().await;
-    let locker = block_todo_inserts(&app).await;
+    let locker = app.block_todo_inserts().await;
 
     let writes: Vec<_> = (0..write_pool_size)
         .map(|i| {
@@ -68,7 +35,7 @@ async fn with_write_pool_jammed(mode: PoolMode, check: impl AsyncFnOnce(&TestApp
             })
         })
         .collect();
-    wait_for_blocked_backends(&app, write_pool_size as i64).await;
+    app.wait_for_blocked_backends(write_pool_size as i64).await;
 
     check(&app, &token).await;
 

@@ -88,7 +88,9 @@ pub struct TestApp {
     pub metrics_address: String,
     pub database_url: String,
     pub http: reqwest::Client,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    /// Dropping it stops the service too.
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -152,7 +154,7 @@ async fn start_app(
     let address = format!("http://{}", app.api_addr());
     let metrics_address = format!("http://{}", app.metrics_addr());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run_until(async {
+    let server = tokio::spawn(app.run_until(async {
         let _ = stopped.await;
     }));
     let http = reqwest::Client::builder()
@@ -164,11 +166,18 @@ async fn start_app(
         metrics_address,
         database_url,
         http,
-        _stop: stop,
+        stop,
+        server,
     }
 }
 
 impl TestApp {
+    /// Sends the stop signal; the returned task completes when the service has shut down.
+    pub fn stop(self) -> tokio::task::JoinHandle<anyhow::Result<()>> {
+        let _ = self.stop.send(());
+        self.server
+    }
+
     pub async fn post_login(&self, email: &str, password: &str) -> Response {
         self.http
             .post(format!("{}/login", self.address))
@@ -261,6 +270,38 @@ impl TestApp {
             .await
             .unwrap()
             .get(0)
+    }
+
+    /// Blocks the write path: `LOCK TABLE todos IN SHARE MODE` blocks inserts but not selects.
+    /// Returns the connection holding the lock (drop = rollback = unlock).
+    pub async fn block_todo_inserts(&self) -> tokio_postgres::Client {
+        let locker = self.db().await;
+        locker
+            .batch_execute("BEGIN; LOCK TABLE todos IN SHARE MODE")
+            .await
+            .unwrap();
+        locker
+    }
+
+    /// Waits until `count` backends of this database wait on a lock, i.e. the writes are stuck
+    /// holding their pool connections.
+    pub async fn wait_for_blocked_backends(&self, count: i64) {
+        let db = self.db().await;
+        for _ in 0..200 {
+            let blocked: i64 = db
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                    &[],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            if blocked >= count {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("{count} writes never blocked on the lock");
     }
 
     /// A direct database connection, outside the service's pools.

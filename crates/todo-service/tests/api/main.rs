@@ -5,6 +5,7 @@ mod bad_input;
 mod bulkhead;
 mod database_loss;
 mod helpers;
+mod hygiene;
 mod login;
 mod metrics;
 mod openapi;
