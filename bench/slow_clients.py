@@ -104,7 +104,7 @@ async def hold(
                 timeout = max(0.0, next_write - loop.time())
             try:
                 data = await asyncio.wait_for(reader.read(4096), timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 continue
             if not data:
                 break
@@ -124,7 +124,7 @@ async def open_one(host: str, port: int, slow: bool, batch: Batch, gate: asyncio
             reader, writer = await asyncio.wait_for(
                 asyncio.open_connection(host, port), CONNECT_TIMEOUT_S
             )
-        except (OSError, asyncio.TimeoutError) as err:
+        except (TimeoutError, OSError) as err:
             name = type(err).__name__
             batch.connect_errors[name] = batch.connect_errors.get(name, 0) + 1
             return

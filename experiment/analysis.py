@@ -8,6 +8,7 @@ and server-side numbers from the /metrics scrapes; CPU from the /proc samples.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import statistics
 from dataclasses import dataclass, field
@@ -267,7 +268,7 @@ def _server_latency(scrapes: list[dict], t0: float, windows: list[tuple[float, f
     Prometheus' histogram_quantile does. A cross-check of k6's numbers, which also include time
     spent in k6 and the network stack."""
     sums = {e: {"all": {}, "burst": {}} for e in ENDPOINTS}
-    for prev, cur in zip(scrapes, scrapes[1:]):
+    for prev, cur in itertools.pairwise(scrapes):
         middle = (prev["t"] + cur["t"]) / 2 - t0
         if not 0 <= middle <= duration + 1:
             continue

@@ -13,12 +13,12 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from . import summary as fmt  # noqa: E402
-from .analysis import RunResult  # noqa: E402
-from .profiles import ARMS_BY_KEY, Profile  # noqa: E402
-from .stats import ENDPOINT_TITLES, ENDPOINTS, LIST  # noqa: E402
+from . import summary as fmt
+from .analysis import RunResult
+from .profiles import ARMS_BY_KEY, Profile
+from .stats import ENDPOINT_TITLES, ENDPOINTS, LIST
 
 ARM_COLORS = {"shared": "#d62728", "isolated": "#2ca02c", "shared-3x": "#1f77b4"}
 POOL_COLORS = {"shared": "#d62728", "login": "#ff7f0e", "todo_write": "#9467bd", "todo_read": "#2ca02c"}
@@ -229,4 +229,4 @@ def make_all(results: dict[str, list[RunResult]], profile: Profile, summary: dic
     return [name for name, _ in charts]
 
 
-__all__ = ["make_all", "ENDPOINTS"]
+__all__ = ["ENDPOINTS", "make_all"]

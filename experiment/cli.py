@@ -15,7 +15,7 @@ import dataclasses
 import json
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import analysis, calibrate, charts, cpusets, machine, postkit, procs, report, runner, summary
@@ -93,7 +93,7 @@ def prepare(args: argparse.Namespace) -> tuple[runner.Context, list[Arm], Path]:
     cpus = cpusets.choose(params.pin_cpus)
     cpusets.pin_self(cpus)
     arms = [ARMS_BY_KEY[k] for k in args.arms.split(",")]
-    run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = (args.out or ROOT / "results" / run_id).resolve()
     out.mkdir(parents=True, exist_ok=True)
     if args.out is None:

@@ -13,9 +13,9 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -181,7 +181,7 @@ class CpuSampler:
         with self._lock:
             self._groups[name] = (pid, tree, keep)
 
-    def start(self) -> "CpuSampler":
+    def start(self) -> CpuSampler:
         self._thread.start()
         return self
 

@@ -16,10 +16,10 @@ runs before the experiment, is pinned by setting the affinity of every thread of
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterator
 
 from . import cpu as cpu_mod
 

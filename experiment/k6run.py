@@ -7,6 +7,7 @@ cast is a JSON header line, then one `[seconds, "o", text]` line per chunk of ou
 from __future__ import annotations
 
 import codecs
+import contextlib
 import fcntl
 import json
 import os
@@ -16,8 +17,8 @@ import subprocess
 import termios
 import threading
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 from . import procs
 
@@ -28,7 +29,7 @@ class CastWriter:
     """Writes an asciinema v2 cast, one event per write() call."""
 
     def __init__(self, path: Path, width: int, height: int, title: str):
-        self._out = open(path, "w")
+        self._out = open(path, "w")  # noqa: SIM115 - kept open across write() calls, closed by close()
         self._start = time.monotonic()
         header = {
             "version": 2, "width": width, "height": height, "timestamp": int(time.time()),
@@ -70,7 +71,7 @@ def run_k6(argv: Sequence[str], env: dict, cast_path: Path, log_path: Path, titl
     cast = CastWriter(cast_path, COLUMNS, ROWS, title)
     shown = [os.path.basename(argv[0])] + [_shorten(a) for a in argv[1:]]
     cast.write("$ " + " ".join(shown) + "\r\n")
-    log = open(log_path, "w")
+    log = open(log_path, "w")  # noqa: SIM115 - written by the pump thread, closed in finally
     proc = subprocess.Popen(list(argv), stdin=slave, stdout=slave, stderr=slave, env=env,
                             start_new_session=True, close_fds=True)
     os.close(slave)
@@ -101,10 +102,8 @@ def run_k6(argv: Sequence[str], env: dict, cast_path: Path, log_path: Path, titl
                 break
             if on_tick:
                 on_tick(proc)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=1.0)
-            except subprocess.TimeoutExpired:
-                pass
     finally:
         procs.stop_group(proc, timeout=10)
         reader.join(timeout=5)

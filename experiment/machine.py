@@ -58,7 +58,7 @@ def versions(root: Path, k6: str, psql: str, admin_url: str) -> dict:
     commit = _first_line(["git", "-C", str(root), "rev-parse", "HEAD"])
     dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
                            capture_output=True, text=True).stdout.strip() if commit else ""
-    import matplotlib  # noqa: PLC0415 - only the report needs it
+    import matplotlib  # imported here: only the report needs it
 
     return {
         "git_commit": commit,

@@ -170,7 +170,7 @@ def frames_to_gif(ffmpeg: str, frames: list[Path], gif: Path, width: int = 900) 
 
 
 def side_by_side(left: Path, right: Path, labels: tuple[str, str], out: Path) -> None:
-    from PIL import Image, ImageDraw  # noqa: PLC0415
+    from PIL import Image, ImageDraw
 
     a, b = Image.open(left).convert("RGB"), Image.open(right).convert("RGB")
     height = max(a.height, b.height)

@@ -8,6 +8,7 @@ the same clean-up runs. Every wait has a timeout.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -16,8 +17,8 @@ import subprocess
 import threading
 import time
 import urllib.request
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 
 class StartError(RuntimeError):
@@ -43,18 +44,14 @@ def stop_group(proc: subprocess.Popen, timeout: float = 5.0) -> None:
         proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_group(proc.pid, signal.SIGKILL)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            pass
     _kill_group(proc.pid, signal.SIGKILL)
 
 
 def _kill_group(pgid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 class Child:
@@ -70,7 +67,7 @@ class Child:
         self.log_path = log_path
         self._lines: list[str] = []
         self._cond = threading.Condition()
-        self._log = open(log_path, "w")
+        self._log = open(log_path, "w")  # noqa: SIM115 - the reader thread writes it until the process ends
         self._log.write("$ " + " ".join(self.argv) + "\n")
         self._log.flush()
         self.proc = subprocess.Popen(
@@ -146,7 +143,7 @@ class Processes:
             child.stop()
         self.children.clear()
 
-    def __enter__(self) -> "Processes":
+    def __enter__(self) -> Processes:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -167,7 +164,7 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str, interval: f
         try:
             if check():
                 return
-        except Exception:  # noqa: BLE001 - not ready yet
+        except Exception:  # not ready yet
             pass
         if alive is not None and not alive():
             raise StartError(f"{what}: the process exited")

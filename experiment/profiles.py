@@ -51,7 +51,7 @@ class Profile:
         return [(self.warmup_s + i * (length + self.gap_s), self.warmup_s + i * (length + self.gap_s) + length)
                 for i in range(self.bursts)]
 
-    def k6_env(self, rates: "Rates") -> dict[str, str]:
+    def k6_env(self, rates: Rates) -> dict[str, str]:
         """The variables the k6 script reads (all explicit: the report states them)."""
         return {
             "PROFILE": self.name,
@@ -105,7 +105,7 @@ class Rates:
     capacity_rps: float | None = None  # the shared pool's measured capacity, when calibrated
 
     @classmethod
-    def calibrated(cls, profile: Profile, capacity_rps: float) -> "Rates":
+    def calibrated(cls, profile: Profile, capacity_rps: float) -> Rates:
         return cls(base_rps=max(1, round(profile.base_x * capacity_rps)),
                    burst_rps=max(1, round(profile.burst_x * capacity_rps)),
                    source="calibrated", capacity_rps=capacity_rps)

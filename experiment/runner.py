@@ -11,10 +11,10 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from . import k6run, lab, procs, prom
 from .cpu import CpuSampler, find_postmaster, postgres_filter

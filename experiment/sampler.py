@@ -38,7 +38,7 @@ class MetricsSampler:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="metrics-sampler", daemon=True)
 
-    def start(self) -> "MetricsSampler":
+    def start(self) -> MetricsSampler:
         self._thread.start()
         return self
 
@@ -67,9 +67,9 @@ class MetricsSampler:
                 try:
                     metrics = scrape(self.url, timeout=max(0.5, self.interval * 0.9))
                     out.write(json.dumps({"t": t, "metrics": metrics}) + "\n")
-                    self._last = (self._last + [(t, metrics)])[-2:]
+                    self._last = ([*self._last, (t, metrics)])[-2:]
                     self.scrapes += 1
-                except Exception as error:  # noqa: BLE001 - any failure is recorded, never fatal
+                except Exception as error:
                     out.write(json.dumps({"t": t, "error": str(error)}) + "\n")
                     self.failures += 1
                 out.flush()

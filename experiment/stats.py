@@ -11,8 +11,8 @@ import csv
 import gzip
 import math
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Iterable, Iterator
 from urllib.parse import urlsplit
 
 # The service's endpoint names (the `endpoint` label of its metrics, see docs/contract.md).
@@ -145,7 +145,7 @@ def per_second(requests: Iterable[Request], t0: float, q: float = 95) -> dict[in
     """Per whole second since t0: request count, error count and q-th percentile latency."""
     buckets: dict[int, list[Request]] = defaultdict(list)
     for r in requests:
-        buckets[int(math.floor(r.t - t0))].append(r)
+        buckets[math.floor(r.t - t0)].append(r)
     return {
         second: {
             "count": len(rs),

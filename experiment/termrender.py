@@ -102,7 +102,7 @@ class Screen:
 
 
 def _font(size: int):
-    import matplotlib  # noqa: PLC0415 - matplotlib ships DejaVu Sans Mono
+    import matplotlib
 
     path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSansMono.ttf"
     try:

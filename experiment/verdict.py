@@ -210,7 +210,7 @@ def combine(per_repeat: list[list[Verdict]]) -> list[dict]:
         for v in verdicts:
             by_key.setdefault(v.key, []).append(v)
     combined = []
-    for key, vs in by_key.items():
+    for _key, vs in by_key.items():
         judged = [v for v in vs if v.holds is not None]
         held = sum(1 for v in judged if v.holds)
         if not judged:

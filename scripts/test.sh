@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test of the lab, after the same idempotent set-up the experiment uses:
-#   1. the Rust service and latency proxy: rustfmt and clippy as gates, then unit tests and
-#      black-box tests on the real Postgres;
-#   2. the web UI: unit tests (metrics parsing, windowed quantiles) and browser tests in Chromium;
+#   1. the Rust service and latency proxy: rustfmt, clippy and ruff (the Python) as gates, then
+#      unit tests, black-box tests on the real Postgres (and on a second one that the
+#      database-loss test restarts), and a schemathesis fuzz run against the OpenAPI document;
+#   2. the web UI: the TypeScript type check, unit tests (metrics parsing, windowed quantiles) and
+#      browser tests in Chromium;
 #   3. the k6 profile's stage arithmetic; the experiment: unit tests, then the quick profile end to
 #      end through the whole pipeline.
 set -euo pipefail
@@ -17,6 +19,8 @@ scripts/setup.sh
 say "1/3 Rust: rustfmt and clippy (warnings are errors), then cargo test --workspace"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+say "1/3 Python: ruff check (settings in pyproject.toml)"
+.lab/venv/bin/ruff check --quiet --no-cache .
 if [[ -n "${DATABASE_URL:-}" && -z "${TEST_ADMIN_DATABASE_URL:-}" ]]; then
   echo "[test] set TEST_ADMIN_DATABASE_URL (a URL with rights to create databases) to test against DATABASE_URL's server" >&2
   exit 2

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the web UI's unit tests, then its browser tests against the real lab.
+# Runs the web UI's type check and unit tests, then its browser tests against the real lab.
 # The caller builds the service first (cargo build --release -p todo-service);
 # TODO_SERVICE_BIN points elsewhere (relative paths are from the repo root).
 set -euo pipefail
@@ -17,6 +17,8 @@ fi
 
 "$web/scripts/install.sh"
 cd "$web"
+say "type check (tsc --noEmit)"
+npm run --silent typecheck
 say "unit tests"
 npm run --silent test:unit
 say "browser tests (service: $bin)"
