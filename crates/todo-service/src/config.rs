@@ -6,8 +6,6 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::pools::PoolMode;
-
 #[derive(Debug, Parser)]
 #[command(
     name = "todo-service",
@@ -139,6 +137,23 @@ pub struct LoginLimits {
 impl LoginLimits {
     pub fn hash_wait_timeout(&self) -> Duration {
         Duration::from_millis(self.hash_wait_timeout_ms)
+    }
+}
+
+/// `shared`: one pool for every endpoint (Act I); `isolated`: one pool per endpoint (Act III). What
+/// each means for the queries is decided in [`crate::pools`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PoolMode {
+    Shared,
+    Isolated,
+}
+
+impl PoolMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Shared => "shared",
+            Self::Isolated => "isolated",
+        }
     }
 }
 

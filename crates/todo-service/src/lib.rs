@@ -16,7 +16,9 @@
 //! - [`routes`]: the HTTP handlers, one file per endpoint family.
 //! - [`error`]: the one API error type and its JSON body.
 //! - [`error_log`]: rate-limited logging of failures that can repeat on every request.
-//! - [`metrics`]: Prometheus metrics and the separate metrics listener.
+//! - [`endpoint`]: the three endpoints, as pools, handlers and metrics name them.
+//! - [`metrics`]: Prometheus metrics, the request-tracking middleware and the text encoding.
+//! - [`metrics_listener`]: the separate listener for `/metrics`, `/health` and `/openapi.json`.
 //! - [`session_sweeper`]: deletes expired sessions in the background, in small batches.
 //! - [`server`]: accepts and serves connections under limits (timeouts, a cap, bounded shutdown).
 //! - [`startup`]: binds the listeners and runs the service until a shutdown signal.
@@ -26,9 +28,11 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod endpoint;
 pub mod error;
 pub mod error_log;
 pub mod metrics;
+pub mod metrics_listener;
 pub mod pools;
 pub mod routes;
 pub mod seed;

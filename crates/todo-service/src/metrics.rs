@@ -9,17 +9,15 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, Method};
+use axum::http::Method;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::response::Response;
 use prometheus::{
     Counter, Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
     IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
-use crate::pools::{Endpoint, Pools};
+use crate::endpoint::Endpoint;
 
 /// Seconds; every histogram here uses them.
 ///
@@ -181,21 +179,9 @@ impl Metrics {
         Arc::new(metrics)
     }
 
-    /// Reads the pool and runtime gauges now, then encodes every metric in the text format.
-    pub fn render(&self, pools: &Pools) -> String {
-        for pool in pools.distinct() {
-            let status = pool.status();
-            let name = [pool.name()];
-            self.pool_connections_in_use
-                .with_label_values(&name)
-                .set((status.size - status.available) as i64);
-            self.pool_connections_idle
-                .with_label_values(&name)
-                .set(status.available as i64);
-            self.pool_waiters
-                .with_label_values(&name)
-                .set(status.waiting as i64);
-        }
+    /// Reads the runtime and process gauges now, then encodes every metric in the text format.
+    /// The pool gauges are the pools' to set ([`crate::pools::Pools::record_gauges`]) just before.
+    pub fn render(&self) -> String {
         let alive = tokio::runtime::Handle::current()
             .metrics()
             .num_alive_tasks();
@@ -291,46 +277,6 @@ pub async fn track_http(
         .observe(elapsed);
     metrics.http_requests_total.with_label_values(&labels).inc();
     response
-}
-
-#[derive(Clone)]
-struct MetricsState {
-    metrics: Arc<Metrics>,
-    pools: Pools,
-}
-
-/// The OpenAPI 3 document of the public API, hand-written beside the crate; tests/api/openapi.rs
-/// holds it to the routes and error codes, tests/fuzz/run.sh fuzzes the service with it.
-pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
-
-/// The metrics listener's routes: `GET /metrics`, `GET /health` and `GET /openapi.json`. The
-/// document is served here, not on the public port, so the public API stays exactly three
-/// endpoints.
-pub fn router(metrics: Arc<Metrics>, pools: Pools) -> Router {
-    Router::new()
-        .route("/metrics", get(serve_metrics))
-        .route("/health", get(health))
-        .route("/openapi.json", get(openapi))
-        .with_state(MetricsState { metrics, pools })
-}
-
-async fn serve_metrics(State(state): State<MetricsState>) -> impl IntoResponse {
-    let body = state.metrics.render(&state.pools);
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        body,
-    )
-}
-
-async fn openapi() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON)
-}
-
-async fn health(State(state): State<MetricsState>) -> impl IntoResponse {
-    Json(serde_json::json!({ "status": "ok", "pool_mode": state.pools.mode().as_str() }))
 }
 
 #[cfg(test)]

@@ -28,45 +28,14 @@ use prometheus::{Histogram, IntCounter};
 use tokio_postgres::NoTls;
 
 use crate::config::PoolConfig;
+/// The mode is a configuration value, defined with the options; what it means is decided here.
+pub use crate::config::PoolMode;
+use crate::endpoint::Endpoint;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 
 /// How long opening one new database connection may take before the request fails.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum PoolMode {
-    Shared,
-    Isolated,
-}
-
-impl PoolMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Shared => "shared",
-            Self::Isolated => "isolated",
-        }
-    }
-}
-
-/// The three endpoints. Each one's queries go through [`Pools::for_endpoint`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Endpoint {
-    Login,
-    CreateTodo,
-    ListTodos,
-}
-
-impl Endpoint {
-    /// The `endpoint` label value in metrics and k6 tags.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Login => "login",
-            Self::CreateTodo => "create_todo",
-            Self::ListTodos => "list_todos",
-        }
-    }
-}
 
 /// Connection counts of the three isolated pools.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -304,6 +273,27 @@ impl Pools {
             Endpoint::Login => &self.login,
             Endpoint::CreateTodo => &self.todo_write,
             Endpoint::ListTodos => &self.todo_read,
+        }
+    }
+
+    /// Sets the pool gauges (in use, idle, waiters) to each pool's state now; called just before a
+    /// scrape is encoded, so they are exact at that instant.
+    pub fn record_gauges(&self, metrics: &Metrics) {
+        for pool in self.distinct() {
+            let status = pool.status();
+            let name = [pool.name()];
+            metrics
+                .pool_connections_in_use
+                .with_label_values(&name)
+                .set((status.size - status.available) as i64);
+            metrics
+                .pool_connections_idle
+                .with_label_values(&name)
+                .set(status.available as i64);
+            metrics
+                .pool_waiters
+                .with_label_values(&name)
+                .set(status.waiting as i64);
         }
     }
 

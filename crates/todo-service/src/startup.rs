@@ -15,7 +15,8 @@ use tokio::net::TcpListener;
 
 use crate::auth::{LoginThrottle, PasswordHasher};
 use crate::config::{HashingConfig, ServeConfig};
-use crate::metrics::{self, Metrics};
+use crate::metrics::Metrics;
+use crate::metrics_listener;
 use crate::pools::Pools;
 use crate::routes::{self, AppState};
 use crate::server::{self, fd_limit, Limits};
@@ -72,7 +73,7 @@ impl Application {
             api_listener,
             metrics_listener,
             api: routes::router(state, metrics.clone()),
-            metrics: metrics::router(metrics.clone(), pools),
+            metrics: metrics_listener::router(metrics.clone(), pools),
             api_limits,
             metrics_limits: limits.with_max_connections(METRICS_MAX_CONNECTIONS),
         })

@@ -17,8 +17,8 @@ use crate::auth::{SessionToken, Verification};
 use crate::db::sessions;
 use crate::db::users::{self, StoredUser};
 use crate::domain::{Email, Password};
+use crate::endpoint::Endpoint;
 use crate::error::{ApiError, Expected, JsonBody, Result};
-use crate::pools::Endpoint;
 
 #[derive(Deserialize)]
 pub struct LoginRequest {

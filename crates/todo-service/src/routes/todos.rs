@@ -11,8 +11,8 @@ use super::AppState;
 use crate::auth::SessionToken;
 use crate::db::{todos, todos::Todo};
 use crate::domain::{TodoLimit, TodoTitle};
+use crate::endpoint::Endpoint;
 use crate::error::{ApiError, Expected, JsonBody, QueryParams, Result};
-use crate::pools::Endpoint;
 
 #[derive(Deserialize)]
 pub struct CreateTodo {
