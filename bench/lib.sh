@@ -42,3 +42,13 @@ stop_service() {
 proc_mib() {
   awk -v field="$2:" '$1 == field { printf "%.0f", $2 / 1024 }' "/proc/$1/status"
 }
+
+# Logs in as email $1 with password $2 at $base_url; prints the session token (exits if it fails).
+login_token() {
+  local token
+  token="$(curl -sf --max-time 10 -H 'Content-Type: application/json' \
+    -d "{\"email\": \"$1\", \"password\": \"$2\"}" "$base_url/login" |
+    sed -n 's/.*"token":"\([^"]*\)".*/\1/p')"
+  [[ -n "$token" ]] || { say "login as $1 failed"; exit 1; }
+  echo "$token"
+}

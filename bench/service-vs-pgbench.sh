@@ -44,33 +44,28 @@ if [[ -z "${ADMIN_DATABASE_URL:-}" ]]; then
   scripts/pg.sh start
   ADMIN_DATABASE_URL="$(scripts/pg.sh url)"
 fi
-admin="$ADMIN_DATABASE_URL"
-say "building the service (release)"
-cargo build --release --quiet -p todo-service -p latency-proxy
-service="$root/target/release/todo-service"
+source bench/lib.sh
+build_service
+cargo build --release --quiet -p latency-proxy
 
-database="bench_vs_pgbench_$$"
-db_url="${admin%/*}/$database"
+database=bench_vs_pgbench
+db_url="$(fresh_database "$database")"
 work="$(mktemp -d)"
-service_pid=""
 proxy_pid=""
 cleanup() {
-  for pid in $service_pid $proxy_pid; do
-    kill "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  psql -q "$admin" -c "DROP DATABASE IF EXISTS \"$database\" WITH (FORCE)" || true
+  stop_service
+  if [[ -n "$proxy_pid" ]]; then kill "$proxy_pid" 2>/dev/null || true; wait "$proxy_pid" 2>/dev/null || true; fi
+  psql -q "$admin_url" -c "DROP DATABASE IF EXISTS \"$database\" WITH (FORCE)" || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 
 say "database $database: 100 users with 20 todos each"
-psql -q "$admin" -c "CREATE DATABASE \"$database\""
-NO_COLOR=1 "$service" --database-url "$db_url" "${cheap_hashing[@]}" seed --users 100 --todos-per-user 20 >&2
+NO_COLOR=1 "$service_bin" --database-url "$db_url" "${cheap_hashing[@]}" seed --users 100 --todos-per-user 20 >&2
 # What the service and pgbench connect to: the database itself, or the latency proxy before it.
 load_url="$db_url"
 if [[ "$delay_ms" != 0 ]]; then
-  hostport="${admin#*@}"; hostport="${hostport%%/*}"
+  hostport="${admin_url#*@}"; hostport="${hostport%%/*}"
   "$root/target/release/latency-proxy" --listen 127.0.0.1:0 --upstream "$hostport" \
     --delay-ms "$delay_ms" >"$work/proxy" 2>&1 &
   proxy_pid=$!
@@ -80,19 +75,11 @@ if [[ "$delay_ms" != 0 ]]; then
   load_url="${db_url/$hostport/$proxy_addr}"
   say "service and pgbench reach Postgres through the latency proxy at $proxy_addr (+$delay_ms ms each way)"
 fi
-NO_COLOR=1 "$service" --database-url "$load_url" "${cheap_hashing[@]}" serve \
-  --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 --pool-mode shared --pool-size "$pool" \
-  >"$work/addresses" 2>"$work/service.log" &
-service_pid=$!
-for _ in $(seq 100); do grep -q '^metrics on ' "$work/addresses" && break; sleep 0.1; done
-api="$(sed -n 's/^listening on //p' "$work/addresses")"
-[[ -n "$api" ]] || { say "the service did not start:"; cat "$work/service.log" >&2; exit 1; }
-token="$(curl -sf -H 'Content-Type: application/json' \
-  -d '{"email": "user1@lab.test", "password": "lab-password"}' "$api/login" |
-  sed -n 's/.*"token":"\([^"]*\)".*/\1/p')"
-[[ -n "$token" ]] || { say "login failed"; exit 1; }
+NO_COLOR=1 start_service --database-url "$load_url" "${cheap_hashing[@]}" serve \
+  --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 --pool-mode shared --pool-size "$pool"
+token="$(login_token user1@lab.test lab-password)"
 digest="\\x$(printf %s "$token" | sha256sum | cut -d' ' -f1)"
-url="$api/todos?limit=20"
+url="$base_url/todos?limit=20"
 curl -sf -H "Authorization: Bearer $token" "$url" >/dev/null
 
 # The statement as the service sent it ($1 the digest, $2 the limit), as pgbench variables.

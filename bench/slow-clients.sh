@@ -67,10 +67,7 @@ fd_limit="$(sed -n 's/.*fd_limit=\([0-9]*\).*/\1/p' <<<"$cap_line")"
 say "service at $base_url (pid $service_pid): descriptor limit ${fd_limit:-?}, connection cap" \
   "${cap:-?}; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-token="$(curl -sf --max-time 10 -H 'Content-Type: application/json' \
-  -d '{"email": "demo@lab.test", "password": "demo-password"}' "$base_url/login" |
-  sed -n 's/.*"token":"\([^"]*\)".*/\1/p')"
-[[ -n "$token" ]] || { say "login as demo@lab.test failed"; exit 1; }
+token="$(login_token demo@lab.test demo-password)"
 
 clients=(python3 bench/slow_clients.py --address "${base_url#http://}" --idle "$idle"
   --slow "$slow" --watch "$watch")

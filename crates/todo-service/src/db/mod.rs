@@ -27,14 +27,8 @@ pub fn is_connection_lost(err: &tokio_postgres::Error) -> bool {
         return code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03");
     }
     // Connecting or talking to the server failed at the socket level.
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        if cause.is::<std::io::Error>() {
-            return true;
-        }
-        source = cause.source();
-    }
-    false
+    std::iter::successors(std::error::Error::source(err), |cause| cause.source())
+        .any(|cause| cause.is::<std::io::Error>())
 }
 
 /// Applies any migration not yet applied. Safe to run on every start.
