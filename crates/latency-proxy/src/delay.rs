@@ -5,6 +5,7 @@ use std::io;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use prometheus::IntCounter;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -28,13 +29,21 @@ const MAX_CHUNKS_IN_FLIGHT: usize = 4096;
 /// and hands it over at once, the writer sleeps until a chunk is due. So chunks keep their order
 /// and do not queue behind each other's delay (latency, not a bandwidth limit).
 ///
+/// Every chunk written is added to `written` as it leaves, so a long-lived connection (a pool's)
+/// shows its traffic while it is open, not when it closes.
+///
 /// Returns the number of bytes copied. An I/O error on either side ends the copy.
-pub async fn copy_delayed<R, W>(from: R, to: W, delay: Duration) -> io::Result<u64>
+pub async fn copy_delayed<R, W>(
+    from: R,
+    to: W,
+    delay: Duration,
+    written: IntCounter,
+) -> io::Result<u64>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    copy_delayed_with(from, to, delay, Timer::precise()).await
+    copy_delayed_with(from, to, delay, Timer::precise(), written).await
 }
 
 /// [`copy_delayed`] with the writer's timer chosen by the caller.
@@ -43,6 +52,7 @@ pub async fn copy_delayed_with<R, W>(
     mut to: W,
     delay: Duration,
     mut timer: Timer,
+    written: IntCounter,
 ) -> io::Result<u64>
 where
     R: AsyncRead + Unpin,
@@ -73,6 +83,7 @@ where
             timer.sleep_until(due).await?;
             to.write_all(&chunk).await?;
             copied += chunk.len() as u64;
+            written.inc_by(chunk.len() as u64);
         }
         to.shutdown().await?;
         Ok(copied)
@@ -87,6 +98,10 @@ mod tests {
     use super::*;
     use tokio::io::duplex;
 
+    fn uncounted() -> IntCounter {
+        IntCounter::new("test_bytes", "bytes written in a test").unwrap()
+    }
+
     /// On tokio's paused clock, which jumps straight to the next timer whenever every task waits,
     /// time is virtual and the same on any machine: bounding it cannot flake.
     #[tokio::test(start_paused = true)]
@@ -94,7 +109,13 @@ mod tests {
         let delay = Duration::from_millis(50);
         let (mut sender, proxy_in) = duplex(1024);
         let (proxy_out, mut receiver) = duplex(1024);
-        tokio::spawn(copy_delayed_with(proxy_in, proxy_out, delay, Timer::Tokio));
+        tokio::spawn(copy_delayed_with(
+            proxy_in,
+            proxy_out,
+            delay,
+            Timer::Tokio,
+            uncounted(),
+        ));
 
         // 20 one-byte chunks, 1 ms apart. Side by side, the last arrives 19 ms + 50 ms after the
         // first was sent; queued behind each other's delay it would take over 20 x 50 ms.
@@ -123,7 +144,14 @@ mod tests {
         let delay = Duration::from_millis(10);
         let (mut sender, proxy_in) = duplex(1024);
         let (proxy_out, mut receiver) = duplex(1024);
-        let copy = tokio::spawn(copy_delayed_with(proxy_in, proxy_out, delay, Timer::Tokio));
+        let written = uncounted();
+        let copy = tokio::spawn(copy_delayed_with(
+            proxy_in,
+            proxy_out,
+            delay,
+            Timer::Tokio,
+            written.clone(),
+        ));
 
         sender.write_all(b"last words").await.unwrap();
         drop(sender);
@@ -132,5 +160,6 @@ mod tests {
 
         assert_eq!(received, b"last words");
         assert_eq!(copy.await.unwrap().unwrap(), 10);
+        assert_eq!(written.get(), 10);
     }
 }

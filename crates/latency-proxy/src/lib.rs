@@ -45,10 +45,14 @@
 //! - [`delay`]: one direction of a connection, bytes copied with a delay.
 //! - [`proxy`]: the listener, one task per accepted connection, shutdown.
 //! - [`timer`]: sleeping until a chunk is due, to the microsecond (Linux `timerfd`).
+//! - [`metrics`]: connections and bytes per direction, served for Prometheus on
+//!   `--metrics-listen`.
 //! - [`shutdown`]: waiting for ctrl-c or SIGTERM.
-//! - `main.rs`: the command line (`--listen`, `--upstream`, `--delay-ms`, or their env vars).
+//! - `main.rs`: the command line (`--listen`, `--upstream`, `--delay-ms`, `--metrics-listen`, or
+//!   their env vars).
 
 pub mod delay;
+pub mod metrics;
 pub mod proxy;
 pub mod shutdown;
 pub mod timer;

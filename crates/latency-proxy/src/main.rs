@@ -3,6 +3,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use latency_proxy::metrics::ProxyMetrics;
 use latency_proxy::{shutdown, Proxy};
 
 /// A TCP proxy that delays every chunk by a fixed time in each direction (pure latency, no
@@ -22,6 +23,11 @@ struct Cli {
     /// Fractions are allowed (0.5 is half a millisecond).
     #[arg(long, env = "PROXY_DELAY_MS", default_value_t = 1.0, value_parser = parse_delay_ms)]
     delay_ms: f64,
+
+    /// Where to serve `GET /metrics` (connections, bytes per direction) for Prometheus; port 0
+    /// picks a free one (printed once bound). Off when not given.
+    #[arg(long, env = "PROXY_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
 }
 
 fn parse_delay_ms(text: &str) -> Result<f64, String> {
@@ -47,6 +53,25 @@ async fn main() -> ExitCode {
         "proxying {listen} -> {} with {} ms one-way delay",
         cli.upstream, cli.delay_ms
     );
+    if let Some(addr) = cli.metrics_listen {
+        let listener = match ProxyMetrics::bind(addr).await {
+            Ok(listener) => listener,
+            Err(err) => {
+                eprintln!("latency-proxy: cannot listen for metrics on {addr}: {err}");
+                return ExitCode::FAILURE;
+            }
+        };
+        println!(
+            "metrics on http://{}/metrics",
+            listener.local_addr().unwrap_or(addr)
+        );
+        let metrics = proxy.metrics();
+        tokio::spawn(async move {
+            if let Err(err) = metrics.serve(listener, shutdown::signal()).await {
+                eprintln!("latency-proxy: the metrics listener failed: {err}");
+            }
+        });
+    }
     proxy.run_until(shutdown::signal()).await;
     eprintln!("latency-proxy: stopped");
     ExitCode::SUCCESS

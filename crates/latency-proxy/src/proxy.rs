@@ -10,6 +10,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
 use crate::delay::copy_delayed;
+use crate::metrics::ProxyMetrics;
 
 /// Pause after a failed `accept` (for example when out of file descriptors), so the loop does
 /// not spin on the same error.
@@ -23,6 +24,8 @@ pub struct Proxy {
     upstream: String,
     /// Added to every chunk in each direction.
     delay: Duration,
+    /// Connections and bytes, for `--metrics-listen`.
+    metrics: ProxyMetrics,
 }
 
 impl Proxy {
@@ -33,7 +36,13 @@ impl Proxy {
             listener,
             upstream,
             delay,
+            metrics: ProxyMetrics::new(),
         })
+    }
+
+    /// The proxy's counters (shared: serve them while the proxy runs).
+    pub fn metrics(&self) -> ProxyMetrics {
+        self.metrics.clone()
     }
 
     /// The address actually bound.
@@ -54,7 +63,8 @@ impl Proxy {
                 () = &mut shutdown => break,
                 accepted = self.listener.accept() => match accepted {
                     Ok((client, _)) => {
-                        connections.spawn(serve(client, self.upstream.clone(), self.delay));
+                        self.metrics.connections_accepted.inc();
+                        connections.spawn(serve(client, self.upstream.clone(), self.delay, self.metrics.clone()));
                     }
                     Err(err) => {
                         eprintln!("latency-proxy: accept failed: {err}");
@@ -70,10 +80,12 @@ impl Proxy {
 }
 
 /// Proxies one client connection until both directions have ended or one has failed.
-async fn serve(client: TcpStream, upstream: String, delay: Duration) {
+async fn serve(client: TcpStream, upstream: String, delay: Duration, metrics: ProxyMetrics) {
+    let _open = OpenConnection::count(&metrics);
     let server = match TcpStream::connect(&upstream).await {
         Ok(server) => server,
         Err(err) => {
+            metrics.upstream_connect_failures.inc();
             eprintln!("latency-proxy: cannot connect to upstream {upstream}: {err}");
             return;
         }
@@ -89,8 +101,8 @@ async fn serve(client: TcpStream, upstream: String, delay: Duration) {
     let (client_rd, client_wr) = client.into_split();
     let (server_rd, server_wr) = server.into_split();
     let result = tokio::try_join!(
-        copy_delayed(client_rd, server_wr, delay),
-        copy_delayed(server_rd, client_wr, delay),
+        copy_delayed(client_rd, server_wr, delay, metrics.bytes_to_upstream()),
+        copy_delayed(server_rd, client_wr, delay, metrics.bytes_to_client()),
     );
     if let Err(err) = result {
         // A peer going away mid-stream is routine (a pool dropping a connection, a killed
@@ -103,5 +115,22 @@ async fn serve(client: TcpStream, upstream: String, delay: Duration) {
         ) {
             eprintln!("latency-proxy: connection ended with an error: {err}");
         }
+    }
+}
+
+/// Counts a connection as open for as long as it lives, also when its task is aborted at
+/// shutdown (a decrement after the copy would be skipped then).
+struct OpenConnection(prometheus::IntGauge);
+
+impl OpenConnection {
+    fn count(metrics: &ProxyMetrics) -> Self {
+        metrics.connections_open.inc();
+        Self(metrics.connections_open.clone())
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.dec();
     }
 }

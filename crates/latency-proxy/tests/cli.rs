@@ -7,9 +7,8 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::thread;
 
-#[test]
-fn the_binary_prints_its_real_address_proxies_and_stops_cleanly_on_sigterm() {
-    // A blocking echo upstream on a free port.
+/// A blocking echo server on a free port, for the proxy to forward to.
+fn echo_upstream() -> std::net::SocketAddr {
     let upstream = TcpListener::bind("127.0.0.1:0").unwrap();
     let upstream_addr = upstream.local_addr().unwrap();
     thread::spawn(move || {
@@ -25,7 +24,12 @@ fn the_binary_prints_its_real_address_proxies_and_stops_cleanly_on_sigterm() {
             });
         }
     });
+    upstream_addr
+}
 
+#[test]
+fn the_binary_prints_its_real_address_proxies_and_stops_cleanly_on_sigterm() {
+    let upstream_addr = echo_upstream();
     let mut child = Command::new(env!("CARGO_BIN_EXE_latency-proxy"))
         .args([
             "--listen",
@@ -66,4 +70,79 @@ fn the_binary_prints_its_real_address_proxies_and_stops_cleanly_on_sigterm() {
     assert!(killed.success());
     let status = child.wait().unwrap();
     assert!(status.success(), "exited with {status} after SIGTERM");
+}
+
+#[test]
+fn the_metrics_listener_counts_the_connection_and_the_bytes_in_each_direction() {
+    let upstream_addr = echo_upstream();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_latency-proxy"))
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--upstream",
+            &upstream_addr.to_string(),
+        ])
+        .args(["--delay-ms", "0", "--metrics-listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let mut second = String::new();
+    stdout.read_line(&mut second).unwrap();
+    let port: u16 = first
+        .strip_prefix("proxying 127.0.0.1:")
+        .and_then(|rest| rest.split_once(' '))
+        .map(|(port, _)| port.parse().unwrap())
+        .unwrap_or_else(|| panic!("unexpected first line: {first:?}"));
+    let metrics_addr = second
+        .strip_prefix("metrics on http://")
+        .and_then(|rest| rest.strip_suffix("/metrics\n"))
+        .unwrap_or_else(|| panic!("unexpected second line: {second:?}"))
+        .to_string();
+
+    let mut client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    client.write_all(b"hello").unwrap();
+    let mut echoed = [0u8; 5];
+    client.read_exact(&mut echoed).unwrap();
+
+    // The counter moves right after the write the client has already read: poll briefly.
+    let client_bytes = r#"latency_proxy_bytes_total{direction="client"} 5"#;
+    let upstream_bytes = r#"latency_proxy_bytes_total{direction="upstream"} 5"#;
+    let mut text = http_get(&metrics_addr, "/metrics");
+    for _ in 0..50 {
+        if text.contains(client_bytes) && text.contains(upstream_bytes) {
+            break;
+        }
+        thread::sleep(std::time::Duration::from_millis(100));
+        text = http_get(&metrics_addr, "/metrics");
+    }
+    assert!(
+        text.contains("latency_proxy_connections_accepted_total 1"),
+        "{text}"
+    );
+    assert!(text.contains("latency_proxy_connections_open 1"), "{text}");
+    assert!(
+        text.contains(r#"latency_proxy_bytes_total{direction="upstream"} 5"#),
+        "{text}"
+    );
+    assert!(text.contains(client_bytes), "{text}");
+
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// A one-shot HTTP/1.0 GET: the response body as text.
+fn http_get(addr: &str, path: &str) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    assert!(
+        head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
+        "{head}"
+    );
+    body.to_string()
 }
