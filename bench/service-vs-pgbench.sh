@@ -33,12 +33,8 @@ connections="${CONNECTIONS:-32}"
 pool="${POOL:-4}"
 delay_ms="${DELAY_MS:-0}"
 cheap_hashing=(--argon2-memory-kib 256 --argon2-iterations 1)
-say() { echo "[bench] $*" >&2; }
 
-if ! command -v wrk >/dev/null; then
-  say "installing wrk (Debian package)"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-fi
+scripts/setup.sh packages wrk postgresql postgresql-client  # wrk, pgbench, psql
 pgbench="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/pgbench"
 if [[ -z "${ADMIN_DATABASE_URL:-}" ]]; then
   scripts/pg.sh start

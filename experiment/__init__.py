@@ -13,8 +13,9 @@ Run it with `scripts/experiment.sh` (which builds and starts what it needs), or,
 - `lab.py`       starting the lab's pieces: database, latency proxy, service, UI, recorder.
 - `procs.py`     child processes that never outlive the runner (process groups, timeouts).
 - `k6run.py`     k6 under a pseudo-terminal, recorded as an asciinema cast.
+- `cast.py`      the asciinema v2 cast format: written by k6run.py, read by termrender.py.
 - `sampler.py`   scrapes the service's /metrics every second.      `prom.py`  parses it.
-- `cpu.py`       CPU of service, Postgres (process tree), k6, proxy from /proc.
+- `cpu.py`       CPU of service, Postgres (process tree), k6, proxy, through psutil.
 - `stats.py`     client-side numbers from k6's per-request samples.
 - `analysis.py`  one run's raw files -> headline numbers and time series.
 - `verdict.py`   the story's expected signs, judged with stated thresholds.

@@ -1,86 +1,24 @@
-"""CPU used by the service, Postgres, k6 and the latency proxy, read from /proc every second.
+"""CPU used by the service, Postgres, k6 and the latency proxy, sampled through psutil every second.
 
-A process's CPU time is utime + stime in /proc/<pid>/stat (all its threads), in clock ticks. For
-Postgres, which forks a backend per connection, the group is the postmaster, its auxiliary
-processes and the backends connected to the experiment's database; backends of other databases on
-the same cluster (colleagues' tests on a shared machine) are left out.
+A process's CPU time is its user + system time (all its threads). For Postgres, which forks a
+backend per connection, the group is the postmaster, its auxiliary processes and the backends
+connected to the experiment's database; backends of other databases on the same cluster
+(colleagues' tests on a shared machine) are left out.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+import psutil
 
-
-@dataclass(frozen=True)
-class ProcStat:
-    pid: int
-    comm: str
-    ppid: int
-    utime: int
-    stime: int
-    cutime: int
-    cstime: int
-    starttime: int = 0  # clock ticks after boot
-
-
-def parse_stat(text: str) -> ProcStat:
-    """Parse one /proc/<pid>/stat line. The command name is in parentheses and may hold spaces."""
-    open_paren, close_paren = text.index("("), text.rindex(")")
-    pid = int(text[:open_paren].strip())
-    comm = text[open_paren + 1 : close_paren]
-    fields = text[close_paren + 2 :].split()
-    # fields[0] is field 3 (state) of proc(5); utime is field 14, stime 15, cutime 16, cstime 17.
-    return ProcStat(
-        pid=pid, comm=comm, ppid=int(fields[1]),
-        utime=int(fields[11]), stime=int(fields[12]), cutime=int(fields[13]), cstime=int(fields[14]),
-        starttime=int(fields[19]),
-    )
-
-
-def read_stat(pid: int, proc: Path = Path("/proc")) -> ProcStat | None:
-    try:
-        return parse_stat((proc / str(pid) / "stat").read_text())
-    except (OSError, ValueError, IndexError):
-        return None  # the process exited between listing and reading
-
-
-def all_stats(proc: Path = Path("/proc")) -> dict[int, ProcStat]:
-    stats = {}
-    for entry in proc.iterdir():
-        if entry.name.isdigit():
-            stat = read_stat(int(entry.name), proc)
-            if stat:
-                stats[stat.pid] = stat
-    return stats
-
-
-def descendants(root: int, stats: dict[int, ProcStat]) -> set[int]:
-    """root and every process below it."""
-    children: dict[int, list[int]] = {}
-    for stat in stats.values():
-        children.setdefault(stat.ppid, []).append(stat.pid)
-    found, todo = set(), [root]
-    while todo:
-        pid = todo.pop()
-        if pid in found:
-            continue
-        found.add(pid)
-        todo.extend(children.get(pid, []))
-    return found
-
-
-def process_ticks(pid: int, stats: dict[int, ProcStat]) -> int | None:
-    stat = stats.get(pid)
-    return None if stat is None else stat.utime + stat.stime
+# A process gone between listing and reading, or one we may not read: left out of the sample.
+_GONE = (psutil.NoSuchProcess, psutil.AccessDenied)
 
 
 def find_postmaster(data_dir: Path | None) -> int | None:
@@ -89,14 +27,14 @@ def find_postmaster(data_dir: Path | None) -> int | None:
     if data_dir is not None:
         try:
             pid = int((data_dir / "postmaster.pid").read_text().splitlines()[0])
-            if read_stat(pid):
+            if psutil.pid_exists(pid):
                 return pid
         except (OSError, ValueError, IndexError):
             pass
-    stats = all_stats()
-    postgres = {pid for pid, s in stats.items() if s.comm in ("postgres", "postmaster")}
-    roots = [pid for pid in postgres if stats[pid].ppid not in postgres]
-    return min(roots) if roots else None
+    postgres = {p.pid: p for p in psutil.process_iter(["name", "ppid", "create_time"])
+                if p.info["name"] in ("postgres", "postmaster")}
+    roots = [p for p in postgres.values() if p.info["ppid"] not in postgres]
+    return min(roots, key=lambda p: (p.info["create_time"] or 0, p.pid)).pid if roots else None
 
 
 def backend_database(cmdline: str) -> str | None:
@@ -106,46 +44,44 @@ def backend_database(cmdline: str) -> str | None:
     return match.group(2) if match else None
 
 
-def read_cmdline(pid: int, proc: Path = Path("/proc")) -> str:
+def process_title(process: psutil.Process) -> str:
+    """The command line as one string: a Postgres backend rewrites it into its title."""
     try:
-        return (proc / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-    except OSError:
+        return " ".join(process.cmdline()).strip()
+    except _GONE:
         return ""
 
 
-def postgres_filter(database: str) -> Callable[[int], bool]:
+Keep = Callable[[psutil.Process], bool]
+
+
+def postgres_filter(database: str) -> Keep:
     """Keep the postmaster, its auxiliary processes and the backends of `database`; leave out the
     backends of other databases on the same cluster (a colleague's tests, say)."""
-    def keep(pid: int) -> bool:
-        db = backend_database(read_cmdline(pid))
+    def keep(process: psutil.Process) -> bool:
+        db = backend_database(process_title(process))
         return db is None or db == database
     return keep
 
 
-def busy_seconds(proc: Path = Path("/proc")) -> dict[str, float]:
-    """CPU seconds spent busy since boot (/proc/stat: everything but idle and iowait), for the
-    whole machine ("machine", all cores added up) and for each CPU ("cpu0", "cpu1", ...). Their
-    rates are the load of the machine and of each CPU, ours and everybody else's, in cores."""
-    try:
-        lines = (proc / "stat").read_text().splitlines()
-    except OSError:
-        return {}
-    busy = {}
-    for line in lines:
-        fields = line.split()
-        if not fields or not fields[0].startswith("cpu"):
-            continue
-        values = [int(v) for v in fields[1:9]]  # user nice system idle iowait irq softirq steal
-        name = "machine" if fields[0] == "cpu" else fields[0]
-        busy[name] = (sum(values) - values[3] - values[4]) / CLOCK_TICKS
+def busy_seconds() -> dict[str, float]:
+    """CPU seconds spent busy since boot (everything but idle and iowait), for the whole machine
+    ("machine", all cores added up) and for each CPU ("cpu0", "cpu1", ...). Their rates are the
+    load of the machine and of each CPU, ours and everybody else's, in cores."""
+    busy = {"machine": _busy(psutil.cpu_times())}
+    for n, times in enumerate(psutil.cpu_times(percpu=True)):
+        busy[f"cpu{n}"] = _busy(times)
     return busy
 
 
-def _uptime_ticks() -> float:
-    try:
-        return float(Path("/proc/uptime").read_text().split()[0]) * CLOCK_TICKS
-    except OSError:
-        return 0.0
+def _busy(times) -> float:
+    # guest time is already inside user time (proc(5)): it is not added again.
+    return times.user + times.nice + times.system + times.irq + times.softirq + times.steal
+
+
+def _since_boot() -> float:
+    """Now, on the clock a process's start time is measured on (seconds since boot)."""
+    return time.clock_gettime(time.CLOCK_BOOTTIME)
 
 
 class CpuSampler:
@@ -156,7 +92,7 @@ class CpuSampler:
     core's busy time since boot and "cpuN" one core's (the machine is shared: it shows when
     someone else was using it; with pinned CPU sets, each side's load). A group is missing
     while its process isn't there. Between two
-    samples a group's usage is the sum, over its processes alive at both, of their utime+stime
+    samples a group's usage is the sum, over its processes alive at both, of their user+system
     increase, plus all of the time of processes started in between. So a Postgres backend that
     exits doesn't make the total drop, and the members can be filtered (`keep`).
     `track()` adds a process later (k6 starts after the sampler).
@@ -165,17 +101,16 @@ class CpuSampler:
     def __init__(self, path: Path, interval: float = 1.0):
         self.path = path
         self.interval = interval
-        self._groups: dict[str, tuple[int, bool, Callable[[int], bool] | None]] = {}
-        self._prev: dict[str, dict[int, int]] = {}
+        self._groups: dict[str, tuple[int, bool, Keep | None]] = {}
+        self._prev: dict[str, dict[psutil.Process, float]] = {}
         self._total: dict[str, float] = {}
-        self._prev_uptime = 0.0
+        self._prev_since_boot = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="cpu-sampler", daemon=True)
         self._lock = threading.Lock()
 
-    def track(self, name: str, pid: int | None, tree: bool = False,
-              keep: Callable[[int], bool] | None = None) -> None:
-        """Sample `pid` as `name`; with tree=True also its descendants for which keep(pid) holds."""
+    def track(self, name: str, pid: int | None, tree: bool = False, keep: Keep | None = None) -> None:
+        """Sample `pid` as `name`; with tree=True also its descendants for which keep(process) holds."""
         if pid is None:
             return
         with self._lock:
@@ -190,34 +125,30 @@ class CpuSampler:
         self._thread.join(timeout=5)
 
     def sample(self) -> dict:
-        stats = all_stats()
-        uptime = _uptime_ticks()
+        now = _since_boot()
+        boot = psutil.boot_time()
         with self._lock:
             groups = dict(self._groups)
         cpu = {}
-        for name, (root, tree, keep) in groups.items():
-            if root not in stats:
+        for name, (pid, tree, keep) in groups.items():
+            seconds = _members_cpu(pid, tree, keep, boot)
+            if seconds is None:
                 self._prev.pop(name, None)
                 continue
-            pids = descendants(root, stats) if tree else {root}
-            ticks = {p: stats[p].utime + stats[p].stime for p in pids
-                     if p in stats and (p == root or keep is None or keep(p))}
             prev = self._prev.get(name)
             if prev is None:
                 self._total[name] = self._total.get(name, 0.0)
             else:
-                delta = 0
-                for pid, value in ticks.items():
-                    if pid in prev:
-                        delta += max(0, value - prev[pid])
-                    elif stats[pid].starttime >= self._prev_uptime:
-                        delta += value  # started since the last sample: all of its time is new
-                self._total[name] += delta / CLOCK_TICKS
-            self._prev[name] = ticks
+                for process, (used, started) in seconds.items():
+                    if process in prev:
+                        self._total[name] += max(0.0, used - prev[process])
+                    elif started >= self._prev_since_boot:
+                        self._total[name] += used  # started since the last sample: all of its time is new
+            self._prev[name] = {process: used for process, (used, _) in seconds.items()}
             cpu[name] = round(self._total[name], 4)
-        for name, seconds in busy_seconds().items():
-            cpu[name] = round(seconds, 3)
-        self._prev_uptime = uptime
+        for name, busy in busy_seconds().items():
+            cpu[name] = round(busy, 3)
+        self._prev_since_boot = now
         return {"t": time.time(), "cpu_s": cpu}
 
     def _run(self) -> None:
@@ -227,6 +158,26 @@ class CpuSampler:
                 out.write(json.dumps(self.sample()) + "\n")
                 out.flush()
                 self._stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
+
+
+def _members_cpu(pid: int, tree: bool, keep: Keep | None, boot: float) -> dict[psutil.Process, tuple[float, float]] | None:
+    """(CPU seconds used, start in seconds since boot) of `pid` and, with `tree`, of its descendants
+    that `keep` accepts; None when `pid` is not running. Keyed by psutil's Process, which tells a
+    reused pid from the process that had it."""
+    try:
+        root = psutil.Process(pid)
+        members = [root, *(p for p in root.children(recursive=True) if keep is None or keep(p))] if tree else [root]
+    except _GONE:
+        return None
+    seconds = {}
+    for process in members:
+        try:
+            with process.oneshot():
+                times = process.cpu_times()
+                seconds[process] = (times.user + times.system, process.create_time() - boot)
+        except _GONE:
+            continue  # exited meanwhile
+    return seconds if root in seconds else None
 
 
 def usage_series(samples: list[dict], name: str) -> list[tuple[float, float]]:

@@ -19,9 +19,8 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
-from . import cpu as cpu_mod
+import psutil
 
 
 @dataclass(frozen=True)
@@ -80,22 +79,31 @@ def pin_self(sets: CpuSets) -> None:
         os.sched_setaffinity(0, sets.load)
 
 
-def set_tree_affinity(root: int, cpus: set[int] | tuple[int, ...], proc: Path = Path("/proc")) -> tuple[int, int]:
-    """Set the affinity of every thread of `root` and its descendants. Returns (threads set,
-    threads refused): a thread that exits meanwhile is neither; one we may not change is refused."""
+def set_tree_affinity(root: int, cpus: set[int] | tuple[int, ...]) -> tuple[int, int]:
+    """Set the affinity of every thread of `root` and its descendants (an affinity is a thread's,
+    not a process's). Returns (threads set, threads refused): a thread that exits meanwhile is
+    neither; one we may not change is refused."""
+    try:
+        top = psutil.Process(root)
+        processes = [top, *top.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0, 0
     done = refused = 0
-    for pid in cpu_mod.descendants(root, cpu_mod.all_stats(proc)):
+    for process in processes:
         try:
-            tids = [int(t.name) for t in (proc / str(pid) / "task").iterdir()]
-        except OSError:
+            threads = process.threads()
+        except psutil.NoSuchProcess:
             continue  # exited meanwhile
-        for tid in tids:
-            try:
-                os.sched_setaffinity(tid, cpus)
+        except psutil.AccessDenied:
+            refused += 1
+            continue
+        for thread in threads:
+            try:  # on Linux a thread id names the thread as a pid does its process
+                psutil.Process(thread.id).cpu_affinity(sorted(cpus))
                 done += 1
-            except ProcessLookupError:
+            except psutil.NoSuchProcess:
                 pass  # exited meanwhile
-            except OSError:
+            except (psutil.AccessDenied, OSError, ValueError):
                 refused += 1
     return done, refused
 

@@ -1,7 +1,6 @@
-"""Runs k6 under a pseudo-terminal and records its screen as an asciinema v2 cast.
+"""Runs k6 under a pseudo-terminal and records its screen as an asciinema v2 cast (cast.py).
 
-Under a terminal k6 draws its live progress bars, which is the "k6 running" clip for the post. The
-cast is a JSON header line, then one `[seconds, "o", text]` line per chunk of output.
+Under a terminal k6 draws its live progress bars, which is the "k6 running" clip for the post.
 """
 
 from __future__ import annotations
@@ -9,7 +8,6 @@ from __future__ import annotations
 import codecs
 import contextlib
 import fcntl
-import json
 import os
 import pty
 import struct
@@ -21,41 +19,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import procs
+from .cast import CastWriter
 
 COLUMNS, ROWS = 110, 32
-
-
-class CastWriter:
-    """Writes an asciinema v2 cast, one event per write() call."""
-
-    def __init__(self, path: Path, width: int, height: int, title: str):
-        self._out = open(path, "w")  # noqa: SIM115 - kept open across write() calls, closed by close()
-        self._start = time.monotonic()
-        header = {
-            "version": 2, "width": width, "height": height, "timestamp": int(time.time()),
-            "title": title, "env": {"TERM": "xterm-256color", "SHELL": "/bin/bash"},
-        }
-        self._out.write(json.dumps(header) + "\n")
-
-    def write(self, text: str) -> None:
-        if text:
-            self._out.write(json.dumps([round(time.monotonic() - self._start, 6), "o", text]) + "\n")
-
-    def close(self) -> None:
-        self._out.close()
-
-
-def read_cast(path: Path) -> tuple[dict, list[tuple[float, str]]]:
-    """The header and the output events of a cast."""
-    with open(path) as handle:
-        header = json.loads(handle.readline())
-        events = []
-        for line in handle:
-            if line.strip():
-                t, kind, text = json.loads(line)
-                if kind == "o":
-                    events.append((float(t), text))
-    return header, events
 
 
 def run_k6(argv: Sequence[str], env: dict, cast_path: Path, log_path: Path, title: str,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import platform
 import subprocess
 from pathlib import Path
+
+import psutil
 
 
 def _first_line(argv: list[str], timeout: float = 20) -> str | None:
@@ -19,38 +20,31 @@ def _first_line(argv: list[str], timeout: float = 20) -> str | None:
 
 def machine() -> dict:
     """Cores, memory and CPU model of this machine."""
-    model = None
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem_kib = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                mem_kib = int(line.split()[1])
-    except OSError:
-        pass
     return {
-        "cores": os.cpu_count(),
-        "memory_gib": round(mem_kib / 1024 / 1024, 1) if mem_kib else None,
-        "cpu_model": model,
+        "cores": psutil.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "cpu_model": _cpu_model(),
         "kernel": platform.release(),
         "os": _os_name(),
     }
 
 
-def _os_name() -> str | None:
+def _cpu_model() -> str | None:
+    """The first CPU's model name: psutil does not report it, Linux's /proc/cpuinfo does."""
     try:
-        for line in Path("/etc/os-release").read_text().splitlines():
-            if line.startswith("PRETTY_NAME="):
-                return line.split("=", 1)[1].strip('"')
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
     return None
+
+
+def _os_name() -> str | None:
+    try:
+        return platform.freedesktop_os_release().get("PRETTY_NAME")
+    except OSError:
+        return None
 
 
 def versions(root: Path, k6: str, psql: str, admin_url: str) -> dict:

@@ -9,7 +9,6 @@ termrender.py). Whatever can't be made is listed in post/README.md with the reas
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -143,17 +142,8 @@ def _nearest_frame(frames: list[Path], t_ms: float) -> Path | None:
     return frames[-1] if frames else None
 
 
-def ensure_ffmpeg() -> str | None:
-    found = shutil.which("ffmpeg")
-    if found:
-        return found
-    try:
-        if subprocess.run(["id", "-u"], capture_output=True, text=True).stdout.strip() == "0":
-            subprocess.run(["apt-get", "update", "-qq"], capture_output=True, timeout=300)
-            subprocess.run(["apt-get", "install", "-y", "-qq", "ffmpeg"], capture_output=True, timeout=600,
-                           env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
-    except (OSError, subprocess.TimeoutExpired):
-        return None
+def find_ffmpeg() -> str | None:
+    """ffmpeg's path, None when it is not installed (scripts/setup.sh installs it)."""
     return shutil.which("ffmpeg")
 
 
@@ -179,7 +169,7 @@ def side_by_side(left: Path, right: Path, labels: tuple[str, str], out: Path) ->
     canvas.paste(a, (0, bar))
     canvas.paste(b, (a.width + 16, bar))
     draw = ImageDraw.Draw(canvas)
-    font = termrender._font(22)
+    font = termrender.mono_font(22)
     draw.text((10, 10), labels[0], fill=(160, 20, 20), font=font)
     draw.text((a.width + 26, 10), labels[1], fill=(20, 110, 20), font=font)
     if canvas.width > 2000:  # postable size
@@ -235,9 +225,9 @@ def _recording_clips(first_runs: dict[str, Path], post: Path, made: list[str], n
     if not have_frames:
         notes.append("UI clips skipped: no UI frames were recorded (see each run's record-ui.log and run.json).")
         return
-    ffmpeg = ensure_ffmpeg()
+    ffmpeg = find_ffmpeg()
     if not ffmpeg:
-        notes.append("UI clips skipped: ffmpeg is not available.")
+        notes.append("UI clips skipped: ffmpeg is not installed (scripts/setup.sh installs it).")
     else:
         for key, rec in have_frames.items():
             for kind in ("ui", "dashboard"):

@@ -15,6 +15,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import numpy as np
+
 # The service's endpoint names (the `endpoint` label of its metrics, see docs/contract.md).
 LOGIN, CREATE, LIST = "login", "create_todo", "list_todos"
 ENDPOINTS = (LIST, LOGIN, CREATE)  # reads first: they are the story
@@ -57,16 +59,9 @@ def endpoint_of(method: str, url: str, extra_tags: str = "") -> str:
 
 def percentile(values: Iterable[float], q: float) -> float | None:
     """The q-th percentile (0..100) with linear interpolation between closest ranks (numpy's
-    default). None for no values."""
-    data = sorted(values)
-    if not data:
-        return None
-    if len(data) == 1:
-        return float(data[0])
-    pos = (len(data) - 1) * q / 100.0
-    low = math.floor(pos)
-    high = min(low + 1, len(data) - 1)
-    return data[low] + (data[high] - data[low]) * (pos - low)
+    default method, "linear"). None for no values."""
+    data = np.fromiter(values, dtype=float)
+    return float(np.percentile(data, q, method="linear")) if data.size else None
 
 
 def _open_text(path: str):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from .k6run import read_cast
+from .cast import read_cast
 
 _ESCAPE = re.compile(r"\x1b(\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_])")
 
@@ -101,7 +101,8 @@ class Screen:
         return ["".join(line).rstrip() for line in self.lines]
 
 
-def _font(size: int):
+def mono_font(size: int):
+    """DejaVu Sans Mono at `size` px (matplotlib ships it), else Pillow's default font."""
     import matplotlib
 
     path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSansMono.ttf"
@@ -120,7 +121,7 @@ def render_gif(cast_path: Path, gif_path: Path, step_s: float = 0.5, max_frames:
         raise ValueError("empty cast")
     end = events[-1][0]
     step = max(step_s, end / max_frames)
-    font = _font(font_size)
+    font = mono_font(font_size)
     cw, ch = font.getlength("M"), int(font_size * 1.3)
     # Only as many rows as the recording ever used, so the GIF has no empty bottom half.
     screen, frames, index, t = Screen(cols, rows), [], 0, 0.0

@@ -18,11 +18,11 @@ for arg in "$@"; do
   esac
 done
 
-if [[ ! -x .lab/venv/bin/python ]]; then python3 -m venv .lab/venv; fi
-.lab/venv/bin/python -m pip install --quiet --disable-pip-version-check -r experiment/requirements.txt
+venv="${LAB_VENV:-$root/.lab/venv}"
+scripts/setup.sh python
 
 echo "[experiment/test.sh] unit tests"
-.lab/venv/bin/python -m pytest -q experiment/tests
+"$venv/bin/python" -m pytest -q experiment/tests
 
 if ! $unit_only; then
   out="$(mktemp -d /tmp/lab-experiment.XXXXXX)"
@@ -31,5 +31,5 @@ if ! $unit_only; then
   echo "[experiment/test.sh] checking the results"
   expect=()
   ((${#record_args[@]})) || expect=(--expect-recording)
-  .lab/venv/bin/python -m experiment.check_results "$out" "${expect[@]}"
+  "$venv/bin/python" -m experiment.check_results "$out" "${expect[@]}"
 fi

@@ -8,29 +8,33 @@
 #
 # Results go to results/<UTC timestamp>/ (and results/latest) unless --out is given: report.html,
 # summary.md, summary.json, charts/, post/, and the raw data of every run under arms/.
-# Set-up is idempotent: the virtualenv .lab/venv and experiment/requirements.txt, a release build of
-# the service and the latency proxy, the throwaway Postgres (scripts/pg.sh; skipped when
-# DATABASE_URL is set: then its server is used, through a database named lab_experiment), k6, and
-# (unless --no-record) the web UI's build for the recording, when web/ is there.
+# Set-up (scripts/setup.sh, idempotent) is what this run needs: psql and, unless DATABASE_URL is
+# set, PostgreSQL and the throwaway cluster (scripts/pg.sh; with DATABASE_URL its server is used,
+# through a database named lab_experiment); the virtualenv with experiment/requirements.txt; a
+# release build of the service and the latency proxy; k6; and (unless --no-record) Chromium,
+# ffmpeg and the web UI's build for the recording.
 # Any other option is passed to `python -m experiment` (see `--help` there).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-venv="$root/.lab/venv"
+venv="${LAB_VENV:-$root/.lab/venv}"
 say() { echo "[experiment.sh] $*" >&2; }
+recording=true
+for arg in "$@"; do [[ "$arg" == --no-record ]] && recording=false; done
 
-if [[ ! -x "$venv/bin/python" ]]; then
-  say "creating the virtualenv $venv"
-  mkdir -p "$(dirname "$venv")"
-  python3 -m venv "$venv"
+packages=(postgresql-client)  # psql: the runner recreates its database with it
+[[ -n "${DATABASE_URL:-}" ]] || packages+=(postgresql)
+scripts/setup.sh packages "${packages[@]}"
+scripts/setup.sh python
+scripts/setup.sh build
+scripts/setup.sh postgres
+K6="$(scripts/setup.sh k6)"
+# The recording is optional: without what it needs the runner skips it (or the GIFs) with a note.
+if $recording; then
+  scripts/setup.sh packages chromium ffmpeg || say "the recording may be skipped or lack its GIFs"
+  scripts/setup.sh web >&2 || say "the web UI could not be prepared: the runs will not be recorded"
 fi
-if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r experiment/requirements.txt >&2; then
-  say "pip install -r experiment/requirements.txt failed"; exit 1
-fi
-
-say "building the service and the latency proxy (cargo build --release)"
-cargo build --release --quiet -p todo-service -p latency-proxy
 
 pg_args=()
 if [[ -n "${DATABASE_URL:-}" ]]; then
@@ -38,20 +42,8 @@ if [[ -n "${DATABASE_URL:-}" ]]; then
   admin_url="$("$venv/bin/python" -c 'import sys; from experiment.lab import with_database; print(with_database(sys.argv[1], "postgres"))' "$DATABASE_URL")"
   say "using the Postgres server of DATABASE_URL"
 else
-  scripts/pg.sh start
   admin_url="$(scripts/pg.sh url)"
   pg_args=(--pg-data-dir "$root/.lab/pg/data")
-fi
-
-K6="$(scripts/install-k6.sh)"
-
-# The UI recording is optional: build the UI when it is there (only what is stale); without it the
-# runner skips the recording with a note.
-recording=true
-for arg in "$@"; do [[ "$arg" == --no-record ]] && recording=false; done
-if $recording && [[ -x web/scripts/install.sh ]]; then
-  say "preparing the web UI for the recording (web/scripts/install.sh)"
-  web/scripts/install.sh >&2 || say "the web UI could not be prepared: the runs will not be recorded"
 fi
 
 exec "$venv/bin/python" -m experiment --k6 "$K6" --admin-url "$admin_url" "${pg_args[@]}" "$@"

@@ -22,13 +22,17 @@ log="$pg_dir/postgres.log"
 
 say() { echo "[pg] $*" >&2; }
 
+newest_bindir() {
+  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true
+}
+
+# The server's binaries, Debian's package installed first when missing (scripts/setup.sh).
 find_bindir() {
   local dir
-  dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
-  if [[ -z "$dir" && "$(id -u)" == 0 ]]; then
-    say "no PostgreSQL server found; installing it from Debian's packages"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-    dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
+  dir="$(newest_bindir)"
+  if [[ -z "$dir" ]]; then
+    "$root/scripts/setup.sh" packages postgresql >&2 || exit 1
+    dir="$(newest_bindir)"
   fi
   [[ -n "$dir" ]] || { say "no PostgreSQL server binaries under /usr/lib/postgresql"; exit 1; }
   echo "$dir"

@@ -11,6 +11,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+venv="${LAB_VENV:-$root/.lab/venv}"
 say() { echo; echo "[test] $*" >&2; }
 
 say "set-up (scripts/setup.sh)"
@@ -20,7 +21,7 @@ say "1/3 Rust: rustfmt and clippy (warnings are errors), then cargo test --works
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 say "1/3 Python: ruff check (settings in pyproject.toml)"
-.lab/venv/bin/ruff check --quiet --no-cache .
+"$venv/bin/ruff" check --quiet --no-cache .
 if [[ -n "${DATABASE_URL:-}" && -z "${TEST_ADMIN_DATABASE_URL:-}" ]]; then
   echo "[test] set TEST_ADMIN_DATABASE_URL (a URL with rights to create databases) to test against DATABASE_URL's server" >&2
   exit 2
@@ -42,7 +43,7 @@ say "2/3 web UI: unit and browser tests"
 web/scripts/test.sh
 
 say "3/3 load and experiment: k6 profile arithmetic, unit tests, the quick profile end to end"
-"$(scripts/install-k6.sh)" run --quiet --address "" load/test-profile.js
+"$(scripts/setup.sh k6)" run --quiet --address "" load/test-profile.js
 experiment/test.sh
 
 say "all tests passed"

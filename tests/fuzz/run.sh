@@ -6,14 +6,15 @@
 #
 #   TEST_ADMIN_DATABASE_URL=postgres://postgres@127.0.0.1:54329/postgres tests/fuzz/run.sh [schemathesis options]
 #
-# Builds nothing: it runs target/release/todo-service and .lab/venv/bin/schemathesis, both made
-# by scripts/setup.sh. Extra options go to `schemathesis run` (e.g. --seed N to replay a run).
+# Builds nothing: it runs target/release/todo-service and the virtualenv's schemathesis (.lab/venv,
+# or LAB_VENV), both made by scripts/setup.sh. Extra options go to `schemathesis run` (e.g.
+# --seed N to replay a run).
 # Works on a fresh database that it drops at the end, with the service on free ports.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 service="$root/target/release/todo-service"
-schemathesis="$root/.lab/venv/bin/schemathesis"
+schemathesis="${LAB_VENV:-$root/.lab/venv}/bin/schemathesis"
 admin="${TEST_ADMIN_DATABASE_URL:?set TEST_ADMIN_DATABASE_URL (a URL with rights to create databases)}"
 # Per operation: with three operations and the examples and coverage phases, about 3,000
 # requests in 15 to 30 s on 2 cores. Half of that never met a NUL byte inside a title; this many

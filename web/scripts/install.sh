@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs what the web UI needs and builds it, doing only what is missing or stale:
+# Installs the web UI's npm packages and builds it, doing only what is missing or stale:
 #   - npm ci, when node_modules is missing or older than package-lock.json
 #   - next build, when there is no build or a source file changed since
-#   - Debian's Chromium (for the browser tests and record-ui.mjs), when missing and root
+# The step `web` of scripts/setup.sh; Chromium (browser tests, record-ui.mjs) is a Debian package,
+# installed by `scripts/setup.sh packages chromium`.
 set -euo pipefail
 
 web="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,15 +23,4 @@ if [[ ! -f .next/BUILD_ID ]] || [[ -n "$(find "${sources[@]}" -newer .next/BUILD
   npm run build
 else
   say "production build up to date"
-fi
-
-chromium="${CHROMIUM_PATH:-/usr/bin/chromium}"
-if [[ -x "$chromium" ]]; then
-  say "Chromium present at $chromium"
-elif [[ "$(id -u)" == 0 ]]; then
-  say "installing Chromium from Debian's packages"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-else
-  say "no Chromium at $chromium and not root: install the chromium package to run the browser tests"
 fi

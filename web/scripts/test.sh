@@ -15,7 +15,8 @@ if [[ ! -x "$bin" ]]; then
   exit 1
 fi
 
-"$web/scripts/install.sh"
+"$repo/scripts/setup.sh" packages chromium
+"$repo/scripts/setup.sh" web
 cd "$web"
 say "type check (tsc --noEmit)"
 npm run --silent typecheck
