@@ -6,9 +6,12 @@
 #
 #   scripts/setup.sh                   every step below, in this order
 #   scripts/setup.sh packages [PKG...] the Debian packages missing among PKG (default: the lab's,
-#                                      postgresql postgresql-client chromium ffmpeg); needs root
+#                                      postgresql postgresql-client chromium ffmpeg prometheus
+#                                      prometheus-postgres-exporter); needs root
 #   scripts/setup.sh postgres          the throwaway cluster (scripts/pg.sh start); nothing when
 #                                      DATABASE_URL names a server of your own
+#   scripts/setup.sh prometheus        the lab's Prometheus and Postgres exporter
+#                                      (scripts/prometheus.sh start)
 #   scripts/setup.sh build             release builds of the service and the latency proxy
 #   scripts/setup.sh python            the virtualenv with experiment/requirements.txt
 #   scripts/setup.sh fuzz              schemathesis in the virtualenv (tests/fuzz/requirements.txt)
@@ -23,7 +26,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 venv="${LAB_VENV:-$root/.lab/venv}"
-lab_packages=(postgresql postgresql-client chromium ffmpeg)
+lab_packages=(postgresql postgresql-client chromium ffmpeg prometheus prometheus-postgres-exporter)
 k6_version="v1.1.0"
 
 say() { echo "[setup] $*" >&2; }
@@ -34,7 +37,7 @@ installed() {
     postgresql) ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 ;;  # what scripts/pg.sh runs
     postgresql-client) command -v psql >/dev/null ;;
     chromium) [[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]] ;;  # web/scripts/lib/browser.mjs
-    *) command -v "$1" >/dev/null ;;  # ffmpeg, wrk: named after their command
+    *) command -v "$1" >/dev/null ;;  # ffmpeg, wrk, prometheus...: named after their command
   esac
 }
 
@@ -61,6 +64,11 @@ step_postgres() {
   else
     scripts/pg.sh start
   fi
+}
+
+step_prometheus() {
+  step_packages prometheus prometheus-postgres-exporter
+  scripts/prometheus.sh start
 }
 
 step_build() {
@@ -129,6 +137,7 @@ case "$step" in
   all)
     step_packages
     step_postgres
+    step_prometheus
     step_build
     step_python
     step_fuzz
@@ -137,6 +146,6 @@ case "$step" in
     say "done"
     ;;
   packages) shift; step_packages "$@" ;;
-  postgres | build | python | fuzz | k6 | web) "step_$step" ;;
-  *) echo "usage: $0 [packages [PKG...] | postgres | build | python | fuzz | k6 | web]" >&2; exit 2 ;;
+  postgres | prometheus | build | python | fuzz | k6 | web) "step_$step" ;;
+  *) echo "usage: $0 [packages [PKG...] | postgres | prometheus | build | python | fuzz | k6 | web]" >&2; exit 2 ;;
 esac
