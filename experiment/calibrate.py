@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from . import procs, prom, sampler
+from .monitoring import RunLabels
 from .profiles import SHARED, Arm, Rates
 from .runner import Context, k6_argv, k6_env, system_under_test
 
@@ -90,12 +91,13 @@ def calibrate(ctx: Context, out: Path, arm: Arm = SHARED) -> Calibration:
     print(f"[experiment] calibrating: {params.probe_rps} req/s for {profile.probe_s} s against {arm.label}",
           flush=True)
     record: dict = {"arm": arm.key, "notes": []}
-    with system_under_test(ctx, arm, out, record) as sut:
+    run = RunLabels(ctx.run_id, "calibration", 1)
+    with system_under_test(ctx, arm, run, out, record) as sut:
         metrics_url = sut.service.metrics_url + "/metrics"
         before = sampler.scrape(metrics_url)
         probe = Rates(base_rps=params.probe_rps, burst_rps=params.probe_rps, source="probe")
         steady = {"BURSTS": "0", "WARMUP_S": str(profile.probe_s), "RECOVERY_S": "0"}
-        result = procs.run(k6_argv(ctx, "--quiet"), timeout=profile.probe_s + 120, log_path=out / "k6.log",
+        result = procs.run(k6_argv(ctx, run, "--quiet"), timeout=profile.probe_s + 120, log_path=out / "k6.log",
                            env=k6_env(ctx, sut.service, out / "k6-summary.json", probe, **steady), check=False)
         after = sampler.scrape(metrics_url)
     (out / "metrics-before.json").write_text(json.dumps(before, indent=1))

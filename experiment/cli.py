@@ -20,6 +20,7 @@ from pathlib import Path
 
 from . import analysis, calibrate, charts, cpusets, machine, postkit, procs, report, runner, summary
 from .lab import Paths, ui_status
+from .monitoring import Prometheus
 from .profiles import ARMS, ARMS_BY_KEY, PROFILES, Arm, LabParams, Profile, Rates
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,9 +107,12 @@ def prepare(args: argparse.Namespace) -> tuple[runner.Context, list[Arm], Path]:
             raise SystemExit(f"missing {binary}: build it (cargo build --release -p todo-service -p latency-proxy)")
     pg_data = args.pg_data_dir or (ROOT / ".lab/pg/data")
     ui_ok, ui_note = ui_status(ROOT)
+    prometheus = Prometheus.of(ROOT)
+    if not prometheus.ready():
+        raise SystemExit(f"the lab's Prometheus does not answer at {prometheus.url}: start it (scripts/prometheus.sh start)")
     ctx = runner.Context(paths=paths, profile=profile, lab=params, admin_url=args.admin_url,
                          pg_data_dir=pg_data if pg_data.exists() else None, record=not args.no_record,
-                         ui_ok=ui_ok, ui_note=ui_note, cpus=cpus)
+                         ui_ok=ui_ok, ui_note=ui_note, cpus=cpus, run_id=run_id, prometheus=prometheus)
     shown_script = load_script.relative_to(ROOT) if load_script.is_relative_to(ROOT) else load_script
     config = {
         "run_id": run_id, "profile": dataclasses.asdict(profile), "lab": params.to_dict(),

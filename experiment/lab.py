@@ -69,19 +69,27 @@ def seed(paths: Paths, db_url: str, lab: LabParams, profile: Profile, log: Path)
     )
 
 
+@dataclass(frozen=True)
+class Proxy:
+    pid: int
+    port: int  # where the service connects
+    metrics_address: str  # host:port of its /metrics, for Prometheus
+
+
 def start_proxy(children: procs.Processes, paths: Paths, upstream: tuple[str, int], delay_ms: int,
-                log: Path, prefix: Sequence[str] = ()) -> int:
-    """Start the latency proxy in front of Postgres on a free port; returns the port. `prefix`
-    goes in front of the command line (`taskset -c ...`, see cpusets.py)."""
+                log: Path, prefix: Sequence[str] = ()) -> Proxy:
+    """Start the latency proxy in front of Postgres on a free port, with its metrics listener.
+    `prefix` goes in front of the command line (`taskset -c ...`, see cpusets.py)."""
     port = procs.free_port()
     child = children.start(
         "latency-proxy",
         [*prefix, str(paths.proxy_bin), "--listen", f"127.0.0.1:{port}", "--upstream", f"{upstream[0]}:{upstream[1]}",
-         "--delay-ms", str(delay_ms)],
+         "--delay-ms", str(delay_ms), "--metrics-listen", "127.0.0.1:0"],
         log,
     )
+    metrics = child.wait_for_line(r"metrics on http://(\S+)/metrics", 20).group(1)
     procs.wait_until(lambda: procs.port_open("127.0.0.1", port), 20, "latency proxy", alive=child.alive)
-    return port
+    return Proxy(pid=child.pid, port=port, metrics_address=metrics)
 
 
 @dataclass(frozen=True)

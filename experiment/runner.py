@@ -19,6 +19,7 @@ from pathlib import Path
 from . import k6run, lab, procs, prom
 from .cpu import CpuSampler, find_postmaster, postgres_filter
 from .cpusets import CpuSets
+from .monitoring import Prometheus, RunLabels
 from .profiles import Arm, LabParams, Profile, Rates
 from .sampler import MetricsSampler
 
@@ -30,7 +31,8 @@ RUN_FILES = {
     "k6.cast": "asciinema v2 recording of k6's terminal",
     "k6.log": "k6's terminal output as text",
     "metrics.jsonl": "the service's /metrics, scraped every second",
-    "cpu.jsonl": "cumulative CPU seconds of service, Postgres, k6, proxy, every second",
+    "cpu.jsonl": "cumulative CPU seconds of service, Postgres, k6, proxy, Prometheus, exporter, every second",
+    "prometheus-series.json.gz": "the run's series from the lab's Prometheus (service, proxy, k6, database backends)",
     "setup.log / service.log / proxy.log": "logs of the database set-up and of each process",
     "recording/": "UI screenshots and timeline (when recording)",
 }
@@ -52,6 +54,8 @@ class Context:
     ui_ok: bool
     ui_note: str
     cpus: CpuSets
+    run_id: str  # the results folder's name; labels every series of the run in Prometheus
+    prometheus: Prometheus
     rates: Rates | None = None  # set by calibration (or given explicitly) before the first run
     notes: list[str] = field(default_factory=list)
 
@@ -113,9 +117,10 @@ class SystemUnderTest:
 
 
 @contextmanager
-def system_under_test(ctx: Context, arm: Arm, out: Path, record: dict) -> Iterator[SystemUnderTest]:
+def system_under_test(ctx: Context, arm: Arm, run: RunLabels, out: Path, record: dict) -> Iterator[SystemUnderTest]:
     """A fresh database with the seed data, the latency proxy and the service in `arm`'s mode (on
-    the system-under-test CPUs), warmed up; everything is stopped when the block ends."""
+    the system-under-test CPUs), warmed up and scraped by the lab's Prometheus with `run`'s
+    labels; everything is stopped (and no longer scraped) when the block ends."""
     params, paths = ctx.lab, ctx.paths
     setup_log = out / "setup.log"
     lab.recreate_database(paths, ctx.admin_url, params.database, setup_log)
@@ -128,31 +133,39 @@ def system_under_test(ctx: Context, arm: Arm, out: Path, record: dict) -> Iterat
     with procs.Processes() as children:
         proxy_pid = None
         service_db = direct_url
-        if params.delay_ms > 0:
-            port = lab.start_proxy(children, paths, lab.host_port(ctx.admin_url), params.delay_ms,
-                                   out / "proxy.log", prefix=sut)
-            proxy_pid = children.children[-1].pid
-            service_db = lab.with_database(ctx.admin_url, params.database, host="127.0.0.1", port=port)
-            record["proxy_port"] = port
-        service = lab.start_service(children, paths, arm, service_db, params, out / "service.log", prefix=sut)
-        record |= {"service_url": service.base_url, "metrics_url": service.metrics_url, "service_pid": service.pid}
-        t = time.monotonic()
-        record["warm_up"] = lab.warm_up(service, ctx.profile, params) | {"seconds": round(time.monotonic() - t, 2)}
-        yield SystemUnderTest(children, service, proxy_pid)
+        try:
+            if params.delay_ms > 0:
+                proxy = lab.start_proxy(children, paths, lab.host_port(ctx.admin_url), params.delay_ms,
+                                        out / "proxy.log", prefix=sut)
+                proxy_pid = proxy.pid
+                service_db = lab.with_database(ctx.admin_url, params.database, host="127.0.0.1", port=proxy.port)
+                record["proxy_port"] = proxy.port
+                ctx.prometheus.register("latency-proxy", proxy.metrics_address, run)
+            service = lab.start_service(children, paths, arm, service_db, params, out / "service.log", prefix=sut)
+            record |= {"service_url": service.base_url, "metrics_url": service.metrics_url, "service_pid": service.pid}
+            ctx.prometheus.register("todo-service", service.metrics_url.removeprefix("http://"), run)
+            t = time.monotonic()
+            record["warm_up"] = lab.warm_up(service, ctx.profile, params) | {"seconds": round(time.monotonic() - t, 2)}
+            yield SystemUnderTest(children, service, proxy_pid)
+        finally:
+            for job in ("todo-service", "latency-proxy"):
+                ctx.prometheus.unregister(job)
 
 
 def k6_env(ctx: Context, service: lab.Service, summary_path: Path, rates: Rates,
            **overrides: str) -> dict[str, str]:
-    """k6's environment for a run against `service`: the profile at `rates`."""
-    return os.environ | ctx.profile.k6_env(rates) | {
+    """k6's environment for a run against `service`: the profile at `rates`, its samples also
+    written to the lab's Prometheus."""
+    return os.environ | ctx.profile.k6_env(rates) | ctx.prometheus.k6_env() | {
         "BASE_URL": service.base_url, "PASSWORD": ctx.lab.password, "SUMMARY_PATH": str(summary_path),
         "K6_NO_USAGE_REPORT": "true", "K6_CSV_TIME_FORMAT": "unix_milli",
     } | overrides
 
 
-def k6_argv(ctx: Context, *extra: str) -> list[str]:
+def k6_argv(ctx: Context, run: RunLabels, *extra: str) -> list[str]:
     # --address "": no REST API on port 6565, which another k6 on the machine may hold.
-    return [*ctx.cpus.prefix("load"), str(ctx.paths.k6), "run", "--address", "", *extra, str(ctx.paths.load_script)]
+    return [*ctx.cpus.prefix("load"), str(ctx.paths.k6), "run", "--address", "", *Prometheus.k6_argv(run),
+            *extra, str(ctx.paths.load_script)]
 
 
 def run_arm(ctx: Context, arm: Arm, repeat: int, repeats: int, out: Path) -> dict:
@@ -167,12 +180,16 @@ def run_arm(ctx: Context, arm: Arm, repeat: int, repeats: int, out: Path) -> dic
     }
 
     print(f"[experiment] {arm.label}, repeat {repeat}/{repeats}: recreating and seeding {ctx.lab.database}", flush=True)
-    with system_under_test(ctx, arm, out, record) as sut:
+    run = RunLabels(ctx.run_id, arm.key, repeat)
+    record["prometheus_testid"] = run.testid
+    with system_under_test(ctx, arm, run, out, record) as sut:
         service = sut.service
         cpu = CpuSampler(out / "cpu.jsonl")
         cpu.track("service", service.pid)
         cpu.track("postgres", find_postmaster(ctx.pg_data_dir), tree=True, keep=postgres_filter(ctx.lab.database))
         cpu.track("proxy", sut.proxy_pid)
+        for name, pid in ctx.prometheus.pids().items():  # what the monitoring costs
+            cpu.track(name, pid)
         metrics = MetricsSampler(service.metrics_url + "/metrics", out / "metrics.jsonl")
         cpu.start()
         metrics.start()
@@ -180,7 +197,7 @@ def run_arm(ctx: Context, arm: Arm, repeat: int, repeats: int, out: Path) -> dic
             recorder = _start_recording(ctx, sut.children, service, out, record, cpu)
             assert ctx.rates is not None, "rates are set by calibration (or --base-rps/--burst-rps) before any run"
             env = k6_env(ctx, service, out / "k6-summary.json", ctx.rates)
-            argv = k6_argv(ctx, "--out", f"csv={out / 'k6-samples.csv.gz'}")
+            argv = k6_argv(ctx, run, "--out", f"csv={out / 'k6-samples.csv.gz'}")
             progress = Progress(f"[{arm.act} {arm.key} {repeat}/{repeats}]", profile.duration_s())
             record["loadavg_before"] = _loadavg()
             record["k6_started"] = time.time()
@@ -199,11 +216,25 @@ def run_arm(ctx: Context, arm: Arm, repeat: int, repeats: int, out: Path) -> dic
             metrics.stop()
             cpu.stop()
         record["metrics_scrapes"] = {"ok": metrics.scrapes, "failed": metrics.failures}
+    record["prometheus_series"] = _export_series(ctx, run, record, out)
 
     if record["k6_exit_code"] not in (0, 99):  # 99: the script's thresholds failed, which is data
         record["notes"].append(f"k6 exited with code {record['k6_exit_code']}; see k6.log")
     (out / "run.json").write_text(json.dumps(record, indent=2))
     return record
+
+
+def _export_series(ctx: Context, run: RunLabels, record: dict, out: Path) -> int | None:
+    """Keep the run's series from Prometheus in its folder, from the warm-up's end to a few
+    seconds after k6 (k6 pushes its last samples when it stops). None (with a note) if it fails:
+    the report's numbers do not depend on it yet."""
+    time.sleep(2)  # k6's last push and the last scrape land
+    try:
+        return ctx.prometheus.export(out / "prometheus-series.json.gz", record["k6_started"] - 5,
+                                     record["k6_ended"] + 5, run)
+    except (OSError, RuntimeError) as error:
+        record["notes"].append(f"exporting the run's series from Prometheus failed: {error}")
+        return None
 
 
 def _start_recording(ctx: Context, children: procs.Processes, service: lab.Service, out: Path,

@@ -10,7 +10,8 @@
 # summary.md, summary.json, charts/, post/, and the raw data of every run under arms/.
 # Set-up (scripts/setup.sh, idempotent) is what this run needs: psql and, unless DATABASE_URL is
 # set, PostgreSQL and the throwaway cluster (scripts/pg.sh; with DATABASE_URL its server is used,
-# through a database named lab_experiment); the virtualenv with experiment/requirements.txt; a
+# through a database named lab_experiment); the lab's Prometheus and Postgres exporter
+# (scripts/prometheus.sh); the virtualenv with experiment/requirements.txt; a
 # release build of the service and the latency proxy; k6; and (unless --no-record) Chromium,
 # ffmpeg and the web UI's build for the recording.
 # Any other option is passed to `python -m experiment` (see `--help` there).
@@ -29,6 +30,7 @@ scripts/setup.sh packages "${packages[@]}"
 scripts/setup.sh python
 scripts/setup.sh build
 scripts/setup.sh postgres
+scripts/setup.sh prometheus  # scrapes every run's service, proxy and database; k6 writes to it
 K6="$(scripts/setup.sh k6)"
 # The recording is optional: without what it needs the runner skips it (or the GIFs) with a note.
 if $recording; then

@@ -7,6 +7,7 @@
 #   scripts/prometheus.sh stop     stop both (idempotent)
 #   scripts/prometheus.sh status   say whether they run
 #   scripts/prometheus.sh url      print Prometheus's base URL
+#   scripts/prometheus.sh pids     print "prometheus PID" and "exporter PID" (for CPU accounting)
 #   scripts/prometheus.sh register JOB HOST:PORT [LABEL=VALUE...]
 #                                  scrape HOST:PORT as JOB (todo-service, latency-proxy) from now on,
 #                                  its series labelled LABEL=VALUE (e.g. run=..., arm=shared)
@@ -129,6 +130,11 @@ case "${1:-start}" in
     fi
     ;;
   url) echo "http://127.0.0.1:$port" ;;
+  pids)
+    for name in prometheus exporter; do
+      if pid_alive "$dir/$name.pid"; then echo "$name $(cat "$dir/$name.pid")"; fi
+    done
+    ;;
   register)
     [[ $# -ge 3 ]] || { echo "usage: $0 register JOB HOST:PORT [LABEL=VALUE...]" >&2; exit 2; }
     shift; write_target "$@" ;;
@@ -140,5 +146,5 @@ case "${1:-start}" in
     rm -rf "$dir"
     say "destroyed"
     ;;
-  *) echo "usage: $0 start|stop|status|url|register|unregister|destroy" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|url|pids|register|unregister|destroy" >&2; exit 2 ;;
 esac

@@ -1,0 +1,123 @@
+"""The lab's Prometheus, seen from the runner: which targets it scrapes, where k6 writes, and the
+export of a run's series into its results folder.
+
+scripts/prometheus.sh owns the Prometheus and exporter processes and their files; this module
+only calls it (register, unregister, pids, url) so the folder layout lives in one place. Each
+run's service and proxy are registered with labels `run`, `arm` and `repeat`, and k6 tags its
+samples `testid=<run>/<arm>/<repeat>`, so a query (or a user's Grafana) picks one run's series.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+# Prometheus refuses a query_range of more than 11,000 points per series; 1 s steps fit 3 hours.
+STEP_S = 1.0
+
+
+@dataclass(frozen=True)
+class RunLabels:
+    """Which run a series belongs to: the labels its service and proxy targets carry, and k6's
+    `testid` tag (one string, as k6 and Grafana's k6 dashboards expect)."""
+
+    run: str
+    arm: str
+    repeat: int
+
+    def target_labels(self) -> dict[str, str]:
+        return {"run": self.run, "arm": self.arm, "repeat": str(self.repeat)}
+
+    @property
+    def testid(self) -> str:
+        return f"{self.run}/{self.arm}/{self.repeat}"
+
+    def selectors(self) -> list[str]:
+        """What a run folder's export holds: this run's service, proxy and k6 series, and the
+        database's backends (the exporter is not per run: its series are cut by time alone)."""
+        target = ", ".join(f'{name}="{value}"' for name, value in self.target_labels().items())
+        return [
+            f'{{job="todo-service", {target}}}',
+            f'{{job="latency-proxy", {target}}}',
+            '{job="postgres", __name__="pg_backends_count"}',
+            f'{{__name__=~"k6_.+", testid="{self.testid}"}}',
+        ]
+
+
+@dataclass(frozen=True)
+class Prometheus:
+    """The lab's Prometheus (scripts/prometheus.sh), reachable at `url`."""
+
+    script: Path  # scripts/prometheus.sh
+    url: str
+
+    @classmethod
+    def of(cls, root: Path) -> Prometheus:
+        script = root / "scripts" / "prometheus.sh"
+        return cls(script, _run(script, "url").strip())
+
+    def ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.url + "/-/ready", timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    def register(self, job: str, address: str, run: RunLabels) -> None:
+        """Scrape `address` (host:port) as `job` from now on, its series labelled with `run`."""
+        _run(self.script, "register", job, address, *(f"{k}={v}" for k, v in run.target_labels().items()))
+
+    def unregister(self, job: str) -> None:
+        _run(self.script, "unregister", job)
+
+    def pids(self) -> dict[str, int]:
+        """The Prometheus and exporter processes, for CPU accounting: {"prometheus": pid, "exporter": pid}."""
+        pids = {}
+        for line in _run(self.script, "pids").splitlines():
+            name, pid = line.split()
+            pids[name] = int(pid)
+        return pids
+
+    def k6_env(self) -> dict[str, str]:
+        """k6's environment for its remote-write output (`k6_argv`): trends as native histograms
+        (quantiles per second in PromQL; the raw CSV samples stay the source of the report's
+        exact percentiles), pushed every second, series marked stale when k6 ends."""
+        return {
+            "K6_PROMETHEUS_RW_SERVER_URL": self.url + "/api/v1/write",
+            "K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM": "true",
+            "K6_PROMETHEUS_RW_PUSH_INTERVAL": "1s",
+            "K6_PROMETHEUS_RW_STALE_MARKERS": "true",
+        }
+
+    @staticmethod
+    def k6_argv(run: RunLabels) -> list[str]:
+        """k6's command-line options that send its samples here, tagged with the run."""
+        return ["--out", "experimental-prometheus-rw", "--tag", f"testid={run.testid}"]
+
+    def query_range(self, query: str, start: float, end: float, step: float = STEP_S) -> list[dict]:
+        """The `result` of /api/v1/query_range (a list of {metric, values|histograms})."""
+        body = urllib.parse.urlencode({"query": query, "start": start, "end": end, "step": step}).encode()
+        request = urllib.request.Request(self.url + "/api/v1/query_range", data=body, method="POST")
+        with urllib.request.urlopen(request, timeout=60) as response:
+            answer = json.load(response)
+        if answer.get("status") != "success":
+            raise RuntimeError(f"Prometheus refused {query!r}: {answer.get('error')}")
+        return answer["data"]["result"]
+
+    def export(self, path: Path, start: float, end: float, run: RunLabels) -> int:
+        """Write `run`'s series (RunLabels.selectors) between `start` and `end` (unix seconds) to
+        `path` (gzipped JSON: the query_range answer per selector), so the report can be rebuilt
+        without this Prometheus. Returns the number of series written."""
+        exported = {selector: self.query_range(selector, start, end) for selector in run.selectors()}
+        with gzip.open(path, "wt") as handle:
+            json.dump({"start": start, "end": end, "step": STEP_S, "series": exported}, handle)
+        return sum(len(result) for result in exported.values())
+
+
+def _run(script: Path, *args: str) -> str:
+    return subprocess.run([str(script), *args], check=True, capture_output=True, text=True, timeout=60).stdout
