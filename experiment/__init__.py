@@ -21,7 +21,9 @@ Run it with `scripts/experiment.sh` (which builds and starts what it needs), or,
 - `analysis.py`  one run's raw files -> headline numbers and time series (computes, writes nothing).
 - `verdict.py`   the story's expected signs, judged with stated thresholds.
 - `summary.py`   the run's summary: medians and spread over repeats, verdicts, contamination.
-- `fmt.py`       how every document writes a number.   `text.py`  the tables and lines they share.
+- `fmt.py`       how every document writes a number.   `tables.py`  the tables they share.
+- `render.py`    fills the Jinja2 templates of templates/ (report.html, summary.md, post.md, and
+                 the words they share in _shared.j2): a writer edits those, not the Python.
 - `charts.py`    the PNG charts.                 `report.py`  report.html and summary.md.
 - `postkit.py`   post/: charts, post.md filled from the summary, GIFs and stills.
 - `termrender.py` renders the k6 cast to a GIF when no renderer is installed.

@@ -15,7 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from . import fmt, text
+from . import fmt, tables
 from .analysis import RunResult
 from .profiles import ARMS_BY_KEY, Profile
 from .results import Summary
@@ -97,15 +97,16 @@ def _caption(summary: Summary) -> str:
 
 
 def chart_endpoints(summary: Summary, path: Path) -> None:
-    rows = text.endpoint_rows(summary)
+    table = tables.endpoints(summary)
+    rows = table.rows
     fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.9 + 0.4 * (len(rows) + 1)), dpi=DPI)
     ax.axis("off")
     widths = [0.2, 0.13, 0.1, 0.11, 0.1, 0.1, 0.1, 0.08]
-    table = ax.table(cellText=rows, colLabels=text.ENDPOINT_HEADER, colWidths=widths, loc="upper center",
+    cells = ax.table(cellText=rows, colLabels=table.header, colWidths=widths, loc="upper center",
                      cellLoc="center", bbox=[0, 0, 1, 1])
-    table.auto_set_font_size(False)
-    table.set_fontsize(12)
-    for (row, _col), cell in table.get_celld().items():
+    cells.auto_set_font_size(False)
+    cells.set_fontsize(12)
+    for (row, _col), cell in cells.get_celld().items():
         if row == 0:
             cell.set_text_props(weight="bold")
             cell.set_facecolor("#eeeeee")

@@ -19,7 +19,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import analysis, calibrate, charts, cpusets, fmt, machine, postkit, procs, report, runner, summary, text
+from . import analysis, calibrate, charts, cpusets, fmt, machine, postkit, procs, render, report, runner, summary, tables
 from .lab import Paths, ui_status
 from .profiles import ARMS, ARMS_BY_KEY, PROFILES, Arm, LabParams, Profile, Rates
 from .results import CpuSetsRecord, Machine, RunConfig
@@ -255,20 +255,18 @@ def make_report(out: Path, results: dict[str, list[analysis.RunResult]] | None =
     post_notes = postkit.make(out, result_summary, out / "charts", chart_files, config.recorded)
 
     print()
-    for line in text.calibration_lines(result_summary):
+    for line in render.calibration_lines(result_summary):
         print(f"  {line}")
     print()
-    print(fmt.console_table(text.HEADLINE_HEADER[:9], [r[:9] for r in text.headline_rows(result_summary)]))
-    print()
-    print(fmt.console_table(text.REPEAT_HEADER, text.repeat_rows(result_summary)))
-    print()
-    print(fmt.console_table(text.ENDPOINT_HEADER, text.endpoint_rows(result_summary)))
-    print()
+    for table in (tables.headline(result_summary).first_columns(9), tables.repeats(result_summary),
+                  tables.endpoints(result_summary)):
+        print(fmt.console_table(table.header, table.rows))
+        print()
     for item in result_summary.verdicts:
         print(f"  [{item.verdict:>5}] {item.sign} — {item.evidence}")
     for note in post_notes:
         print(f"  post kit: {note}")
-    banner = text.contamination_banner(result_summary)
+    banner = render.contamination_banner(result_summary)
     if banner:
         print(f"\n  !!! {banner}")
     print(f"\n[experiment] report: {out / 'report.html'}\n[experiment] summary: {out / 'summary.md'}")

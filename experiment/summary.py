@@ -1,7 +1,7 @@
 """The run's summary (summary.json) from its analysed runs: each arm's median over its repeats,
 the spread of the headline numbers, the verdicts, the contaminated runs.
 
-Only computation: the documents are written elsewhere (text.py, report.py, postkit.py).
+Only computation: the documents are written from it by templates (render.py, templates/).
 """
 
 from __future__ import annotations
