@@ -16,12 +16,17 @@ Run it with `scripts/experiment.sh` (which builds and starts what it needs), or,
 - `cast.py`      the asciinema v2 cast format: written by k6run.py, read by termrender.py.
 - `sampler.py`   scrapes the service's /metrics every second.      `prom.py`  parses it.
 - `cpu.py`       CPU of service, Postgres (process tree), k6, proxy, through psutil.
+- `results.py`   the typed results (run.json, a run's headline, an arm, summary.json, config.json)
+                 and the one place that knows their JSON shape.
 - `stats.py`     client-side numbers from k6's per-request samples.
-- `analysis.py`  one run's raw files -> headline numbers and time series.
+- `analysis.py`  one run's raw files -> headline numbers and time series (computes, writes nothing).
 - `verdict.py`   the story's expected signs, judged with stated thresholds.
-- `summary.py`   summary.json, summary.md and the console table.
-- `charts.py`    the PNG charts.                 `report.py`  the self-contained report.html.
-- `postkit.py`   post/: charts, post.md filled from summary.json, GIFs and stills.
+- `summary.py`   the run's summary: medians and spread over repeats, verdicts, contamination.
+- `fmt.py`       how every document writes a number.   `tables.py`  the tables they share.
+- `render.py`    fills the Jinja2 templates of templates/ (report.html, summary.md, post.md, and
+                 the words they share in _shared.j2): a writer edits those, not the Python.
+- `charts.py`    the PNG charts.                 `report.py`  report.html and summary.md.
+- `postkit.py`   post/: charts, post.md filled from the summary, GIFs and stills.
 - `termrender.py` renders the k6 cast to a GIF when no renderer is installed.
 - `machine.py`   cores, memory, CPU model and versions.
 - `check_results.py` asserts a results folder is complete (CI).

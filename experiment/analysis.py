@@ -1,5 +1,7 @@
 """Turns one run's raw files into numbers (the headline) and time series (for the charts).
 
+It only computes: the CLI writes what it returns (analysis.json, client-per-second.csv).
+
 Time is in seconds since the k6 scenario started (its first request), so the burst windows of the
 profile line up with the data. Client-side numbers come from k6's per-request samples; pool, task
 and server-side numbers from the /metrics scrapes; CPU from the /proc samples.
@@ -7,7 +9,7 @@ and server-side numbers from the /metrics scrapes; CPU from the /proc samples.
 
 from __future__ import annotations
 
-import csv
+import dataclasses
 import itertools
 import json
 import statistics
@@ -17,6 +19,21 @@ from pathlib import Path
 from . import cpu as cpu_mod
 from . import prom, sampler, stats
 from .profiles import Profile
+from .results import (
+    CpuNumbers,
+    CpuSetsRecord,
+    CpuUse,
+    EndpointNumbers,
+    Gauge,
+    Headline,
+    K6Summary,
+    Latency,
+    PoolNumbers,
+    ReadNumbers,
+    RequestStats,
+    RunRecord,
+    WriteNumbers,
+)
 from .stats import ENDPOINTS, LIST, WRITES
 
 # A second needs at least this many requests for its p95 to be drawn or count as a spike.
@@ -43,11 +60,15 @@ class RunSeries:
 
 @dataclass
 class RunResult:
+    """One analysed run: its numbers, its time series, and its per-second client numbers (the
+    CLI writes them to the run's client-per-second.csv)."""
+
     arm: str
     repeat: int
     run_dir: Path
-    headline: dict
+    headline: Headline
     series: RunSeries
+    per_second: dict[str, dict[int, stats.Second]] = field(default_factory=dict)  # endpoint -> second -> numbers
 
 
 def _load_jsonl(path: Path) -> list[dict]:
@@ -58,123 +79,125 @@ def _load_jsonl(path: Path) -> list[dict]:
 
 
 def analyze_run(run_dir: Path, profile: Profile, arm: str, repeat: int) -> RunResult:
-    record = json.loads((run_dir / "run.json").read_text()) if (run_dir / "run.json").exists() else {}
+    """Read one run's raw files and compute its headline and time series; writes nothing."""
+    record = RunRecord.load(run_dir / "run.json") if (run_dir / "run.json").exists() else None
     csv_path = run_dir / "k6-samples.csv.gz"
     everything = stats.read_k6_csv(str(csv_path)) if csv_path.exists() else []
     # k6's setup() logins come before the scenarios start: they are neither load nor time zero.
     requests = [r for r in everything if r.endpoint != stats.SETUP]
-    t0 = requests[0].t if requests else record.get("k6_started", 0.0)
+    t0 = requests[0].t if requests else (record.k6_started if record else 0.0)
     duration = profile.duration_s()
     windows = profile.burst_windows()
     series = RunSeries()
+    first_burst = windows[0][0] if windows else duration
+    burst_seconds = sum(end - start for start, end in windows)
 
     # Client side, from k6's samples.
     grouped = stats.by_endpoint(requests)
-    endpoints = {}
+    client: dict[str, tuple[RequestStats, Latency, Latency, float | None]] = {}
+    per_second: dict[str, dict[int, stats.Second]] = {}
     for endpoint in ENDPOINTS:
         reqs = grouped.get(endpoint, [])
         burst = [r for r in reqs if stats.in_windows(r.t - t0, windows)]
-        first_burst = windows[0][0] if windows else duration
         baseline = [r for r in reqs if r.t - t0 < first_burst]  # before the first burst: the calm
-        burst_seconds = sum(end - start for start, end in windows)
-        summary = stats.summarize(reqs, duration)
-        summary["burst"] = _short(stats.summarize(burst, burst_seconds))
-        summary["baseline"] = _short(stats.summarize(baseline, first_burst))
-        per_second = stats.per_second(reqs, t0, 95)
-        busy = {s: v for s, v in per_second.items() if v["count"] >= MIN_REQUESTS_PER_SECOND}
-        summary["max_1s_p95_ms"] = max((v["p_ms"] for v in busy.values()), default=None)
-        endpoints[endpoint] = summary
-        series.client_p95[endpoint] = [(s + 0.5, v["p_ms"]) for s, v in busy.items()]
-        series.client_errors[endpoint] = [(s + 0.5, v["errors"]) for s, v in per_second.items()]
-        _write_per_second(run_dir, endpoint, per_second)
+        seconds = stats.per_second(reqs, t0, 95)
+        busy = {s: v for s, v in seconds.items() if v.count >= MIN_REQUESTS_PER_SECOND}
+        worst_second = max((v.p_ms for v in busy.values()), default=None)
+        client[endpoint] = (stats.summarize(reqs, duration), stats.summarize(burst, burst_seconds).latency(),
+                            stats.summarize(baseline, first_burst).latency(), worst_second)
+        per_second[endpoint] = seconds
+        series.client_p95[endpoint] = [(s + 0.5, v.p_ms) for s, v in busy.items()]
+        series.client_errors[endpoint] = [(s + 0.5, v.errors) for s, v in seconds.items()]
 
     writes = [r for e in WRITES for r in grouped.get(e, [])]
     write_burst = [r for r in writes if stats.in_windows(r.t - t0, windows)]
 
     # Server side, from the /metrics scrapes.
     scrapes = sampler.load(run_dir / "metrics.jsonl") if (run_dir / "metrics.jsonl").exists() else []
-    pool_info = _pool_series(scrapes, t0, series)
-    tasks_baseline, tasks_peak = _gauge(scrapes, t0, windows, duration, "tokio_alive_tasks", series.tasks)
+    pool = _pool_series(scrapes, t0, series)
+    tasks = _gauge(scrapes, t0, windows, duration, "tokio_alive_tasks", series.tasks)
     in_flight = _gauge(scrapes, t0, windows, duration, "http_requests_in_flight", series.in_flight)
     server = _server_latency(scrapes, t0, windows, duration, series)
-    for endpoint in ENDPOINTS:
-        endpoints[endpoint]["server_p95_ms"] = server[endpoint]["all"]
-        endpoints[endpoint]["server_burst_p95_ms"] = server[endpoint]["burst"]
     _server_rps(scrapes, t0, series)
+    endpoints = {
+        endpoint: EndpointNumbers(**_fields(whole), burst=burst, baseline=baseline, max_1s_p95_ms=worst_second,
+                                  server_p95_ms=server[endpoint][0], server_burst_p95_ms=server[endpoint][1])
+        for endpoint, (whole, burst, baseline, worst_second) in client.items()
+    }
 
-    # CPU, from the /proc samples.
-    cpu_samples = _load_jsonl(run_dir / "cpu.jsonl")
-    cpu_summary = {}
+    k6_summary = _k6_summary(run_dir / "k6-summary.json")
+    read = endpoints[LIST]
+    headline = Headline(
+        requests=len(requests),
+        endpoints=endpoints,
+        read=ReadNumbers(
+            count=read.count, errors=read.errors, error_rate=read.error_rate,
+            p50_ms=read.p50_ms, p95_ms=read.p95_ms, p99_ms=read.p99_ms,
+            burst_p95_ms=read.burst.p95_ms, baseline_p95_ms=read.baseline.p95_ms,
+            burst_error_rate=read.burst.error_rate, max_1s_p95_ms=read.max_1s_p95_ms,
+            server_p95_ms=read.server_p95_ms, server_burst_p95_ms=read.server_burst_p95_ms,
+            client_server_ratio=_ratio(read.burst.p95_ms, read.server_burst_p95_ms),
+        ),
+        write=WriteNumbers(**_fields(stats.summarize(writes, duration).latency()),
+                           burst_p95_ms=stats.percentile((r.duration_ms for r in write_burst), 95)),
+        pool=pool,
+        tasks=tasks,
+        in_flight=in_flight,
+        cpu=_cpu(run_dir, t0, duration, windows, record.cpu_sets if record else None, series),
+        k6_exit_code=record.k6_exit_code if record else None,
+        k6_summary=k6_summary,
+        dropped_iterations=k6_summary.dropped_iterations if k6_summary else None,
+        warm_up=record.warm_up if record else None,
+        rates=record.rates if record else None,
+        cpu_sets=record.cpu_sets if record else None,
+        notes=list(record.notes) if record else [],
+        recording=record.recording if record else None,
+    )
+    return RunResult(arm=arm, repeat=repeat, run_dir=run_dir, headline=headline, series=series, per_second=per_second)
+
+
+def _fields(value) -> dict:
+    """A dataclass's fields by name, to extend it into a bigger result."""
+    return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+
+
+def _cpu(run_dir: Path, t0: float, duration: float, windows: list[tuple[float, float]],
+         sets: CpuSetsRecord | None, series: RunSeries) -> CpuNumbers:
+    """CPU of every group and of everything else on the machine, from the /proc samples."""
+    samples = _load_jsonl(run_dir / "cpu.jsonl")
+    groups = {}
     for group in CPU_GROUPS:
-        usage = [(t - t0, cores) for t, cores in cpu_mod.usage_series(cpu_samples, group)
+        usage = [(t - t0, cores) for t, cores in cpu_mod.usage_series(samples, group)
                  if 0 <= t - t0 <= duration + 1]
         series.cpu[group] = usage
-        cpu_summary[group] = _mean_peak(usage, windows)
+        groups[group] = _mean_peak(usage, windows)
     # Everything else on the machine (other people's work on a shared machine), per sample.
     by_time: dict[float, float] = {}
     for group in OURS:
         for t, cores in series.cpu.get(group, []):
             by_time[t] = by_time.get(t, 0.0) + cores
     series.cpu["others"] = [(t, max(0.0, cores - by_time.get(t, 0.0))) for t, cores in series.cpu.get("machine", [])]
-    cpu_summary["others"] = _mean_peak(series.cpu["others"], windows)
     # Each side's CPUs when the run was pinned (cpusets.py): the sum of its cores' usage.
-    sets = record.get("cpu_sets") or {}
-    for side in ("sut", "load"):
-        cpus = sets.get(side)
+    sides = {}
+    for side, cpus in (("sut", sets.sut if sets else None), ("load", sets.load if sets else None)):
         if not cpus:
             continue
         by_t: dict[float, float] = {}
         for n in cpus:
-            usage = cpu_mod.usage_series(cpu_samples, f"cpu{n}")
-            for t, cores in usage:
+            for t, cores in cpu_mod.usage_series(samples, f"cpu{n}"):
                 if 0 <= t - t0 <= duration + 1:
                     by_t[t - t0] = by_t.get(t - t0, 0.0) + cores
         series.cpu[f"{side}_side"] = sorted(by_t.items())
-        cpu_summary[f"{side}_side"] = _mean_peak(series.cpu[f"{side}_side"], windows) | {"cpus": len(cpus)}
-
-    k6_summary = _k6_summary(run_dir / "k6-summary.json")
-    read = endpoints[LIST]
-    headline = {
-        "requests": len(requests),
-        "endpoints": endpoints,
-        "read": {
-            "count": read["count"], "errors": read["errors"], "error_rate": read["error_rate"],
-            "p50_ms": read["p50_ms"], "p95_ms": read["p95_ms"], "p99_ms": read["p99_ms"],
-            "burst_p95_ms": read["burst"]["p95_ms"], "baseline_p95_ms": read["baseline"]["p95_ms"],
-            "burst_error_rate": read["burst"]["error_rate"], "max_1s_p95_ms": read["max_1s_p95_ms"],
-            "server_p95_ms": read["server_p95_ms"], "server_burst_p95_ms": read["server_burst_p95_ms"],
-            # k6's burst p95 over the service's own: near 1 when k6 measures the service; far above
-            # when k6 measured its own wait for CPU (or the network) as well.
-            "client_server_ratio": _ratio(read["burst"]["p95_ms"], read["server_burst_p95_ms"]),
-        },
-        "write": {
-            **_short(stats.summarize(writes, duration)),
-            "burst_p95_ms": stats.percentile((r.duration_ms for r in write_burst), 95),
-        },
-        "pool": pool_info,
-        "tasks": {"baseline": tasks_baseline, "peak": tasks_peak},
-        "in_flight": {"baseline": in_flight[0], "peak": in_flight[1]},
-        "cpu": cpu_summary,
-        "k6_exit_code": record.get("k6_exit_code"),
-        # k6's own summary (load/lib/summary.js): a cross-check of the counts, and the iterations
-        # k6 could not start because every VU was busy (then the offered load fell short).
-        "k6_summary": k6_summary,
-        "dropped_iterations": (k6_summary or {}).get("dropped_iterations"),
-        "warm_up": record.get("warm_up"),
-        "rates": record.get("rates"),
-        "cpu_sets": sets or None,
-        "notes": record.get("notes", []),
-        "recording": record.get("recording"),
-    }
-    (run_dir / "analysis.json").write_text(json.dumps(headline, indent=2))
-    return RunResult(arm=arm, repeat=repeat, run_dir=run_dir, headline=headline, series=series)
+        sides[f"{side}_side"] = dataclasses.replace(_mean_peak(series.cpu[f"{side}_side"], windows), cpus=len(cpus))
+    return CpuNumbers(**groups, others=_mean_peak(series.cpu["others"], windows), **sides)
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
     return None if a is None or not b else a / b
 
 
-def _k6_summary(path: Path) -> dict | None:
+def _k6_summary(path: Path) -> K6Summary | None:
+    """The counts, p95s and dropped iterations of k6's own summary export (load/lib/summary.js)."""
     if not path.exists():
         return None
     try:
@@ -182,39 +205,23 @@ def _k6_summary(path: Path) -> dict | None:
     except json.JSONDecodeError:
         return None
     endpoints = data.get("endpoints", {})
-    return {
-        "dropped_iterations": data.get("dropped_iterations"),
-        "counts": {e: v.get("count") for e, v in endpoints.items()},
-        "p95_ms": {e: (v.get("latency_ms") or {}).get("p95") for e, v in endpoints.items()},
-    }
+    return K6Summary(
+        dropped_iterations=data.get("dropped_iterations"),
+        counts={e: v.get("count") for e, v in endpoints.items()},
+        p95_ms={e: (v.get("latency_ms") or {}).get("p95") for e, v in endpoints.items()},
+    )
 
 
-def _mean_peak(points: list[tuple[float, float]], windows: list[tuple[float, float]]) -> dict:
+def _mean_peak(points: list[tuple[float, float]], windows: list[tuple[float, float]]) -> CpuUse:
     """Mean and peak cores over the run, and the mean during the bursts."""
     values = [c for _, c in points]
     burst = [c for t, c in points if stats.in_windows(t - 0.5, windows)]  # a sample covers the second before
-    return {"mean_cores": statistics.fmean(values) if values else None,
-            "peak_cores": max(values) if values else None,
-            "burst_mean_cores": statistics.fmean(burst) if burst else None}
+    return CpuUse(mean_cores=statistics.fmean(values) if values else None,
+                  peak_cores=max(values) if values else None,
+                  burst_mean_cores=statistics.fmean(burst) if burst else None)
 
 
-def _short(summary: dict) -> dict:
-    return {k: summary[k] for k in ("count", "rps", "p50_ms", "p95_ms", "p99_ms", "errors", "error_rate")}
-
-
-def _write_per_second(run_dir: Path, endpoint: str, per_second: dict[int, dict]) -> None:
-    path = run_dir / "client-per-second.csv"
-    new = not path.exists() or endpoint == ENDPOINTS[0]
-    with open(path, "w" if new else "a", newline="") as handle:
-        writer = csv.writer(handle)
-        if new:
-            writer.writerow(["second", "endpoint", "requests", "errors", "p95_ms"])
-        for second, v in per_second.items():
-            writer.writerow([second, endpoint, v["count"], v["errors"],
-                             "" if v["p_ms"] is None else round(v["p_ms"], 3)])
-
-
-def _pool_series(scrapes: list[dict], t0: float, series: RunSeries) -> dict:
+def _pool_series(scrapes: list[dict], t0: float, series: RunSeries) -> PoolNumbers:
     """In-use and waiters per pool over time; max waiters and acquire timeouts during the run."""
     max_waiters: dict[str, float] = {}
     timeouts_first: dict[str, float] = {}
@@ -236,21 +243,21 @@ def _pool_series(scrapes: list[dict], t0: float, series: RunSeries) -> dict:
     # the counters start at zero with the service, and warm-up is light.
     timeouts_total = {pool: timeouts_last[pool] for pool in timeouts_last}
     peak_in_use = {pool: max(v for _, v in values) for pool, values in series.pool_in_use.items()}
-    return {
-        "sizes": {pool: int(size) for pool, size in series.pool_max.items()},
-        "max_waiters": max(max_waiters.values(), default=None),
-        "max_waiters_by_pool": max_waiters,
-        "peak_in_use_by_pool": peak_in_use,
-        "acquire_timeouts": sum(timeouts_total.values()) if timeouts_total else None,
-        "acquire_timeouts_by_pool": timeouts_total,
-        "acquire_timeouts_during_k6": sum(timeouts.values()) if timeouts else None,
-    }
+    return PoolNumbers(
+        sizes={pool: int(size) for pool, size in series.pool_max.items()},
+        max_waiters=max(max_waiters.values(), default=None),
+        max_waiters_by_pool=max_waiters,
+        peak_in_use_by_pool=peak_in_use,
+        acquire_timeouts=sum(timeouts_total.values()) if timeouts_total else None,
+        acquire_timeouts_by_pool=timeouts_total,
+        acquire_timeouts_during_k6=sum(timeouts.values()) if timeouts else None,
+    )
 
 
 def _gauge(scrapes: list[dict], t0: float, windows: list[tuple[float, float]], duration: float,
-           name: str, points: list[tuple[float, float]]) -> tuple[float | None, float | None]:
-    """A gauge (summed over its labels) over time into `points`; returns (baseline, peak):
-    the median before the first burst, and the maximum during the load."""
+           name: str, points: list[tuple[float, float]]) -> Gauge:
+    """A gauge (summed over its labels) over time into `points`; returns its baseline (the median
+    before the first burst) and its peak (the maximum during the load)."""
     for scrape in scrapes:
         if any(key == name or key.startswith(name + "{") for key in scrape["metrics"]):
             points.append((scrape["t"] - t0, prom.total(scrape["metrics"], name)))
@@ -258,13 +265,13 @@ def _gauge(scrapes: list[dict], t0: float, windows: list[tuple[float, float]], d
     before = [v for t, v in points if 0 <= t < first_burst]
     during = [v for t, v in points if 0 <= t <= duration]
     baseline = statistics.median(before) if before else (points[0][1] if points else None)
-    return baseline, (max(during) if during else None)
+    return Gauge(baseline=baseline, peak=max(during) if during else None)
 
 
 def _server_latency(scrapes: list[dict], t0: float, windows: list[tuple[float, float]],
-                    duration: float, series: RunSeries) -> dict[str, dict[str, float | None]]:
-    """Server-side p95 (ms) per endpoint from the service's own histogram, over the whole load and
-    over the bursts: bucket increases between consecutive scrapes, summed, then interpolated as
+                    duration: float, series: RunSeries) -> dict[str, tuple[float | None, float | None]]:
+    """Server-side p95 (ms) per endpoint from the service's own histogram, (over the whole load,
+    over the bursts): bucket increases between consecutive scrapes, summed, then interpolated as
     Prometheus' histogram_quantile does. A cross-check of k6's numbers, which also include time
     spent in k6 and the network stack."""
     sums = {e: {"all": {}, "burst": {}} for e in ENDPOINTS}
@@ -287,13 +294,11 @@ def _server_latency(scrapes: list[dict], t0: float, windows: list[tuple[float, f
                     continue
                 for part in ("all", "burst") if burst else ("all",):
                     sums[endpoint][part][le] = sums[endpoint][part].get(le, 0.0) + delta
-    out = {}
-    for endpoint, parts in sums.items():
-        out[endpoint] = {}
-        for part, buckets in parts.items():
-            q = prom.histogram_quantile(0.95, sorted(buckets.items()))
-            out[endpoint][part] = None if q is None else q * 1000
-    return out
+    def p95_ms(buckets: dict[float, float]) -> float | None:
+        q = prom.histogram_quantile(0.95, sorted(buckets.items()))
+        return None if q is None else q * 1000
+
+    return {endpoint: (p95_ms(parts["all"]), p95_ms(parts["burst"])) for endpoint, parts in sums.items()}
 
 
 def _server_rps(scrapes: list[dict], t0: float, series: RunSeries) -> None:

@@ -22,37 +22,15 @@ only makes a burst above 1x C more certain to overflow the shared pool.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from . import procs, prom, sampler
 from .monitoring import RunLabels
 from .profiles import SHARED, Arm, Rates
+from .results import Calibration
 from .runner import Context, k6_argv, k6_env, system_under_test
 
 HOLD = "db_pool_connection_hold_seconds"
-
-
-@dataclass(frozen=True)
-class Calibration:
-    """The probe's result: hold times, the shared pool's capacity, and how it was measured."""
-
-    connections: int  # the probed shared pool's size
-    probe_rps: int  # the probe's steady rate
-    probe_s: int  # how long it ran
-    requests: dict[str, int]  # requests per endpoint during the probe, as the service counted them
-    errors: int  # probe requests answered with an error (expected: 0)
-    mix: dict[str, float]  # each endpoint's share of k6's requests (the acts' mix)
-    hold_ms: dict[str, float]  # connection-milliseconds per request, per endpoint
-    mean_hold_ms: float  # over the mix
-    capacity_rps: float  # connections / mean hold
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> Calibration:
-        return cls(**data)
 
 
 def hold_by_endpoint(before: dict[str, float], after: dict[str, float]) -> tuple[dict[str, float], dict[str, float]]:
@@ -90,9 +68,8 @@ def calibrate(ctx: Context, out: Path, arm: Arm = SHARED) -> Calibration:
     profile, params = ctx.profile, ctx.lab
     print(f"[experiment] calibrating: {params.probe_rps} req/s for {profile.probe_s} s against {arm.label}",
           flush=True)
-    record: dict = {"arm": arm.key, "notes": []}
     run = RunLabels(ctx.run_id, "calibration", 1)
-    with system_under_test(ctx, arm, run, out, record) as sut:
+    with system_under_test(ctx, arm, run, out) as sut:
         metrics_url = sut.service.metrics_url + "/metrics"
         before = sampler.scrape(metrics_url)
         probe = Rates(base_rps=params.probe_rps, burst_rps=params.probe_rps, source="probe")

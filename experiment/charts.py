@@ -15,9 +15,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from . import summary as fmt
+from . import fmt, tables
 from .analysis import RunResult
 from .profiles import ARMS_BY_KEY, Profile
+from .results import Summary
 from .stats import ENDPOINT_TITLES, ENDPOINTS, LIST
 
 ARM_COLORS = {"shared": "#d62728", "isolated": "#2ca02c", "shared-3x": "#1f77b4"}
@@ -47,20 +48,19 @@ def _arm_name(key: str) -> str:
     return f"{arm.act} · {key} ({arm.pool_size} conns)"
 
 
-def read_title(summary: dict) -> str:
+def read_title(summary: Summary) -> str:
     """The finding, from the numbers: how high reads went during bursts in each arm."""
-    h = summary["headline"]
-    burst, errors = h["read_burst_p95_ms"], h["read_error_rate"]
     parts = []
-    for key in summary["arms"]:
-        part = f"{ARMS_BY_KEY[key].act} {fmt.ms(burst.get(key))}"
-        if errors.get(key):
-            part += f", {fmt.pct(errors[key])} errors"
+    for key, arm in summary.arms.items():
+        read = arm.median.read
+        part = f"{ARMS_BY_KEY[key].act} {fmt.ms(read.burst_p95_ms)}"
+        if read.error_rate:
+            part += f", {fmt.pct(read.error_rate)} errors"
         parts.append(part)
     return "GET /todos p95 during the bursts\n" + " · ".join(parts)
 
 
-def chart_read_p95(results: dict[str, list[RunResult]], profile: Profile, summary: dict, path: Path) -> None:
+def chart_read_p95(results: dict[str, list[RunResult]], profile: Profile, summary: Summary, path: Path) -> None:
     """Client-side per-second p95 on top (what users wait), the service's own below (no k6 in it)."""
     fig, (ax, ax_srv) = plt.subplots(2, 1, figsize=(WIDTH_IN, 8.5), dpi=DPI, sharex=True,
                                      gridspec_kw={"height_ratios": [3, 2]})
@@ -78,9 +78,9 @@ def chart_read_p95(results: dict[str, list[RunResult]], profile: Profile, summar
     ax.set_ylabel("p95 per second, k6 (ms)")
     ax_srv.set_ylabel("p95, service (ms)")
     ax.set_title(read_title(summary), loc="left")
-    srv = summary["headline"].get("read_server_burst_p95_ms", {})
     ax_srv.set_title("the service's own histogram (interpolated in buckets at most 25% wide), bursts: "
-                     + " · ".join(f"{ARMS_BY_KEY[k].act} {fmt.ms(v)}" for k, v in srv.items()),
+                     + " · ".join(f"{ARMS_BY_KEY[k].act} {fmt.ms(arm.median.read.server_burst_p95_ms)}"
+                                  for k, arm in summary.arms.items()),
                      loc="left", fontsize=12)
     ax.legend(loc="upper right", framealpha=0.9)
     fig.text(0.01, 0.01, f"client-side (k6), failed requests included · {_caption(summary)}",
@@ -90,38 +90,38 @@ def chart_read_p95(results: dict[str, list[RunResult]], profile: Profile, summar
     plt.close(fig)
 
 
-def _caption(summary: dict) -> str:
-    r, lab = summary["rates"], summary["lab"]
-    return (f"{r['base_rps']}→{r['burst_rps']} req/s bursts, 40% login / 40% create / 20% read · "
-            f"DB delay {lab['delay_ms']} ms · {summary['machine'].get('cores')} cores")
+def _caption(summary: Summary) -> str:
+    r = summary.rates
+    return (f"{r.base_rps}→{r.burst_rps} req/s bursts, 40% login / 40% create / 20% read · "
+            f"DB delay {summary.lab.delay_ms} ms · {summary.machine.cores} cores")
 
 
-def chart_endpoints(summary: dict, path: Path) -> None:
-    rows = fmt.endpoint_rows(summary)
+def chart_endpoints(summary: Summary, path: Path) -> None:
+    table = tables.endpoints(summary)
+    rows = table.rows
     fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.9 + 0.4 * (len(rows) + 1)), dpi=DPI)
     ax.axis("off")
     widths = [0.2, 0.13, 0.1, 0.11, 0.1, 0.1, 0.1, 0.08]
-    table = ax.table(cellText=rows, colLabels=fmt.ENDPOINT_HEADER, colWidths=widths, loc="upper center",
+    cells = ax.table(cellText=rows, colLabels=table.header, colWidths=widths, loc="upper center",
                      cellLoc="center", bbox=[0, 0, 1, 1])
-    table.auto_set_font_size(False)
-    table.set_fontsize(12)
-    for (row, _col), cell in table.get_celld().items():
+    cells.auto_set_font_size(False)
+    cells.set_fontsize(12)
+    for (row, _col), cell in cells.get_celld().items():
         if row == 0:
             cell.set_text_props(weight="bold")
             cell.set_facecolor("#eeeeee")
         elif rows[row - 1][1] == ENDPOINT_TITLES[LIST]:
             cell.set_facecolor("#fff4d6")
-    h = summary["headline"]
     title = "GET /todos over the whole run\n" + " · ".join(
-        f"{ARMS_BY_KEY[k].act} p95 {fmt.ms(v)}, {fmt.pct(h['read_error_rate'][k])} errors"
-        for k, v in h["read_p95_ms"].items())
+        f"{ARMS_BY_KEY[k].act} p95 {fmt.ms(arm.median.read.p95_ms)}, {fmt.pct(arm.median.read.error_rate)} errors"
+        for k, arm in summary.arms.items())
     ax.set_title(title, loc="left", fontsize=13, fontweight="bold")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
 
 
-def chart_pools(results: dict[str, list[RunResult]], profile: Profile, summary: dict, path: Path) -> None:
+def chart_pools(results: dict[str, list[RunResult]], profile: Profile, summary: Summary, path: Path) -> None:
     keys = list(results)
     fig, axes = plt.subplots(len(keys), 1, figsize=(WIDTH_IN, 3.2 * len(keys) + 1), dpi=DPI, sharex=True,
                              squeeze=False)
@@ -142,9 +142,9 @@ def chart_pools(results: dict[str, list[RunResult]], profile: Profile, summary: 
         top = max(run.series.pool_max.values(), default=1)
         ax.set_ylim(0, top * 1.1)
         waiting.set_ylim(bottom=0)
-        h = results[key][0].headline["pool"]
-        ax.set_title(f"{_arm_name(key)}: max waiters {fmt.num(h['max_waiters'])}, "
-                     f"acquire timeouts {fmt.num(h['acquire_timeouts'])}", loc="left", fontsize=13)
+        pool = results[key][0].headline.pool
+        ax.set_title(f"{_arm_name(key)}: max waiters {fmt.num(pool.max_waiters)}, "
+                     f"acquire timeouts {fmt.num(pool.acquire_timeouts)}", loc="left", fontsize=13)
         ax.set_ylabel("connections in use")
         waiting.set_ylabel("requests waiting")
         ax.set_xlim(0, profile.duration_s())
@@ -153,18 +153,17 @@ def chart_pools(results: dict[str, list[RunResult]], profile: Profile, summary: 
         more = waiting.get_legend_handles_labels()
         ax.legend(lines[0] + more[0], lines[1] + more[1], loc="upper right", fontsize=10, ncol=2, framealpha=0.9)
     axes[-1, 0].set_xlabel("seconds since the load started (bursts shaded)")
-    waiters = summary["headline"]["pool_max_waiters"]
     fig.suptitle("Requests waiting for a connection (dashed, right axis), at most: "
-                 + ", ".join(f"{ARMS_BY_KEY[k].act} {fmt.num(v)}" for k, v in waiters.items()), x=0.01, ha="left",
-                 fontsize=14)
+                 + ", ".join(f"{ARMS_BY_KEY[k].act} {fmt.num(arm.median.pool.max_waiters)}"
+                             for k, arm in summary.arms.items()), x=0.01, ha="left", fontsize=14)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
 
 
-def chart_cpu_tasks(results: dict[str, list[RunResult]], profile: Profile, summary: dict, path: Path) -> None:
+def chart_cpu_tasks(results: dict[str, list[RunResult]], profile: Profile, summary: Summary, path: Path) -> None:
     keys = list(results)
-    cores = summary["machine"].get("cores") or 1
+    cores = summary.machine.cores or 1
     fig, axes = plt.subplots(len(keys), 2, figsize=(WIDTH_IN, 3.0 * len(keys) + 1), dpi=DPI, sharex=True,
                              squeeze=False)
     for row, key in enumerate(keys):
@@ -172,15 +171,16 @@ def chart_cpu_tasks(results: dict[str, list[RunResult]], profile: Profile, summa
         ax_cpu, ax_tasks = axes[row]
         _shade_bursts(ax_cpu, profile, label=False)
         _shade_bursts(ax_tasks, profile, label=False)
-        sides = run.headline["cpu"]
+        sides = run.headline.cpu
         for group, points in run.series.cpu.items():
             if points:
                 machine = group == "machine"
                 side = group.endswith("_side")
                 label = {"machine": "whole machine", "others": "outside the lab's processes",
                          "recorder": "recorder (Chromium)", "ui": "UI (next)",
-                         "sut_side": f"service side's CPUs ({sides.get('sut_side', {}).get('cpus')})",
-                         "load_side": f"load side's CPUs ({sides.get('load_side', {}).get('cpus')})"}.get(group, group)
+                         "sut_side": f"service side's CPUs ({sides.sut_side.cpus if sides.sut_side else None})",
+                         "load_side": f"load side's CPUs ({sides.load_side.cpus if sides.load_side else None})",
+                         }.get(group, group)
                 ax_cpu.plot(*_xy(points), color=CPU_COLORS.get(group), lw=1 if machine else 3 if side else 1.5,
                             alpha=0.45 if side else 1.0,
                             ls="-." if machine else ":" if group == "others" else "-", label=label)
@@ -200,10 +200,11 @@ def chart_cpu_tasks(results: dict[str, list[RunResult]], profile: Profile, summa
             ax.grid(True, alpha=0.25)
     for ax in axes[-1]:
         ax.set_xlabel("seconds (bursts shaded)")
-    h = summary["headline"]
     first = next(iter(results))
-    peak, machine = h["service_cpu_peak_cores"].get(first), h["machine_cpu_burst_mean_cores"].get(first)
-    sut, load = h.get("sut_cpu_burst_mean_cores", {}).get(first), h.get("load_cpu_burst_mean_cores", {}).get(first)
+    cpu = summary.arms[first].median.cpu
+    peak, machine = cpu.service.peak_cores, cpu.machine.burst_mean_cores
+    sut = cpu.sut_side.burst_mean_cores if cpu.sut_side else None
+    load = cpu.load_side.burst_mean_cores if cpu.load_side else None
     title = f"{ARMS_BY_KEY[first].act}: service's busiest second {fmt.cores(peak)} of {cores} cores; "
     if sut is not None and load is not None:
         title += f"bursts: service side {fmt.cores(sut)}, load side {fmt.cores(load)} of their CPUs"
@@ -215,7 +216,7 @@ def chart_cpu_tasks(results: dict[str, list[RunResult]], profile: Profile, summa
     plt.close(fig)
 
 
-def make_all(results: dict[str, list[RunResult]], profile: Profile, summary: dict, out_dir: Path) -> list[str]:
+def make_all(results: dict[str, list[RunResult]], profile: Profile, summary: Summary, out_dir: Path) -> list[str]:
     """Draw every chart into out_dir; returns the file names, in reading order."""
     out_dir.mkdir(parents=True, exist_ok=True)
     charts = [

@@ -1,5 +1,8 @@
 """Checks that a results folder is complete: report, charts, summary.json with data for every arm.
 
+summary.json, config.json and every run.json are read through their types (results.py), so a
+missing, renamed or unexpected field is a failed check that names it.
+
     python -m experiment.check_results DIR [--arms shared,isolated,shared-3x]
 
 It checks that the pipeline produced everything, never how big the effect is (that is a benchmark
@@ -13,10 +16,14 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import TypeVar
 
 from .postkit import write_post
 from .profiles import ARMS
+from .results import ResultsError, RunConfig, RunRecord, Summary
 from .stats import ENDPOINTS
+
+T = TypeVar("T")
 
 CHARTS = ("read-p95.png", "endpoints.png", "pools.png", "cpu-tasks.png")
 
@@ -27,6 +34,16 @@ def checks(out: Path, arms: list[str], expect_recording: bool = False) -> list[t
     def check(name: str, ok: bool, detail: str = "") -> None:
         results.append((name, bool(ok), detail))
 
+    def load(name: str, kind: type[T], path: Path) -> T | None:
+        """A results file read into its type: a missing or renamed field fails here, by name."""
+        try:
+            value = kind.load(path)  # type: ignore[attr-defined]
+        except ResultsError as error:
+            check(f"{name} reads as a {kind.__name__}", False, str(error))
+            return None
+        check(f"{name} reads as a {kind.__name__}", True)
+        return value
+
     for name in ("report.html", "summary.md", "summary.json", "config.json", "post/post.md", "post/README.md"):
         path = out / name
         check(f"{name} exists and is not empty", path.exists() and path.stat().st_size > 0)
@@ -36,58 +53,64 @@ def checks(out: Path, arms: list[str], expect_recording: bool = False) -> list[t
     report = out / "report.html"
     if report.exists():
         check("report.html inlines its charts", report.read_text().count("data:image/png;base64,") >= len(CHARTS))
+
+    config = load("config.json", RunConfig, out / "config.json") if (out / "config.json").exists() else None
+    recorded = config is not None and config.recorded
+    if expect_recording:
+        check("the UI was recorded during the load", recorded,
+              f"record={config.record}, ui={config.ui}" if config else "no config.json")
+
+    summary_path = out / "summary.json"
+    summary = load("summary.json", Summary, summary_path) if summary_path.exists() else None
+    if summary is None:
+        return results
+    check("summary.json is exactly what its types write (nothing more, nothing less)",
+          json.loads(summary_path.read_text()) == summary.to_json())
     post = out / "post" / "post.md"
     if post.exists():
         check("post.md has no unfilled placeholder", "{" not in post.read_text().split("---")[0])
-        if (out / "summary.json").exists():
-            # Every number in post.md comes from summary.json: writing it again from the summary
-            # must give the very same text.
-            with tempfile.TemporaryDirectory() as scratch:
-                again = Path(scratch) / "post.md"
-                write_post(out / "summary.json", again)
-                check("post.md's numbers are the summary's (regenerated from summary.json, identical)",
-                      again.read_text() == post.read_text())
-    config = json.loads((out / "config.json").read_text()) if (out / "config.json").exists() else {}
-    recorded = bool(config.get("record")) and config.get("ui") == "ok"
-    if expect_recording:
-        check("the UI was recorded during the load", recorded, f"record={config.get('record')}, ui={config.get('ui')}")
-
-    summary_path = out / "summary.json"
-    if not summary_path.exists():
-        return results
-    summary = json.loads(summary_path.read_text())
-    for key in ("profile", "rates", "lab", "machine", "versions", "headline", "verdicts"):
-        check(f"summary.json has {key}", bool(summary.get(key)))
-    if (summary.get("rates") or {}).get("source") == "calibrated":
-        calibration = summary.get("calibration") or {}
-        check("the calibration measured a hold time for every endpoint",
-              set(calibration.get("hold_ms", {})) >= set(ENDPOINTS), f"{calibration.get('hold_ms')}")
-        check("the calibrated capacity is a positive rate", (calibration.get("capacity_rps") or 0) > 0)
+        # Every number in post.md comes from summary.json: writing it again from the summary
+        # must give the very same text.
+        with tempfile.TemporaryDirectory() as scratch:
+            again = Path(scratch) / "post.md"
+            write_post(summary, again)
+            check("post.md's numbers are the summary's (regenerated from summary.json, identical)",
+                  again.read_text() == post.read_text())
+    check("summary.json has verdicts", bool(summary.verdicts))
+    check("summary.json has the versions", bool(summary.versions))
+    if summary.rates.source == "calibrated":
+        calibration = summary.calibration
+        hold = calibration.hold_ms if calibration else {}
+        check("the calibration measured a hold time for every endpoint", set(hold) >= set(ENDPOINTS), f"{hold}")
+        check("the calibrated capacity is a positive rate", calibration is not None and calibration.capacity_rps > 0)
         check("the calibration's raw files are kept",
               all((out / "calibration" / n).exists() for n in ("calibration.json", "k6-summary.json", "k6.log")))
     for arm in arms:
-        data = summary.get("arms", {}).get(arm)
+        data = summary.arms.get(arm)
         check(f"summary.json has arm {arm}", data is not None)
         if data is None:
             continue
-        for repeat, headline in enumerate(data["repeats"], 1):
+        for repeat, headline in enumerate(data.repeats, 1):
             for endpoint in ENDPOINTS:
-                count = headline["endpoints"].get(endpoint, {}).get("count", 0)
+                numbers = headline.endpoints.get(endpoint)
+                count = numbers.count if numbers else 0
                 check(f"{arm} rep {repeat}: {endpoint} has requests", count > 0, f"{count}")
-            counts = (headline.get("k6_summary") or {}).get("counts")
+            counts = headline.k6_summary.counts if headline.k6_summary else None
             if counts:
-                ours = {e: headline["endpoints"][e]["count"] for e in ENDPOINTS}
+                ours = {e: headline.endpoints[e].count for e in ENDPOINTS if e in headline.endpoints}
                 check(f"{arm} rep {repeat}: request counts agree with k6's own summary",
-                      all(counts.get(e) == ours[e] for e in ENDPOINTS), f"ours {ours}, k6 {counts}")
-            check(f"{arm} rep {repeat}: pool metrics were sampled", headline["pool"]["max_waiters"] is not None)
-            check(f"{arm} rep {repeat}: tokio tasks were sampled", headline["tasks"]["peak"] is not None)
-            for group in ("service", "postgres", "k6"):
-                check(f"{arm} rep {repeat}: {group} CPU was sampled",
-                      headline["cpu"][group]["mean_cores"] is not None)
-        for run_dir in data["run_dirs"]:
+                      all(counts.get(e) == ours.get(e) for e in ENDPOINTS), f"ours {ours}, k6 {counts}")
+            check(f"{arm} rep {repeat}: pool metrics were sampled", headline.pool.max_waiters is not None)
+            check(f"{arm} rep {repeat}: tokio tasks were sampled", headline.tasks.peak is not None)
+            for group, use in (("service", headline.cpu.service), ("postgres", headline.cpu.postgres),
+                               ("k6", headline.cpu.k6)):
+                check(f"{arm} rep {repeat}: {group} CPU was sampled", use.mean_cores is not None)
+        for run_dir in data.run_dirs:
             for name in ("k6-samples.csv.gz", "metrics.jsonl", "cpu.jsonl", "k6.cast", "run.json"):
                 path = Path(run_dir) / name
                 check(f"{arm}: raw {name} kept", path.exists() and path.stat().st_size > 0)
+            if (Path(run_dir) / "run.json").exists():
+                load(f"{arm}: {Path(run_dir).name}/run.json", RunRecord, Path(run_dir) / "run.json")
             if recorded:
                 recording = Path(run_dir) / "recording"
                 for page in ("ui", "dashboard"):

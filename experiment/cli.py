@@ -11,6 +11,7 @@ scripts/experiment.sh builds, starts Postgres, finds k6 and calls this.
 from __future__ import annotations
 
 import argparse
+import csv
 import dataclasses
 import json
 import sys
@@ -18,10 +19,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import analysis, calibrate, charts, cpusets, machine, postkit, procs, report, runner, summary
+from . import analysis, calibrate, charts, cpusets, fmt, machine, postkit, procs, render, report, runner, summary, tables
 from .lab import Paths, ui_status
 from .monitoring import Prometheus
 from .profiles import ARMS, ARMS_BY_KEY, PROFILES, Arm, LabParams, Profile, Rates
+from .results import CpuSetsRecord, Machine, RunConfig
+from .stats import ENDPOINTS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -114,14 +117,13 @@ def prepare(args: argparse.Namespace) -> tuple[runner.Context, list[Arm], Path]:
                          pg_data_dir=pg_data if pg_data.exists() else None, record=not args.no_record,
                          ui_ok=ui_ok, ui_note=ui_note, cpus=cpus, run_id=run_id, prometheus=prometheus)
     shown_script = load_script.relative_to(ROOT) if load_script.is_relative_to(ROOT) else load_script
-    config = {
-        "run_id": run_id, "profile": dataclasses.asdict(profile), "lab": params.to_dict(),
-        "arms": [a.key for a in arms], "repeats": args.repeat, "record": ctx.record,
-        "cpu_sets": cpus.to_dict(),
-        "ui": ui_note, "load_script": str(shown_script), "machine": machine.machine(),
-        "versions": machine.versions(ROOT, str(paths.k6), paths.psql, args.admin_url),
-    }
-    (out / "config.json").write_text(json.dumps(config, indent=2))
+    config = RunConfig(
+        run_id=run_id, profile=profile, lab=params, arms=[a.key for a in arms], repeats=args.repeat,
+        record=ctx.record, cpu_sets=CpuSetsRecord.of(cpus), ui=ui_note, load_script=str(shown_script),
+        machine=Machine.from_json(machine.machine(), "machine.machine()"),
+        versions=machine.versions(ROOT, str(paths.k6), paths.psql, args.admin_url),
+    )
+    config.save(out / "config.json")
     print(f"[experiment] profile {profile.name}: {len(arms) * args.repeat} runs of {profile.duration_s()} s "
           f"({', '.join(a.label for a in arms)}; {args.repeat} repeat(s)); results in {out}", flush=True)
     print(f"[experiment] CPU sets: {cpus.note}", flush=True)
@@ -143,7 +145,7 @@ def set_rates(ctx: runner.Context, out: Path, args: argparse.Namespace) -> None:
         ctx.rates = Rates.calibrated(ctx.profile, calibration.capacity_rps)
     print(f"[experiment] rates ({ctx.rates.source}): {ctx.rates.base_rps} req/s base, "
           f"{ctx.rates.burst_rps} req/s in bursts", flush=True)
-    _record_in_config(out, rates=ctx.rates.to_dict(), calibration=calibration.to_dict() if calibration else None)
+    _record_in_config(out, rates=ctx.rates, calibration=calibration)
 
 
 def run_all(ctx: runner.Context, arms: list[Arm], repeats: int,
@@ -154,7 +156,7 @@ def run_all(ctx: runner.Context, arms: list[Arm], repeats: int,
     started = time.monotonic()
     try:
         with cpusets.postgres_pinned(ctx.cpus, _lab_postmaster(ctx)) as pin_note:
-            _record_in_config(out, cpu_sets=ctx.cpus.to_dict() | {"postgres": pin_note})
+            _record_in_config(out, cpu_sets=CpuSetsRecord.of(ctx.cpus, postgres=pin_note))
             for repeat in range(1, repeats + 1):
                 for arm in arms:
                     results.setdefault(arm.key, []).append(_run_one(ctx, arm, repeat, repeats, out))
@@ -180,18 +182,32 @@ def _lab_postmaster(ctx: runner.Context) -> int | None:
 def _record_in_config(out: Path, **fields) -> None:
     """Add what the run learned (rates, calibration, Postgres pinning) to its config.json."""
     path = out / "config.json"
-    path.write_text(json.dumps(json.loads(path.read_text()) | fields, indent=2))
+    dataclasses.replace(RunConfig.load(path), **fields).save(path)
 
 
 def _run_one(ctx: runner.Context, arm: Arm, repeat: int, repeats: int, out: Path) -> analysis.RunResult:
     run_dir = out / "arms" / arm.key / f"rep-{repeat}"
     record = runner.run_arm(ctx, arm, repeat, repeats, run_dir)
-    result = analysis.analyze_run(run_dir, ctx.profile, arm.key, repeat)
+    result = analyse(run_dir, ctx.profile, arm.key, repeat)
     h = result.headline
-    print(f"[experiment] {arm.label} rep {repeat}: {h['requests']} requests; GET /todos burst p95 "
-          f"{summary.ms(h['read']['burst_p95_ms'])} (service: {summary.ms(h['read']['server_burst_p95_ms'])}), "
-          f"errors {summary.pct(h['read']['error_rate'])}; max waiters {summary.num(h['pool']['max_waiters'])}"
-          + (f"; notes: {'; '.join(record['notes'])}" if record["notes"] else ""), flush=True)
+    print(f"[experiment] {arm.label} rep {repeat}: {h.requests} requests; GET /todos burst p95 "
+          f"{fmt.ms(h.read.burst_p95_ms)} (service: {fmt.ms(h.read.server_burst_p95_ms)}), "
+          f"errors {fmt.pct(h.read.error_rate)}; max waiters {fmt.num(h.pool.max_waiters)}"
+          + (f"; notes: {'; '.join(record.notes)}" if record.notes else ""), flush=True)
+    return result
+
+
+def analyse(run_dir: Path, profile: Profile, arm: str, repeat: int) -> analysis.RunResult:
+    """Analyse one run and write what the analysis found next to its raw files: analysis.json
+    (its headline) and client-per-second.csv (requests, errors and p95 per second and endpoint)."""
+    result = analysis.analyze_run(run_dir, profile, arm, repeat)
+    with open(run_dir / "client-per-second.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["second", "endpoint", "requests", "errors", "p95_ms"])
+        for endpoint in ENDPOINTS:
+            for second, v in result.per_second.get(endpoint, {}).items():
+                writer.writerow([second, endpoint, v.count, v.errors, "" if v.p_ms is None else round(v.p_ms, 3)])
+    (run_dir / "analysis.json").write_text(json.dumps(result.headline.to_json(), indent=2))
     return result
 
 
@@ -209,54 +225,52 @@ def make_report(out: Path, results: dict[str, list[analysis.RunResult]] | None =
     """Write charts, summary.json/md, report.html and post/ for the runs in `out` (analysed again
     from their raw files unless `results` are given)."""
     out = out.resolve()
-    config = json.loads((out / "config.json").read_text())
-    profile = Profile(**config["profile"])
-    params = LabParams(**config["lab"])
+    config = RunConfig.load(out / "config.json")
+    if config.rates is None:
+        print("[experiment] config.json has no rates: the run stopped before its calibration finished", file=sys.stderr)
+        return 1
     if results is None:
         results = {}
-        for key in config["arms"]:
-            for repeat in range(1, config["repeats"] + 1):
+        for key in config.arms:
+            for repeat in range(1, config.repeats + 1):
                 run_dir = out / "arms" / key / f"rep-{repeat}"
                 if (run_dir / "run.json").exists():
-                    results.setdefault(key, []).append(analysis.analyze_run(run_dir, profile, key, repeat))
+                    results.setdefault(key, []).append(analyse(run_dir, config.profile, key, repeat))
     if not results:
         print("[experiment] no finished run to report", file=sys.stderr)
         return 1
     repeats = min(len(runs) for runs in results.values())
     notes = []
-    if not config.get("record"):
+    if not config.record:
         notes.append("UI recording off (--no-record).")
-    elif config.get("ui") != "ok":
-        notes.append(f"UI recording skipped: {config.get('ui')}.")
+    elif config.ui != "ok":
+        notes.append(f"UI recording skipped: {config.ui}.")
     for runs in results.values():
         for run in runs:
-            notes += [f"{run.arm} rep {run.repeat}: {n}" for n in run.headline.get("notes", [])]
-    result_summary = summary.build(config["run_id"], profile, params, config["load_script"], repeats,
-                                   {k: v[:repeats] for k, v in results.items()}, config["machine"],
-                                   config["versions"], notes, config["rates"], config.get("calibration"),
-                                   config.get("cpu_sets"))
-    summary.write_json(result_summary, out / "summary.json")
-    chart_files = charts.make_all({k: v[:repeats] for k, v in results.items()}, profile, result_summary, out / "charts")
-    summary.write_markdown(result_summary, out / "summary.md", chart_files)
+            notes += [f"{run.arm} rep {run.repeat}: {n}" for n in run.headline.notes]
+    result_summary = summary.build(config.run_id, config.profile, config.lab, config.load_script, repeats,
+                                   {k: v[:repeats] for k, v in results.items()}, config.machine,
+                                   config.versions, notes, config.rates, config.calibration, config.cpu_sets)
+    result_summary.save(out / "summary.json")
+    chart_files = charts.make_all({k: v[:repeats] for k, v in results.items()}, config.profile, result_summary,
+                                  out / "charts")
+    report.write_markdown(result_summary, out / "summary.md", chart_files)
     report.write(result_summary, out / "charts", chart_files, out / "report.html")
-    recorded = bool(config.get("record")) and config.get("ui") == "ok"
-    post_notes = postkit.make(out, result_summary, out / "charts", chart_files, recorded)
+    post_notes = postkit.make(out, result_summary, out / "charts", chart_files, config.recorded)
 
     print()
-    for line in summary.calibration_lines(result_summary):
+    for line in render.calibration_lines(result_summary):
         print(f"  {line}")
     print()
-    print(summary.console_table(summary.HEADLINE_HEADER[:9], [r[:9] for r in summary.headline_rows(result_summary)]))
-    print()
-    print(summary.console_table(summary.REPEAT_HEADER, summary.repeat_rows(result_summary)))
-    print()
-    print(summary.console_table(summary.ENDPOINT_HEADER, summary.endpoint_rows(result_summary)))
-    print()
-    for item in result_summary["verdicts"]:
-        print(f"  [{item['verdict']:>5}] {item['sign']} — {item['evidence']}")
+    for table in (tables.headline(result_summary).first_columns(9), tables.repeats(result_summary),
+                  tables.endpoints(result_summary)):
+        print(fmt.console_table(table.header, table.rows))
+        print()
+    for item in result_summary.verdicts:
+        print(f"  [{item.verdict:>5}] {item.sign} — {item.evidence}")
     for note in post_notes:
         print(f"  post kit: {note}")
-    banner = summary.contamination_banner(result_summary)
+    banner = render.contamination_banner(result_summary)
     if banner:
         print(f"\n  !!! {banner}")
     print(f"\n[experiment] report: {out / 'report.html'}\n[experiment] summary: {out / 'summary.md'}")

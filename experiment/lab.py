@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -19,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from . import procs
 from .profiles import Arm, LabParams, Profile
+from .results import WarmUp
 
 
 @dataclass(frozen=True)
@@ -131,9 +133,10 @@ def _request(method: str, url: str, body: dict | None = None, token: str | None 
         return error.code, {}
 
 
-def warm_up(service: Service, profile: Profile, lab: LabParams) -> dict:
+def warm_up(service: Service, profile: Profile, lab: LabParams) -> WarmUp:
     """A few hundred requests of the same mix before k6, so every arm starts warm (pool connections
-    open, caches filled). Identical for every arm; returns counts for the log."""
+    open, caches filled). Identical for every arm; returns counts and time for the run record."""
+    started = time.monotonic()
     users = [f"user{i}@lab.test" for i in range(1, min(profile.users, 20) + 1)]
     def one(i: int) -> int:
         email = users[i % len(users)]
@@ -148,7 +151,8 @@ def warm_up(service: Service, profile: Profile, lab: LabParams) -> dict:
     with ThreadPoolExecutor(max_workers=4) as pool:
         statuses = list(pool.map(one, range(max(1, profile.warmup_requests // 2))))
     ok = sum(1 for s in statuses if 200 <= s < 300)
-    return {"iterations": len(statuses), "ok": ok, "requests": 2 * len(statuses)}
+    return WarmUp(iterations=len(statuses), ok=ok, requests=2 * len(statuses),
+                  seconds=round(time.monotonic() - started, 2))
 
 
 def ui_status(root: Path) -> tuple[bool, str]:

@@ -1,6 +1,6 @@
 """The post kit, results/<run>/post/: charts to attach, post.md, and the clips.
 
-post.md is filled from summary.json by code: no number in it is typed by hand. Clips need the UI
+post.md is filled from the summary by templates/post.md.j2: no number in it is typed by hand. Clips need the UI
 recording (GIF per act from UI and dashboard frames, a side-by-side still of Act I vs Act III at
 Act I's worst moment) and the k6 cast (rendered to a GIF by `agg` when installed, else by
 termrender.py). Whatever can't be made is listed in post/README.md with the reason.
@@ -14,95 +14,16 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from . import summary as fmt
-from . import termrender
+from . import render, termrender
 from .profiles import ARMS_BY_KEY
+from .results import Summary
 
 FRAME_FPS = 3  # UI/dashboard GIF playback: frames per second (frames were taken every frame_ms)
 
 
-def write_post(summary_path: Path, out: Path) -> None:
-    """post.md: a short draft post whose numbers all come from summary.json."""
-    s = json.loads(summary_path.read_text())
-    h, m, lab, rates = s["headline"], s["machine"], s["lab"], s["rates"]
-    arms = s["arms"]
-
-    def pools(key: str) -> str:
-        return ", ".join(f"{n} for {pool.replace('_', ' ')}" for pool, n in sorted(arms[key]["pools"].items()))
-
-    lines = []
-    banner = fmt.contamination_banner(s)
-    if banner:
-        lines += [f"> **{banner}** Do not publish these numbers as they are.", ""]
-    lines += ["**You didn't add power. You added boundaries.**", ""]
-    lines.append(
-        f"I put a small Rust todo service (axum + deadpool-postgres + Postgres) under bursty traffic on a "
-        f"{m.get('cores')}-core machine: {rates['base_rps']} req/s, with bursts of {rates['burst_rps']} req/s — "
-        f"40% logins, 40% new todos, 20% reads of the todo list. Same load, same data, three configurations.")
-    c = s.get("calibration")
-    if c:
-        lines += ["", (
-            f"The rates weren't picked by hand. Before the runs, a slow probe measured how long a request holds "
-            f"a database connection: {c['mean_hold_ms']:.1f} ms on average, so {c['connections']} connections can "
-            f"serve at most {c['capacity_rps']:.0f} requests a second (Little's law). The bursts ask for "
-            f"{s['profile']['burst_x']:g}x that; between them, {s['profile']['base_x']:g}x.")]
-    if "shared" in arms:
-        lines += ["", (
-            f"Act I — one shared pool of {arms['shared']['pool_size']} connections for every endpoint. During the "
-            f"bursts, GET /todos p95 went from {fmt.ms(h['read_baseline_p95_ms']['shared'])} to "
-            f"{fmt.ms(h['read_burst_p95_ms']['shared'])}, and {fmt.pct(h['read_error_rate']['shared'])} of reads "
-            f"failed. "
-            f"Up to {fmt.num(h['pool_max_waiters']['shared'])} requests waited for a connection, "
-            f"{fmt.num(h['pool_acquire_timeouts']['shared'])} gave up. The service's busiest second used "
-            f"{fmt.cores(h['service_cpu_peak_cores']['shared'])} of {m.get('cores')} cores: it wasn't working, "
-            f"it was waiting.")]
-    if "isolated" in arms:
-        lines += ["", (
-            f"Act III — the same {arms['isolated']['pool_size']} connections, split per endpoint "
-            f"({pools('isolated')}). "
-            f"GET /todos p95 during bursts: {fmt.ms(h['read_burst_p95_ms']['isolated'])} as k6 saw it, "
-            f"{fmt.ms(h['read_server_burst_p95_ms']['isolated'])} inside the service (Act I: "
-            f"{fmt.ms(h['read_server_burst_p95_ms'].get('shared'))}), with "
-            f"{fmt.pct(h['read_error_rate']['isolated'])} of reads failing. The price is paid by the writes, "
-            f"which now queue only behind writes: their p95 during bursts went from "
-            f"{fmt.ms(h['write_burst_p95_ms'].get('shared'))} to {fmt.ms(h['write_burst_p95_ms']['isolated'])}, "
-            f"and their error rate from {fmt.pct(h['write_error_rate'].get('shared'))} to "
-            f"{fmt.pct(h['write_error_rate']['isolated'])}.")]
-    if "shared-3x" in arms:
-        lines += ["", (
-            f"And \"why not just a bigger pool?\" — one shared pool of {arms['shared-3x']['pool_size']} connections: "
-            f"read p95 during bursts {fmt.ms(h['read_burst_p95_ms']['shared-3x'])} "
-            f"({fmt.pct(h['read_error_rate']['shared-3x'])} failed), write p95 "
-            f"{fmt.ms(h['write_burst_p95_ms']['shared-3x'])} ({fmt.pct(h['write_error_rate']['shared-3x'])} failed), "
-            f"Postgres peaked at {fmt.cores(h['postgres_cpu_peak_cores']['shared-3x'])} cores. Here the "
-            f"database had room to spare, so more connections helped every endpoint"
-            + _control_verdict_words(s) + ".")]
-    lines += ["", (
-        f"Setup: {m.get('cores')} cores, {m.get('memory_gib')} GiB; Postgres behind a {lab['delay_ms']} ms proxy "
-        f"(a database a few milliseconds away); {fmt.cpu_sets_text(s).rstrip('.')}; "
-        f"Argon2 at {lab['argon2_memory_kib']} KiB / {lab['argon2_iterations']} iteration so hashing isn't the "
-        f"bottleneck; k6 for load; {s['repeats']} run(s) per configuration ({s['run_id']}).")]
-    lines += ["", "#rust #postgres #performance #backend", "", "---", "",
-              "Checked against the data (not part of the post):", ""]
-    for v in s["verdicts"]:
-        held = f" ({v['held_in']}/{v['judged']} repeats)" if s["repeats"] > 1 else ""
-        lines.append(f"- {v['sign']}: **{v['verdict']}**{held} — {v['evidence']}")
-    lines += ["", "Every repeat (GET /todos p95 in bursts, k6 / inside the service; read errors):", ""]
-    for row in fmt.repeat_rows(s):
-        lines.append(f"- rep {row[0]}, {row[1]}: {row[2]} / {row[3]}; {row[5]} errors; CPU in bursts: {row[7]}")
-    out.write_text("\n".join(lines) + "\n")
-
-
-def _control_verdict_words(s: dict) -> str:
-    """What the control showed about reads, in the words its verdict allows (no claim it denies)."""
-    control = next((v for v in s["verdicts"] if v.get("key") == "boundaries_beat_power"), None)
-    if control is None:
-        return ""
-    if control["verdict"] == "yes":
-        return "; the per-endpoint pools still kept reads the fastest"
-    held = f"in only {control['held_in']} of {control['judged']} runs" if control["held_in"] else "in no run"
-    return (f", reads included: the per-endpoint pools kept reads faster {held}. What boundaries buy is "
-            f"that reads stop depending on the database having room for three times the connections")
+def write_post(s: Summary, out: Path) -> None:
+    """post.md: a short draft post whose numbers all come from the summary (templates/post.md.j2)."""
+    out.write_text(render.render("post.md.j2", s))
 
 
 def _frame_time_ms(path: Path) -> float:
@@ -186,7 +107,7 @@ def render_cast(cast: Path, gif: Path) -> str:
     return "termrender (Pillow)"
 
 
-def make(run_dir: Path, summary: dict, charts_dir: Path, chart_files: list[str], recorded: bool) -> list[str]:
+def make(run_dir: Path, summary: Summary, charts_dir: Path, chart_files: list[str], recorded: bool) -> list[str]:
     """Build post/; returns notes on what was skipped and why."""
     post = run_dir / "post"
     post.mkdir(exist_ok=True)
@@ -195,10 +116,10 @@ def make(run_dir: Path, summary: dict, charts_dir: Path, chart_files: list[str],
     for name in chart_files:
         shutil.copy(charts_dir / name, post / name)
         made.append(name)
-    write_post(run_dir / "summary.json", post / "post.md")
+    write_post(summary, post / "post.md")
     made.append("post.md")
 
-    first_runs = {key: Path(arm["run_dirs"][0]) for key, arm in summary["arms"].items() if arm["run_dirs"]}
+    first_runs = {key: Path(arm.run_dirs[0]) for key, arm in summary.arms.items() if arm.run_dirs}
     for key in ("shared", "isolated"):
         cast = first_runs.get(key, Path("/nonexistent")) / "k6.cast"
         if cast.exists():

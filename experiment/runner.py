@@ -1,7 +1,8 @@
 """Runs one arm once: fresh database, proxy, service, warm-up, k6 with samplers and recording.
 
 Everything the run produces lands in its own folder (see `RUN_FILES`); `run.json` there records
-what happened (URLs, pids, exit codes, notes) so the analysis never has to guess.
+what happened (URLs, pids, exit codes, notes: a `results.RunRecord`) so the analysis never has to
+guess.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .cpu import CpuSampler, find_postmaster, postgres_filter
 from .cpusets import CpuSets
 from .monitoring import Prometheus, RunLabels
 from .profiles import Arm, LabParams, Profile, Rates
+from .results import CpuSetsRecord, RunRecord, ScrapeCounts, WarmUp
 from .sampler import MetricsSampler
 
 # What a run folder holds (results/<run>/arms/<arm>/rep-<n>/).
@@ -54,7 +56,7 @@ class Context:
     ui_ok: bool
     ui_note: str
     cpus: CpuSets
-    run_id: str  # the results folder's name; labels every series of the run in Prometheus
+    run_id: str  # the results folder's run id; labels every series of the run in Prometheus
     prometheus: Prometheus
     rates: Rates | None = None  # set by calibration (or given explicitly) before the first run
     notes: list[str] = field(default_factory=list)
@@ -109,15 +111,19 @@ class Progress:
 
 @dataclass
 class SystemUnderTest:
-    """What `system_under_test` started for one run: the processes and how to reach the service."""
+    """What `system_under_test` started for one run: the processes, how to reach the service, and
+    what setting it up took."""
 
     children: procs.Processes
     service: lab.Service
     proxy_pid: int | None
+    proxy_port: int | None  # None without the latency proxy
+    seed_s: float  # seconds to migrate and seed the database
+    warm_up: WarmUp
 
 
 @contextmanager
-def system_under_test(ctx: Context, arm: Arm, run: RunLabels, out: Path, record: dict) -> Iterator[SystemUnderTest]:
+def system_under_test(ctx: Context, arm: Arm, run: RunLabels, out: Path) -> Iterator[SystemUnderTest]:
     """A fresh database with the seed data, the latency proxy and the service in `arm`'s mode (on
     the system-under-test CPUs), warmed up and scraped by the lab's Prometheus with `run`'s
     labels; everything is stopped (and no longer scraped) when the block ends."""
@@ -127,26 +133,23 @@ def system_under_test(ctx: Context, arm: Arm, run: RunLabels, out: Path, record:
     direct_url = lab.with_database(ctx.admin_url, params.database)
     t = time.monotonic()
     lab.seed(paths, direct_url, params, ctx.profile, setup_log)
-    record["seed_s"] = round(time.monotonic() - t, 2)
+    seed_s = round(time.monotonic() - t, 2)
 
     sut = ctx.cpus.prefix("sut")
     with procs.Processes() as children:
-        proxy_pid = None
+        proxy_pid = proxy_port = None
         service_db = direct_url
         try:
             if params.delay_ms > 0:
                 proxy = lab.start_proxy(children, paths, lab.host_port(ctx.admin_url), params.delay_ms,
                                         out / "proxy.log", prefix=sut)
-                proxy_pid = proxy.pid
-                service_db = lab.with_database(ctx.admin_url, params.database, host="127.0.0.1", port=proxy.port)
-                record["proxy_port"] = proxy.port
+                proxy_pid, proxy_port = proxy.pid, proxy.port
+                service_db = lab.with_database(ctx.admin_url, params.database, host="127.0.0.1", port=proxy_port)
                 ctx.prometheus.register("latency-proxy", proxy.metrics_address, run)
             service = lab.start_service(children, paths, arm, service_db, params, out / "service.log", prefix=sut)
-            record |= {"service_url": service.base_url, "metrics_url": service.metrics_url, "service_pid": service.pid}
             ctx.prometheus.register("todo-service", service.metrics_url.removeprefix("http://"), run)
-            t = time.monotonic()
-            record["warm_up"] = lab.warm_up(service, ctx.profile, params) | {"seconds": round(time.monotonic() - t, 2)}
-            yield SystemUnderTest(children, service, proxy_pid)
+            warm_up = lab.warm_up(service, ctx.profile, params)
+            yield SystemUnderTest(children, service, proxy_pid, proxy_port, seed_s, warm_up)
         finally:
             for job in ("todo-service", "latency-proxy"):
                 ctx.prometheus.unregister(job)
@@ -168,21 +171,16 @@ def k6_argv(ctx: Context, run: RunLabels, *extra: str) -> list[str]:
             *extra, str(ctx.paths.load_script)]
 
 
-def run_arm(ctx: Context, arm: Arm, repeat: int, repeats: int, out: Path) -> dict:
+def run_arm(ctx: Context, arm: Arm, repeat: int, repeats: int, out: Path) -> RunRecord:
     """Run `arm` once into `out`; returns the run record (also written to out/run.json)."""
     out.mkdir(parents=True, exist_ok=True)
     profile, paths = ctx.profile, ctx.paths
-    record: dict = {
-        "arm": arm.key, "act": arm.act, "pool_mode": arm.pool_mode, "pool_size": arm.pool_size,
-        "repeat": repeat, "profile": profile.name, "notes": [],
-        "load_script": _display(paths.load_script, paths.root), "load_script_sha256": _sha256(paths.load_script),
-        "rates": ctx.rates.to_dict() if ctx.rates else None, "cpu_sets": ctx.cpus.to_dict(),
-    }
+    assert ctx.rates is not None, "rates are set by calibration (or --base-rps/--burst-rps) before any run"
+    notes: list[str] = []
 
     print(f"[experiment] {arm.label}, repeat {repeat}/{repeats}: recreating and seeding {ctx.lab.database}", flush=True)
     run = RunLabels(ctx.run_id, arm.key, repeat)
-    record["prometheus_testid"] = run.testid
-    with system_under_test(ctx, arm, run, out, record) as sut:
+    with system_under_test(ctx, arm, run, out) as sut:
         service = sut.service
         cpu = CpuSampler(out / "cpu.jsonl")
         cpu.track("service", service.pid)
@@ -194,57 +192,74 @@ def run_arm(ctx: Context, arm: Arm, repeat: int, repeats: int, out: Path) -> dic
         cpu.start()
         metrics.start()
         try:
-            recorder = _start_recording(ctx, sut.children, service, out, record, cpu)
-            assert ctx.rates is not None, "rates are set by calibration (or --base-rps/--burst-rps) before any run"
+            recording = _start_recording(ctx, sut.children, service, out, cpu)
+            notes += recording.notes
             env = k6_env(ctx, service, out / "k6-summary.json", ctx.rates)
             argv = k6_argv(ctx, run, "--out", f"csv={out / 'k6-samples.csv.gz'}")
             progress = Progress(f"[{arm.act} {arm.key} {repeat}/{repeats}]", profile.duration_s())
-            record["loadavg_before"] = _loadavg()
-            record["k6_started"] = time.time()
-            record["k6_exit_code"] = k6run.run_k6(
+            loadavg_before = _loadavg()
+            k6_started = time.time()
+            k6_exit_code = k6run.run_k6(
                 argv, env, out / "k6.cast", out / "k6.log", title=f"k6: {arm.label}",
                 timeout=profile.duration_s() + 120,
                 on_start=lambda proc: cpu.track("k6", proc.pid),
                 on_tick=lambda _proc: progress.tick(metrics),
             )
-            record["k6_ended"] = time.time()
-            record["loadavg_after"] = _loadavg()
+            k6_ended = time.time()
+            loadavg_after = _loadavg()
             progress.done()
-            if recorder is not None:
-                _finish_recording(recorder, record)
+            recorder_exit_code = _finish_recording(recording.recorder) if recording.recorder else None
         finally:
             metrics.stop()
             cpu.stop()
-        record["metrics_scrapes"] = {"ok": metrics.scrapes, "failed": metrics.failures}
-    record["prometheus_series"] = _export_series(ctx, run, record, out)
 
-    if record["k6_exit_code"] not in (0, 99):  # 99: the script's thresholds failed, which is data
-        record["notes"].append(f"k6 exited with code {record['k6_exit_code']}; see k6.log")
-    (out / "run.json").write_text(json.dumps(record, indent=2))
+    if k6_exit_code not in (0, 99):  # 99: the script's thresholds failed, which is data
+        notes.append(f"k6 exited with code {k6_exit_code}; see k6.log")
+    series = _export_series(ctx, run, k6_started, k6_ended, out, notes)
+    record = RunRecord(
+        arm=arm.key, act=arm.act, pool_mode=arm.pool_mode, pool_size=arm.pool_size, repeat=repeat,
+        profile=profile.name, notes=notes, load_script=_display(paths.load_script, paths.root),
+        load_script_sha256=_sha256(paths.load_script), rates=ctx.rates, cpu_sets=CpuSetsRecord.of(ctx.cpus),
+        seed_s=sut.seed_s, proxy_port=sut.proxy_port, service_url=service.base_url,
+        metrics_url=service.metrics_url, service_pid=service.pid, warm_up=sut.warm_up, recording=recording.status,
+        ui_url=recording.ui_url, loadavg_before=loadavg_before, k6_started=k6_started, k6_exit_code=k6_exit_code,
+        k6_ended=k6_ended, loadavg_after=loadavg_after, recorder_exit_code=recorder_exit_code,
+        metrics_scrapes=ScrapeCounts(ok=metrics.scrapes, failed=metrics.failures),
+        prometheus_testid=run.testid, prometheus_series=series,
+    )
+    (out / "run.json").write_text(json.dumps(record.to_json(), indent=2))
     return record
 
 
-def _export_series(ctx: Context, run: RunLabels, record: dict, out: Path) -> int | None:
-    """Keep the run's series from Prometheus in its folder, from the warm-up's end to a few
-    seconds after k6 (k6 pushes its last samples when it stops). None (with a note) if it fails:
-    the report's numbers do not depend on it yet."""
+def _export_series(ctx: Context, run: RunLabels, k6_started: float, k6_ended: float, out: Path,
+                   notes: list[str]) -> int | None:
+    """Keep the run's series from Prometheus in its folder (prometheus-series.json.gz), from a
+    few seconds before k6 started to a few after it ended; returns how many series. None, with
+    a note, if the export fails: the report's numbers do not depend on it yet."""
     time.sleep(2)  # k6's last push and the last scrape land
     try:
-        return ctx.prometheus.export(out / "prometheus-series.json.gz", record["k6_started"] - 5,
-                                     record["k6_ended"] + 5, run)
+        return ctx.prometheus.export(out / "prometheus-series.json.gz", k6_started - 5, k6_ended + 5, run)
     except (OSError, RuntimeError) as error:
-        record["notes"].append(f"exporting the run's series from Prometheus failed: {error}")
+        notes.append(f"exporting the run's series from Prometheus failed: {error}")
         return None
+
+
+@dataclass(frozen=True)
+class Recording:
+    """The UI recorder of one run, if it started: the run record's "recording" says why not."""
+
+    recorder: procs.Child | None
+    status: str  # "on", or why not
+    ui_url: str | None = None
+    notes: tuple[str, ...] = ()
 
 
 def _start_recording(ctx: Context, children: procs.Processes, service: lab.Service, out: Path,
-                     record: dict, cpu: CpuSampler) -> procs.Child | None:
+                     cpu: CpuSampler) -> Recording:
     if not ctx.record:
-        record["recording"] = "off (--no-record)"
-        return None
+        return Recording(None, "off (--no-record)")
     if not ctx.ui_ok:
-        record["recording"] = f"skipped: {ctx.ui_note}"
-        return None
+        return Recording(None, f"skipped: {ctx.ui_note}")
     try:
         load = ctx.cpus.prefix("load")
         ui_url = lab.start_ui(children, ctx.paths.root, service, out / "ui.log", prefix=load)
@@ -255,17 +270,15 @@ def _start_recording(ctx: Context, children: procs.Processes, service: lab.Servi
                                       ctx.profile.duration_s() + RECORD_MARGIN_S, ctx.lab.frame_ms,
                                       out / "record-ui.log", prefix=load)
         cpu.track("recorder", recorder.pid, tree=True)  # node -> Chromium
-        record["recording"] = "on"
-        record["ui_url"] = ui_url
-        return recorder
+        return Recording(recorder, "on", ui_url)
     except (procs.StartError, OSError) as error:
-        record["recording"] = f"skipped: {error}"
-        record["notes"].append(f"UI recording failed to start: {error}")
-        return None
+        return Recording(None, f"skipped: {error}", notes=(f"UI recording failed to start: {error}",))
 
 
-def _finish_recording(recorder: procs.Child, record: dict) -> None:
-    """Let the recorder save the frame after the load ended, then stop it."""
+def _finish_recording(recorder: procs.Child) -> int | None:
+    """Let the recorder save the frame after the load ended, then stop it; returns its exit code
+    (None: it was still running)."""
     time.sleep(2)
-    record["recorder_exit_code"] = recorder.proc.poll()
+    code = recorder.proc.poll()
     recorder.stop()
+    return code

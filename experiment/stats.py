@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from .results import RequestStats, Spread
+
 # The service's endpoint names (the `endpoint` label of its metrics, see docs/contract.md).
 LOGIN, CREATE, LIST = "login", "create_todo", "list_todos"
 ENDPOINTS = (LIST, LOGIN, CREATE)  # reads first: they are the story
@@ -96,7 +98,7 @@ def read_k6_csv(path: str) -> list[Request]:
     return requests
 
 
-def summarize(requests: list[Request], seconds: float) -> dict:
+def summarize(requests: list[Request], seconds: float) -> RequestStats:
     """Count, throughput, p50/p95/p99, error count and rate for one endpoint's requests.
 
     Latency percentiles include failed requests: a 503 after waiting for a connection is what the
@@ -105,17 +107,17 @@ def summarize(requests: list[Request], seconds: float) -> dict:
     durations = [r.duration_ms for r in requests]
     errors = sum(1 for r in requests if not r.ok)
     count = len(requests)
-    return {
-        "count": count,
-        "rps": count / seconds if seconds > 0 else 0.0,
-        "p50_ms": percentile(durations, 50),
-        "p95_ms": percentile(durations, 95),
-        "p99_ms": percentile(durations, 99),
-        "max_ms": max(durations) if durations else None,
-        "errors": errors,
-        "error_rate": errors / count if count else 0.0,
-        "statuses": _status_counts(requests),
-    }
+    return RequestStats(
+        count=count,
+        rps=count / seconds if seconds > 0 else 0.0,
+        p50_ms=percentile(durations, 50),
+        p95_ms=percentile(durations, 95),
+        p99_ms=percentile(durations, 99),
+        max_ms=max(durations) if durations else None,
+        errors=errors,
+        error_rate=errors / count if count else 0.0,
+        statuses=_status_counts(requests),
+    )
 
 
 def _status_counts(requests: list[Request]) -> dict[str, int]:
@@ -136,30 +138,36 @@ def in_windows(t: float, windows: list[tuple[float, float]]) -> bool:
     return any(start <= t < end for start, end in windows)
 
 
-def per_second(requests: Iterable[Request], t0: float, q: float = 95) -> dict[int, dict]:
+@dataclass(frozen=True)
+class Second:
+    """One second of one endpoint's requests."""
+
+    count: int
+    errors: int
+    p_ms: float | None  # the q-th percentile latency
+
+
+def per_second(requests: Iterable[Request], t0: float, q: float = 95) -> dict[int, Second]:
     """Per whole second since t0: request count, error count and q-th percentile latency."""
     buckets: dict[int, list[Request]] = defaultdict(list)
     for r in requests:
         buckets[math.floor(r.t - t0)].append(r)
     return {
-        second: {
-            "count": len(rs),
-            "errors": sum(1 for r in rs if not r.ok),
-            "p_ms": percentile((r.duration_ms for r in rs), q),
-        }
+        second: Second(count=len(rs), errors=sum(1 for r in rs if not r.ok),
+                       p_ms=percentile((r.duration_ms for r in rs), q))
         for second, rs in sorted(buckets.items())
     }
 
 
-def spread(values: Iterable[float | None]) -> dict | None:
+def spread(values: Iterable[float | None]) -> Spread | None:
     """min / median / max of the values that exist (None when none does)."""
     data = sorted(v for v in values if v is not None)
     if not data:
         return None
-    return {"min": data[0], "median": percentile(data, 50), "max": data[-1], "n": len(data)}
+    return Spread(min=data[0], median=percentile(data, 50), max=data[-1], n=len(data))
 
 
-def iter_windows(seconds: dict[int, dict], windows: list[tuple[float, float]]) -> Iterator[dict]:
+def iter_windows(seconds: dict[int, Second], windows: list[tuple[float, float]]) -> Iterator[Second]:
     for second, values in seconds.items():
         if in_windows(second + 0.5, windows):
             yield values

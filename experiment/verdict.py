@@ -6,7 +6,13 @@ each repeat is judged alone and the verdict says in how many repeats the sign he
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+
+from .fmt import cores_unit as _cores
+from .fmt import ms_tenths as _ms
+from .fmt import num as _num
+from .fmt import pct_fixed as _pct
+from .results import Headline, VerdictSummary
 
 # Thresholds, stated in the report next to each verdict.
 SPIKE_RATIO = 3.0  # read p95 during bursts >= this x read p95 before the first burst ...
@@ -36,53 +42,45 @@ class Verdict:
         return {True: "yes", False: "no", None: "n/a"}[self.holds]
 
 
-def _ms(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1f} ms"
-
-
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.2f}%"
-
-
-def judge(arms: dict[str, dict], cores: int) -> list[Verdict]:
+def judge(arms: dict[str, Headline], cores: int) -> list[Verdict]:
     """Judge one repeat. `arms` maps arm key ("shared", "isolated", "shared-3x") to its headline."""
     shared, isolated = arms.get("shared"), arms.get("isolated")
     verdicts = []
 
     if shared:
-        burst, calm = shared["read"]["burst_p95_ms"], shared["read"]["baseline_p95_ms"]
+        burst, calm = shared.read.burst_p95_ms, shared.read.baseline_p95_ms
         holds = None if burst is None or calm is None else burst >= SPIKE_RATIO * calm and burst >= SPIKE_MIN_MS
         verdicts.append(Verdict(
             "read_p95_spikes_act1", "Act I: GET /todos p95 spikes during bursts",
             f"burst p95 >= {SPIKE_RATIO:g}x the p95 before the first burst, and >= {SPIKE_MIN_MS:g} ms", holds,
             f"burst p95 {_ms(burst)} vs {_ms(calm)} before the bursts"))
 
-        rate = shared["read"]["error_rate"]
+        rate = shared.read.error_rate
         verdicts.append(Verdict(
             "read_errors_act1", "Act I: reads fail (503 database_busy or timeouts)",
             f"read error rate >= {_pct(READ_ERROR_RATE_MIN)}",
-            None if not shared["read"]["count"] else rate >= READ_ERROR_RATE_MIN,
-            f"{shared['read']['errors']} of {shared['read']['count']} GET /todos failed ({_pct(rate)})"))
+            None if not shared.read.count else rate >= READ_ERROR_RATE_MIN,
+            f"{shared.read.errors} of {shared.read.count} GET /todos failed ({_pct(rate)})"))
 
-        peak = shared["cpu"]["service"]["peak_cores"]
-        pg_peak = shared["cpu"]["postgres"]["peak_cores"]
+        peak = shared.cpu.service.peak_cores
+        pg_peak = shared.cpu.postgres.peak_cores
         # Pinned, the service can use only its side's CPUs: judge it against those.
-        own = (shared["cpu"].get("sut_side") or {}).get("cpus") or cores
+        own = (shared.cpu.sut_side.cpus if shared.cpu.sut_side else None) or cores
         verdicts.append(Verdict(
             "cpu_low_act1", "Act I: the service's CPU stays low: it is waiting, not working",
             f"service's busiest second <= {CPU_MAX_SHARE:.0%} of the {own} cores it may use",
             None if peak is None else peak <= CPU_MAX_SHARE * own,
-            f"service peak {_cores(peak)}, mean {_cores(shared['cpu']['service']['mean_cores'])}; "
+            f"service peak {_cores(peak)}, mean {_cores(shared.cpu.service.mean_cores)}; "
             f"Postgres peak {_cores(pg_peak)}; {own} of the machine's {cores} cores for the service"))
 
-        waiters, timeouts = shared["pool"]["max_waiters"], shared["pool"]["acquire_timeouts"]
+        waiters, timeouts = shared.pool.max_waiters, shared.pool.acquire_timeouts
         verdicts.append(Verdict(
             "pool_exhausted_act1", "Act I: the pool is exhausted",
             "max db_pool_waiters > 0 or db_pool_acquire_timeouts_total > 0",
             None if waiters is None and timeouts is None else (waiters or 0) > 0 or (timeouts or 0) > 0,
             f"max waiters {_num(waiters)}, acquire timeouts {_num(timeouts)}"))
 
-        base, peak_tasks = shared["tasks"]["baseline"], shared["tasks"]["peak"]
+        base, peak_tasks = shared.tasks.baseline, shared.tasks.peak
         verdicts.append(Verdict(
             "tasks_rise_act1", "Act I: tokio tasks pile up during bursts",
             f"peak tokio_alive_tasks >= {TASKS_RATIO:g}x the median before the first burst",
@@ -90,8 +88,7 @@ def judge(arms: dict[str, dict], cores: int) -> list[Verdict]:
             f"peak {_num(peak_tasks)} vs baseline {_num(base)} (every open HTTP connection is a task; k6 opens "
             f"one per request, so waiting requests are waiting tasks)"))
 
-        flight = shared.get("in_flight") or {}
-        base_f, peak_f = flight.get("baseline"), flight.get("peak")
+        base_f, peak_f = shared.in_flight.baseline, shared.in_flight.peak
         verdicts.append(Verdict(
             "requests_pile_up_act1", "Act I: requests in flight pile up during bursts",
             f"peak http_requests_in_flight >= {TASKS_RATIO:g}x the median before the first burst",
@@ -99,18 +96,18 @@ def judge(arms: dict[str, dict], cores: int) -> list[Verdict]:
             f"peak {_num(peak_f)} vs baseline {_num(base_f)}"))
 
     if shared and isolated:
-        s_burst, i_burst = shared["read"]["burst_p95_ms"], isolated["read"]["burst_p95_ms"]
-        i_rate = isolated["read"]["error_rate"]
-        holds = (None if s_burst is None or i_burst is None or not isolated["read"]["count"]
+        s_burst, i_burst = shared.read.burst_p95_ms, isolated.read.burst_p95_ms
+        i_rate = isolated.read.error_rate
+        holds = (None if s_burst is None or i_burst is None or not isolated.read.count
                  else i_rate <= STABLE_MAX_ERROR_RATE and i_burst <= s_burst / STABLE_RATIO)
         verdicts.append(Verdict(
             "reads_stable_act3", "Act III: reads stay stable with per-endpoint pools",
             f"no read errors and burst read p95 <= Act I's / {STABLE_RATIO:g}", holds,
-            f"burst read p95 {_ms(i_burst)} (Act I {_ms(s_burst)}), read errors {isolated['read']['errors']} "
-            f"({_pct(i_rate)}); server-side burst read p95 {_ms(isolated['read'].get('server_burst_p95_ms'))} "
-            f"(Act I {_ms(shared['read'].get('server_burst_p95_ms'))})"))
+            f"burst read p95 {_ms(i_burst)} (Act I {_ms(s_burst)}), read errors {isolated.read.errors} "
+            f"({_pct(i_rate)}); server-side burst read p95 {_ms(isolated.read.server_burst_p95_ms)} "
+            f"(Act I {_ms(shared.read.server_burst_p95_ms)})"))
 
-        s_srv, i_srv = shared["read"].get("server_burst_p95_ms"), isolated["read"].get("server_burst_p95_ms")
+        s_srv, i_srv = shared.read.server_burst_p95_ms, isolated.read.server_burst_p95_ms
         verdicts.append(Verdict(
             "reads_fast_server_side_act3", "Act III: the service itself answers reads fast during bursts",
             f"server-side burst read p95 (service histogram) <= Act I's / {STABLE_RATIO:g}",
@@ -118,8 +115,8 @@ def judge(arms: dict[str, dict], cores: int) -> list[Verdict]:
             f"server-side burst read p95 {_ms(i_srv)} (Act I {_ms(s_srv)}); the client-side number also holds "
             f"the time k6 waited for CPU on the same machine"))
 
-        s_w, i_w = shared["write"]["burst_p95_ms"], isolated["write"]["burst_p95_ms"]
-        s_we, i_we = shared["write"]["error_rate"], isolated["write"]["error_rate"]
+        s_w, i_w = shared.write.burst_p95_ms, isolated.write.burst_p95_ms
+        s_we, i_we = shared.write.error_rate, isolated.write.error_rate
         holds = None if s_w is None or i_w is None else i_w > WRITE_DEGRADE_RATIO * s_w or i_we > s_we
         verdicts.append(Verdict(
             "writes_degrade_act3", "Act III: writes may degrade (they now queue only behind writes)",
@@ -130,7 +127,7 @@ def judge(arms: dict[str, dict], cores: int) -> list[Verdict]:
     verdicts += _cpu_to_spare(arms, cores)
     verdicts += _client_measures_service(arms)
 
-    dropped = [(k, h.get("dropped_iterations"), h.get("requests")) for k, h in arms.items()]
+    dropped = [(k, h.dropped_iterations, h.requests) for k, h in arms.items()]
     dropped = [(k, d, n) for k, d, n in dropped if d is not None and n]
     if dropped:
         verdicts.append(Verdict(
@@ -141,30 +138,31 @@ def judge(arms: dict[str, dict], cores: int) -> list[Verdict]:
 
     control = arms.get("shared-3x")
     if control and isolated:
-        c_burst, i_burst = control["read"]["burst_p95_ms"], isolated["read"]["burst_p95_ms"]
-        c_rate, i_rate = control["read"]["error_rate"], isolated["read"]["error_rate"]
+        c_burst, i_burst = control.read.burst_p95_ms, isolated.read.burst_p95_ms
+        c_rate, i_rate = control.read.error_rate, isolated.read.error_rate
         holds = None if c_burst is None or i_burst is None else i_burst <= c_burst and i_rate <= c_rate
         verdicts.append(Verdict(
             "boundaries_beat_power", "Control: 3x the connections in one pool does not beat boundaries",
             "Act III burst read p95 <= control's, and read error rate <= control's", holds,
             f"control burst read p95 {_ms(c_burst)}, errors {_pct(c_rate)}; Act III {_ms(i_burst)}, "
-            f"errors {_pct(i_rate)}; control Postgres CPU peak {_cores(control['cpu']['postgres']['peak_cores'])}",
+            f"errors {_pct(i_rate)}; control Postgres CPU peak {_cores(control.cpu.postgres.peak_cores)}",
             optional=True))
     return verdicts
 
 
-def _cpu_to_spare(arms: dict[str, dict], cores: int) -> list[Verdict]:
+def _cpu_to_spare(arms: dict[str, Headline], cores: int) -> list[Verdict]:
     """Whether the bursts left CPU to spare: per side when the run was pinned (cpusets.py), else
     for the whole machine. A saturated side makes latencies include waiting for CPU."""
-    pinned = all("sut_side" in h["cpu"] and "load_side" in h["cpu"] for h in arms.values())
-    groups = (("sut_side", "the system under test's CPUs"), ("load_side", "the load side's CPUs")) if pinned \
-        else (("machine", "the whole machine"),)
+    pinned = all(h.cpu.pinned for h in arms.values())
+    groups = ((lambda c: c.sut_side, "the system under test's CPUs"), (lambda c: c.load_side, "the load side's CPUs")) \
+        if pinned else ((lambda c: c.machine, "the whole machine"),)
     worst_share, parts = 0.0, []
     for group, words in groups:
         shares = []
         for key, h in arms.items():
-            g = h["cpu"].get(group) or {}
-            mean, n = g.get("burst_mean_cores"), g.get("cpus", cores)
+            use = group(h.cpu)
+            mean = use.burst_mean_cores if use else None
+            n = use.cpus if use and use.cpus is not None else cores
             if mean is not None:
                 shares.append(mean / n)
                 parts.append(f"{words} in {key}: {_cores(mean)} of {n}")
@@ -178,10 +176,10 @@ def _cpu_to_spare(arms: dict[str, dict], cores: int) -> list[Verdict]:
         worst_share < MACHINE_BUSY_MAX, "; ".join(parts))]
 
 
-def _client_measures_service(arms: dict[str, dict]) -> list[Verdict]:
+def _client_measures_service(arms: dict[str, Headline]) -> list[Verdict]:
     """k6's burst read p95 against the service's own: far apart, k6 measured something else too
     (its own wait for CPU, most often), and the run is contaminated."""
-    ratios = [(key, h["read"].get("client_server_ratio"), h["read"]["burst_p95_ms"], h["read"].get("server_burst_p95_ms"))
+    ratios = [(key, h.read.client_server_ratio, h.read.burst_p95_ms, h.read.server_burst_p95_ms)
               for key, h in arms.items()]
     unchecked = [key for key, r, _, _ in ratios if r is None]
     measured = [r for r in ratios if r[1] is not None]
@@ -194,15 +192,7 @@ def _client_measures_service(arms: dict[str, dict]) -> list[Verdict]:
                   + [f"{key}: no server-side p95 to compare with (unchecked)" for key in unchecked]))]
 
 
-def _cores(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f} cores"
-
-
-def _num(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:g}"
-
-
-def combine(per_repeat: list[list[Verdict]]) -> list[dict]:
+def combine(per_repeat: list[list[Verdict]]) -> list[VerdictSummary]:
     """One verdict per sign over all repeats: yes if it held in every judged repeat, no if in none,
     'mixed' otherwise; evidence from each repeat."""
     by_key: dict[str, list[Verdict]] = {}
@@ -222,9 +212,8 @@ def combine(per_repeat: list[list[Verdict]]) -> list[dict]:
         else:
             word = "mixed"
         first = vs[0]
-        combined.append(asdict(first) | {
-            "verdict": word, "held_in": held, "judged": len(judged),
-            "evidence": first.evidence if len(vs) == 1
-            else " | ".join(f"rep {i + 1}: {v.evidence}" for i, v in enumerate(vs)),
-        })
+        evidence = first.evidence if len(vs) == 1 else " | ".join(f"rep {i + 1}: {v.evidence}" for i, v in enumerate(vs))
+        combined.append(VerdictSummary(key=first.key, sign=first.sign, threshold=first.threshold, holds=first.holds,
+                                       evidence=evidence, optional=first.optional, verdict=word, held_in=held,
+                                       judged=len(judged)))
     return combined

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from experiment import stats
+from experiment.results import Spread
 from experiment.stats import Request
 
 
@@ -95,19 +96,19 @@ def test_read_k6_csv_keeps_one_row_per_request(tmp_path):
 def test_summarize_counts_errors_and_percentiles():
     reqs = [Request(t=i, endpoint="list_todos", duration_ms=float(i), status=200 if i < 8 else 503) for i in range(10)]
     s = stats.summarize(reqs, seconds=5)
-    assert s["count"] == 10 and s["rps"] == 2
-    assert s["errors"] == 2 and s["error_rate"] == 0.2
-    assert s["p50_ms"] == 4.5
-    assert s["statuses"] == {"200": 8, "503": 2}
-    assert stats.summarize([], 1)["p95_ms"] is None
+    assert s.count == 10 and s.rps == 2
+    assert s.errors == 2 and s.error_rate == 0.2
+    assert s.p50_ms == 4.5
+    assert s.statuses == {"200": 8, "503": 2}
+    assert stats.summarize([], 1).p95_ms is None
 
 
 def test_per_second_buckets_from_t0():
     reqs = [Request(100.2, "list_todos", 10, 200), Request(100.9, "list_todos", 30, 503), Request(101.1, "list_todos", 5, 200)]
     seconds = stats.per_second(reqs, t0=100.0, q=50)
-    assert seconds == {0: {"count": 2, "errors": 1, "p_ms": 20.0}, 1: {"count": 1, "errors": 0, "p_ms": 5.0}}
+    assert seconds == {0: stats.Second(count=2, errors=1, p_ms=20.0), 1: stats.Second(count=1, errors=0, p_ms=5.0)}
 
 
 def test_spread_ignores_missing_values():
-    assert stats.spread([3, None, 1, 2]) == {"min": 1, "median": 2, "max": 3, "n": 3}
+    assert stats.spread([3, None, 1, 2]) == Spread(min=1, median=2, max=3, n=3)
     assert stats.spread([None]) is None

@@ -1,0 +1,64 @@
+"""Renders the documents a person reads (report.html, summary.md, post/post.md) from the Jinja2
+templates in templates/, which a writer edits without touching Python.
+
+A template gets the typed summary as `s` (results.Summary: `s.arms["shared"].median.read.p95_ms`),
+the shared tables as `tables` (tables.py), fmt's functions as filters (`{{ x|ms }}`, `{{ x|pct }}`),
+and the words several documents share as macros in templates/_shared.j2. Undefined names fail
+loudly (StrictUndefined): a misspelt field stops the report instead of printing nothing. HTML
+templates (`*.html.j2`) escape every value; the Markdown ones write them as they are.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from . import fmt, tables
+from .results import Summary
+from .stats import ENDPOINT_TITLES
+from .verdict import CLIENT_SERVER_MAX_RATIO
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+FILTERS = {
+    "ms": fmt.ms, "ms_tenths": fmt.ms_tenths, "pct": fmt.pct, "pct_fixed": fmt.pct_fixed, "cores": fmt.cores,
+    "cores_unit": fmt.cores_unit, "num": fmt.num, "whole": fmt.whole, "ratio": fmt.ratio, "pools": fmt.pools,
+    "markdown_table": lambda t: fmt.markdown_table(t.header, t.rows),
+    "json": lambda value: json.dumps(value, indent=2),
+}
+
+environment = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES),
+    autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,  # a line holding only a {% tag %} leaves no empty line behind
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+environment.filters.update(FILTERS)
+environment.globals.update(ENDPOINT_TITLES=ENDPOINT_TITLES, CLIENT_SERVER_MAX_RATIO=CLIENT_SERVER_MAX_RATIO,
+                            MISSING=fmt.MISSING)
+
+
+def render(template: str, s: Summary, **context: Any) -> str:
+    """The template filled in for summary `s` (plus the shared tables and `context`)."""
+    shared_tables = {"headline": tables.headline(s), "repeats": tables.repeats(s), "endpoints": tables.endpoints(s),
+                     "spread": tables.spread(s)}
+    return environment.get_template(template).render(s=s, tables=shared_tables, **context)
+
+
+def shared() -> Any:
+    """templates/_shared.j2's macros, to call from Python (the console prints some of them)."""
+    return environment.get_template("_shared.j2").module
+
+
+def contamination_banner(s: Summary) -> str | None:
+    """The sentence for the top of every document when some run is contaminated, else None."""
+    return shared().banner(s) or None
+
+
+def calibration_lines(s: Summary) -> list[str]:
+    return shared().calibration_lines(s).splitlines()

@@ -1,0 +1,644 @@
+"""The experiment's results as typed values, and the one place that knows their JSON shape.
+
+- `RunRecord`   what one run of one arm recorded (run.json, written by runner.py);
+- `Headline`    what analysis.py computes from one run's raw files (analysis.json, and each
+                repeat in summary.json), made of the typed parts below;
+- `ArmSummary`  one arm: its headline's median over the repeats, their spread, every repeat;
+- `Summary`     the whole run (summary.json): configuration, arms, verdicts;
+- `RunConfig`   the results folder's config.json (what was asked for, and the rates found).
+
+Data crosses the JSON boundary here, once: `to_json` gives the plain dict to dump, `from_json`
+reads one back and fails with a `ResultsError` naming the field when one is missing, renamed,
+unexpected or of the wrong kind. Both are driven by the dataclasses' own fields, so adding a
+number to a result means adding a field, nothing else. Code elsewhere works with attributes.
+
+A field with `metadata=OMIT_NONE` is left out of the JSON when it is None (the CPU of each side,
+which exists only when the run was pinned), as the files always did.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import statistics
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .profiles import LabParams, Profile, Rates
+
+SCHEMA = 2  # summary.json's "schema": raised when its shape changes incompatibly
+OMIT_NONE = {"omit_none": True}
+
+
+class ResultsError(ValueError):
+    """A results file whose shape is not the one this code reads."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Client-side numbers (k6's samples, stats.py)
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Requests of one endpoint (or of all writes) over some time: how many, how fast, how slow."""
+
+    count: int
+    rps: float
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+    errors: int
+    error_rate: float
+
+
+@dataclass(frozen=True)
+class RequestStats:
+    """Everything `stats.summarize` computes for a set of requests (Latency plus the slowest and
+    the HTTP statuses)."""
+
+    count: int
+    rps: float
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+    max_ms: float | None
+    errors: int
+    error_rate: float
+    statuses: dict[str, int]  # HTTP status ("0": no response) -> requests
+
+    def latency(self) -> Latency:
+        return _project(self, Latency)
+
+
+@dataclass(frozen=True)
+class EndpointNumbers(RequestStats):
+    """One endpoint over one run: the whole load, the bursts, the calm before them, and the
+    service's own view (its histogram)."""
+
+    burst: Latency
+    baseline: Latency  # before the first burst
+    max_1s_p95_ms: float | None  # the worst second (with enough requests to have a p95)
+    server_p95_ms: float | None  # from the service's histogram, over the whole load
+    server_burst_p95_ms: float | None  # the same, over the bursts
+
+
+@dataclass(frozen=True)
+class ReadNumbers:
+    """GET /todos, the story's endpoint: its numbers side by side, and how far k6 is from the
+    service (`client_server_ratio`: near 1 when k6 measures the service, far above when k6 also
+    measured its own wait for CPU or the network)."""
+
+    count: int
+    errors: int
+    error_rate: float
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+    burst_p95_ms: float | None
+    baseline_p95_ms: float | None
+    burst_error_rate: float
+    max_1s_p95_ms: float | None
+    server_p95_ms: float | None
+    server_burst_p95_ms: float | None
+    client_server_ratio: float | None
+
+
+@dataclass(frozen=True)
+class WriteNumbers(Latency):
+    """Every write (logins and new todos) together, and their p95 during the bursts."""
+
+    burst_p95_ms: float | None
+
+
+# ---------------------------------------------------------------------------------------------
+# Server-side numbers (/metrics scrapes) and CPU
+
+
+@dataclass(frozen=True)
+class PoolNumbers:
+    """The connection pools, from db_pool_* gauges and counters."""
+
+    sizes: dict[str, int]  # pool -> max connections
+    max_waiters: float | None  # the most requests waiting for a connection in any pool
+    max_waiters_by_pool: dict[str, float]
+    peak_in_use_by_pool: dict[str, float]
+    acquire_timeouts: float | None  # over the whole service life (the counters start at zero)
+    acquire_timeouts_by_pool: dict[str, float]
+    acquire_timeouts_during_k6: float | None  # between the first and the last scrape
+
+
+@dataclass(frozen=True)
+class Gauge:
+    """A gauge's median before the first burst, and its maximum during the load."""
+
+    baseline: float | None
+    peak: float | None
+
+
+@dataclass(frozen=True)
+class CpuUse:
+    """Cores one group of processes (or one side's CPUs) used: mean and peak over the run, mean
+    during the bursts; `cpus` is the side's CPU count when the run was pinned."""
+
+    mean_cores: float | None
+    peak_cores: float | None
+    burst_mean_cores: float | None
+    cpus: int | None = field(default=None, metadata=OMIT_NONE)
+
+
+@dataclass(frozen=True)
+class CpuNumbers:
+    """CPU per group (cpu.py's groups), everything else on the machine (`others`), and each side's
+    CPUs when pinned (cpusets.py)."""
+
+    service: CpuUse
+    postgres: CpuUse
+    k6: CpuUse
+    proxy: CpuUse
+    ui: CpuUse
+    recorder: CpuUse
+    machine: CpuUse
+    others: CpuUse
+    sut_side: CpuUse | None = field(default=None, metadata=OMIT_NONE)
+    load_side: CpuUse | None = field(default=None, metadata=OMIT_NONE)
+
+    @property
+    def pinned(self) -> bool:
+        return self.sut_side is not None and self.load_side is not None
+
+
+@dataclass(frozen=True)
+class K6Summary:
+    """k6's own end-of-test summary (load/lib/summary.js): a cross-check of the counts, and the
+    iterations k6 could not start because every VU was busy."""
+
+    dropped_iterations: float | None
+    counts: dict[str, int | None]
+    p95_ms: dict[str, float | None]
+
+
+# ---------------------------------------------------------------------------------------------
+# What a run recorded (run.json)
+
+
+@dataclass(frozen=True)
+class WarmUp:
+    """The runner's warm-up requests before k6 (lab.warm_up)."""
+
+    iterations: int
+    ok: int
+    requests: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class CpuSetsRecord:
+    """The CPU sets a run used (cpusets.CpuSets), and in config.json how Postgres was pinned."""
+
+    sut: tuple[int, ...] | None
+    load: tuple[int, ...] | None
+    note: str
+    postgres: str | None = field(default=None, metadata=OMIT_NONE)
+
+    @classmethod
+    def of(cls, sets: Any, postgres: str | None = None) -> CpuSetsRecord:
+        """From a cpusets.CpuSets (anything with sut, load and note)."""
+        return cls(sut=sets.sut, load=sets.load, note=sets.note, postgres=postgres)
+
+
+@dataclass(frozen=True)
+class ScrapeCounts:
+    ok: int
+    failed: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunRecord:
+    """What happened in one run of one arm (run.json), so the analysis never has to guess."""
+
+    arm: str
+    act: str
+    pool_mode: str
+    pool_size: int
+    repeat: int
+    profile: str  # the profile's name
+    notes: list[str]
+    load_script: str
+    load_script_sha256: str
+    rates: Rates
+    cpu_sets: CpuSetsRecord | None
+    seed_s: float
+    proxy_port: int | None = None  # None without the latency proxy (--delay-ms 0)
+    service_url: str
+    metrics_url: str
+    service_pid: int
+    warm_up: WarmUp
+    recording: str  # "on", or why not
+    ui_url: str | None = None  # when recording
+    loadavg_before: str
+    k6_started: float  # unix seconds
+    k6_exit_code: int | None
+    k6_ended: float
+    loadavg_after: str
+    recorder_exit_code: int | None = None  # when recording (None too if it was still running)
+    metrics_scrapes: ScrapeCounts
+    # The run's k6 samples in the lab's Prometheus carry testid=<this>; prometheus-series.json.gz
+    # holds this many of the run's series (None: not exported). Absent in runs before Prometheus.
+    prometheus_testid: str | None = field(default=None, metadata=OMIT_NONE)
+    prometheus_series: int | None = field(default=None, metadata=OMIT_NONE)
+
+    def to_json(self) -> dict:
+        return _encode(self)
+
+    @classmethod
+    def from_json(cls, data: Any, where: str = "run.json") -> RunRecord:
+        return _decode(cls, data, where)
+
+    @classmethod
+    def load(cls, path: Path) -> RunRecord:
+        return cls.from_json(_read(path), str(path))
+
+
+# ---------------------------------------------------------------------------------------------
+# What analysis computes per run
+
+
+@dataclass(frozen=True)
+class Headline:
+    """Every number of one run (one arm, one repeat) that the report, the verdicts and the post
+    use. An arm's median over repeats is a Headline too (`median`)."""
+
+    requests: int  # k6's requests, its setup() logins excluded
+    endpoints: dict[str, EndpointNumbers]  # by the service's endpoint name (stats.ENDPOINTS)
+    read: ReadNumbers
+    write: WriteNumbers
+    pool: PoolNumbers
+    tasks: Gauge  # tokio_alive_tasks
+    in_flight: Gauge  # http_requests_in_flight
+    cpu: CpuNumbers
+    k6_exit_code: int | None
+    k6_summary: K6Summary | None
+    dropped_iterations: float | None  # k6's, from its summary
+    warm_up: WarmUp | None
+    rates: Rates | None
+    cpu_sets: CpuSetsRecord | None
+    notes: list[str]
+    recording: str | None
+
+    def to_json(self) -> dict:
+        return _encode(self)
+
+    @classmethod
+    def from_json(cls, data: Any, where: str = "headline") -> Headline:
+        return _decode(cls, data, where)
+
+
+T = TypeVar("T")
+
+
+def median(values: list[T]) -> T:
+    """The element-wise median of same-typed results (the repeats of one arm): every number is
+    the median of that number over the values that have it; anything else (text, lists, flags)
+    is the first value's. Dicts (by endpoint, pool...) are taken key by key over every key any
+    value has; a part missing (None) in the first value stays missing."""
+    first = values[0]
+    if dataclasses.is_dataclass(first):
+        alike = [v for v in values if dataclasses.is_dataclass(v)]
+        return dataclasses.replace(first, **{f.name: median([getattr(v, f.name) for v in alike])
+                                             for f in dataclasses.fields(first) if f.init})
+    if isinstance(first, dict):
+        dicts = [v for v in values if isinstance(v, dict)]
+        keys = list(dict.fromkeys(k for d in dicts for k in d))
+        return {k: median([d.get(k) for d in dicts]) for k in keys}  # type: ignore[return-value]
+    present = [v for v in values if v is not None]
+    numbers = [v for v in present if isinstance(v, int | float) and not isinstance(v, bool)]
+    if numbers and len(numbers) == len(present):
+        return statistics.median(numbers)  # type: ignore[return-value]
+    return first
+
+
+# ---------------------------------------------------------------------------------------------
+# One arm, and the whole run
+
+
+@dataclass(frozen=True)
+class Spread:
+    """min / median / max of one number over the repeats that have it (`n` of them)."""
+
+    min: float
+    median: float
+    max: float
+    n: int
+
+
+@dataclass(frozen=True)
+class ArmSummary:
+    act: str
+    label: str
+    story: str
+    pool_mode: str
+    pool_size: int
+    pools: dict[str, int]  # pool -> connections, as the service reported them
+    median: Headline  # every number's median over the repeats
+    spread: dict[str, Spread | None]  # by summary.SPREAD's names; None: no repeat had the number
+    repeats: list[Headline]
+    run_dirs: list[str]
+
+    def to_json(self) -> dict:
+        return _encode(self)
+
+    @classmethod
+    def from_json(cls, data: Any, where: str = "arm") -> ArmSummary:
+        return _decode(cls, data, where)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The calibration probe's result (calibrate.py): hold times, the shared pool's capacity, and
+    how it was measured."""
+
+    connections: int  # the probed shared pool's size
+    probe_rps: int  # the probe's steady rate
+    probe_s: int  # how long it ran
+    requests: dict[str, int]  # requests per endpoint during the probe, as the service counted them
+    errors: int  # probe requests answered with an error (expected: 0)
+    mix: dict[str, float]  # each endpoint's share of k6's requests (the acts' mix)
+    hold_ms: dict[str, float]  # connection-milliseconds per request, per endpoint
+    mean_hold_ms: float  # over the mix
+    capacity_rps: float  # connections / mean hold
+
+    def busy_connections(self, rate_rps: float) -> dict[str, float]:
+        """Connections each endpoint keeps busy at `rate_rps` (Little's law: rate x share x hold)."""
+        return {e: rate_rps * self.mix[e] * self.hold_ms[e] / 1000 for e in self.hold_ms if e in self.mix}
+
+    def to_dict(self) -> dict:
+        return _encode(self)
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "calibration") -> Calibration:
+        return _decode(cls, data, where)
+
+
+@dataclass(frozen=True)
+class Machine:
+    """What the experiment ran on (machine.machine())."""
+
+    cores: int | None
+    memory_gib: float | None
+    cpu_model: str | None
+    kernel: str | None
+    os: str | None
+
+    @classmethod
+    def from_json(cls, data: Any, where: str = "machine") -> Machine:
+        return _decode(cls, data, where)
+
+
+@dataclass(frozen=True)
+class VerdictSummary:
+    """One expected sign judged over every repeat (verdict.combine): `verdict` is yes, no, mixed
+    or n/a; `holds` is the first repeat's; `evidence` holds each repeat's numbers."""
+
+    key: str
+    sign: str
+    threshold: str
+    holds: bool | None
+    evidence: str
+    optional: bool
+    verdict: str
+    held_in: int
+    judged: int
+
+
+@dataclass(frozen=True)
+class Summary:
+    """summary.json: every number of the run, for the documents and the post."""
+
+    run_id: str
+    profile: Profile
+    rates: Rates
+    calibration: Calibration | None
+    cpu_sets: CpuSetsRecord | None
+    lab: LabParams
+    load_script: str
+    repeats: int
+    machine: Machine
+    versions: dict[str, Any]  # tool -> version, as machine.versions() found them
+    arms: dict[str, ArmSummary]  # by arm key, in the order they ran
+    verdicts: list[VerdictSummary]
+    contaminated: list[str]  # the runs whose k6 numbers are too far from the service's own
+    notes: list[str]
+
+    def to_json(self) -> dict:
+        """The JSON, with `schema` first and, after the arms, `headline`: the few numbers a post
+        quotes, per arm (the medians), for readers of the file."""
+        data = _encode(self)
+        out: dict[str, Any] = {"schema": SCHEMA}
+        for key, value in data.items():
+            out[key] = value
+            if key == "arms":
+                out["headline"] = _post_numbers(self)
+        return out
+
+    def configuration_json(self) -> dict:
+        """The part of the JSON that states how the run was set up (the report shows it raw)."""
+        data = self.to_json()
+        return {k: data[k] for k in ("profile", "rates", "calibration", "cpu_sets", "lab", "load_script", "repeats",
+                                     "machine", "versions")}
+
+    @classmethod
+    def from_json(cls, data: Any, where: str = "summary.json") -> Summary:
+        if not isinstance(data, dict):
+            raise ResultsError(f"{where}: not a JSON object")
+        if data.get("schema") != SCHEMA:
+            raise ResultsError(f"{where}: schema {data.get('schema')!r}, this code reads schema {SCHEMA}")
+        if "headline" not in data:
+            raise ResultsError(f"{where}: missing field 'headline'")
+        rest = {k: v for k, v in data.items() if k not in ("schema", "headline")}
+        return _decode(cls, rest, where)
+
+    @classmethod
+    def load(cls, path: Path) -> Summary:
+        return cls.from_json(_read(path), str(path))
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_json(), indent=2))
+
+
+# summary.json's "headline": name -> the number of an arm's median headline.
+POST_NUMBERS: tuple[tuple[str, Callable[[Headline], Any]], ...] = (
+    ("read_p95_ms", lambda h: h.read.p95_ms),
+    ("read_burst_p95_ms", lambda h: h.read.burst_p95_ms),
+    ("read_baseline_p95_ms", lambda h: h.read.baseline_p95_ms),
+    ("read_server_burst_p95_ms", lambda h: h.read.server_burst_p95_ms),
+    ("read_client_server_ratio", lambda h: h.read.client_server_ratio),
+    ("read_max_1s_p95_ms", lambda h: h.read.max_1s_p95_ms),
+    ("read_error_rate", lambda h: h.read.error_rate),
+    ("read_errors", lambda h: h.read.errors),
+    ("read_requests", lambda h: h.read.count),
+    ("write_p95_ms", lambda h: h.write.p95_ms),
+    ("write_burst_p95_ms", lambda h: h.write.burst_p95_ms),
+    ("write_error_rate", lambda h: h.write.error_rate),
+    ("service_cpu_peak_cores", lambda h: h.cpu.service.peak_cores),
+    ("service_cpu_mean_cores", lambda h: h.cpu.service.mean_cores),
+    ("postgres_cpu_peak_cores", lambda h: h.cpu.postgres.peak_cores),
+    ("k6_cpu_mean_cores", lambda h: h.cpu.k6.mean_cores),
+    ("machine_cpu_mean_cores", lambda h: h.cpu.machine.mean_cores),
+    ("machine_cpu_burst_mean_cores", lambda h: h.cpu.machine.burst_mean_cores),
+    ("sut_cpu_burst_mean_cores", lambda h: h.cpu.sut_side.burst_mean_cores if h.cpu.sut_side else None),
+    ("load_cpu_burst_mean_cores", lambda h: h.cpu.load_side.burst_mean_cores if h.cpu.load_side else None),
+    ("others_cpu_mean_cores", lambda h: h.cpu.others.mean_cores),
+    ("k6_dropped_iterations", lambda h: h.dropped_iterations),
+    ("pool_max_waiters", lambda h: h.pool.max_waiters),
+    ("pool_acquire_timeouts", lambda h: h.pool.acquire_timeouts),
+    ("tasks_baseline", lambda h: h.tasks.baseline),
+    ("tasks_peak", lambda h: h.tasks.peak),
+    ("in_flight_baseline", lambda h: h.in_flight.baseline),
+    ("in_flight_peak", lambda h: h.in_flight.peak),
+)
+
+
+def _post_numbers(summary: Summary) -> dict[str, dict[str, Any]]:
+    numbers = {name: {key: _encode(number(arm.median)) for key, arm in summary.arms.items()}
+               for name, number in POST_NUMBERS}
+    return numbers | {"pool_sizes": {key: dict(arm.pools) for key, arm in summary.arms.items()}}
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A results folder's config.json: what was asked for (written before the first run), then
+    what the run learned (rates, calibration, how Postgres was pinned)."""
+
+    run_id: str
+    profile: Profile
+    lab: LabParams
+    arms: list[str]
+    repeats: int
+    record: bool  # --no-record not given
+    cpu_sets: CpuSetsRecord
+    ui: str  # "ok", or why the UI can't be recorded
+    load_script: str
+    machine: Machine
+    versions: dict[str, Any]
+    rates: Rates | None = None  # set once calibrated (or given)
+    calibration: Calibration | None = None
+
+    @property
+    def recorded(self) -> bool:
+        """Whether the UI was recorded in the runs."""
+        return self.record and self.ui == "ok"
+
+    def to_json(self) -> dict:
+        return _encode(self)
+
+    @classmethod
+    def from_json(cls, data: Any, where: str = "config.json") -> RunConfig:
+        return _decode(cls, data, where)
+
+    @classmethod
+    def load(cls, path: Path) -> RunConfig:
+        return cls.from_json(_read(path), str(path))
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_json(), indent=2))
+
+
+# ---------------------------------------------------------------------------------------------
+# The JSON boundary
+
+
+def _read(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise ResultsError(f"{path}: {error}") from error
+
+
+def _project(value: Any, cls: type[T]) -> T:
+    """The fields of `cls` taken from `value` (a dataclass with at least those fields)."""
+    return cls(**{f.name: getattr(value, f.name) for f in dataclasses.fields(cls)})  # type: ignore[arg-type]
+
+
+def _encode(value: Any) -> Any:
+    """A result as plain JSON data, fields in their declared order."""
+    if isinstance(value, Profile):  # the profile's JSON states its duration and burst windows too
+        return _encode(value.to_dict())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if not (f.metadata.get("omit_none") and getattr(value, f.name) is None)}
+    if isinstance(value, dict):
+        return {str(k): _encode(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encode(v) for v in value]
+    return value
+
+
+# Keys a type's JSON has beyond its fields (derived from them): accepted and ignored when read.
+_DERIVED_KEYS: dict[type, frozenset[str]] = {Profile: frozenset({"duration_s", "burst_windows_s"})}
+
+
+def _decode(tp: Any, data: Any, where: str) -> Any:
+    """`data` (parsed JSON) as a value of type `tp`, checked all the way down."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        if data is None and type(None) in args:
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        return _decode(inner, data, where)
+    if tp is Any:
+        return data
+    if data is None:
+        raise ResultsError(f"{where}: null where a value is needed")
+    if dataclasses.is_dataclass(tp):
+        return _decode_fields(tp, data, where)
+    if origin is dict:
+        _expect(isinstance(data, dict), where, "an object", data)
+        return {k: _decode(args[1], v, f"{where}.{k}") for k, v in data.items()}
+    if origin is list:
+        _expect(isinstance(data, list), where, "a list", data)
+        return [_decode(args[0], v, f"{where}[{i}]") for i, v in enumerate(data)]
+    if origin is tuple:
+        _expect(isinstance(data, list), where, "a list", data)
+        return tuple(_decode(args[0], v, f"{where}[{i}]") for i, v in enumerate(data))
+    if tp in (int, float):  # a median over an even number of repeats makes a count fractional
+        _expect(isinstance(data, int | float) and not isinstance(data, bool), where, "a number", data)
+        return data
+    if tp in (str, bool):
+        _expect(isinstance(data, tp), where, f"a {tp.__name__}", data)
+        return data
+    raise TypeError(f"{where}: no JSON reading for {tp!r}")
+
+
+def _decode_fields(cls: type, data: Any, where: str) -> Any:
+    _expect(isinstance(data, dict), where, f"an object ({cls.__name__})", data)
+    hints = _hints(cls)
+    names = [f.name for f in dataclasses.fields(cls) if f.init]
+    unexpected = set(data) - set(names) - _DERIVED_KEYS.get(cls, frozenset())
+    if unexpected:
+        raise ResultsError(f"{where}: unexpected field(s) {', '.join(sorted(unexpected))} in a {cls.__name__} "
+                           f"(renamed? it has {', '.join(names)})")
+    values = {}
+    for f in dataclasses.fields(cls):
+        if f.name in data:
+            values[f.name] = _decode(hints[f.name], data[f.name], f"{where}.{f.name}")
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise ResultsError(f"{where}: missing field '{f.name}' of a {cls.__name__}")
+    return cls(**values)
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def _expect(ok: bool, where: str, what: str, data: Any) -> None:
+    if not ok:
+        raise ResultsError(f"{where}: expected {what}, found {json.dumps(data)[:80]}")

@@ -1,0 +1,105 @@
+"""The tables several outputs share (summary.md, report.html, post.md, the console, the endpoints
+chart): a header and rows of cells written with fmt's conventions, from the typed summary. The
+documents' words are in templates/; the tables are here because the console and the chart need
+them as rows too."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import fmt
+from .results import Summary
+from .stats import ENDPOINT_TITLES, ENDPOINTS
+from .summary import SPREAD
+
+
+@dataclass(frozen=True)
+class Table:
+    header: list[str]
+    rows: list[list[str]]
+
+    def first_columns(self, n: int) -> Table:
+        """The first n columns (the console shows fewer)."""
+        return Table(self.header[:n], [row[:n] for row in self.rows])
+
+
+def arm_name(summary: Summary, key: str) -> str:
+    return f"{summary.arms[key].act} {key}"
+
+
+ENDPOINT_HEADER = ["arm", "endpoint", "requests", "throughput", "p50", "p95", "p99", "errors"]
+
+
+def endpoints(summary: Summary) -> Table:
+    """[arm, endpoint, requests, throughput, p50, p95, p99, errors] per arm and endpoint (medians)."""
+    rows = []
+    for key, arm in summary.arms.items():
+        for endpoint in ENDPOINTS:
+            e = arm.median.endpoints.get(endpoint)
+            if not e:
+                continue
+            rows.append([arm_name(summary, key), ENDPOINT_TITLES[endpoint], fmt.whole(e.count), f"{e.rps:.1f}/s",
+                         fmt.ms(e.p50_ms), fmt.ms(e.p95_ms), fmt.ms(e.p99_ms), fmt.pct(e.error_rate)])
+    return Table(ENDPOINT_HEADER, rows)
+
+
+HEADLINE_HEADER = ["arm", "pools", "read p95 (bursts)", "server-side read p95 (bursts)",
+                   "read p95 (before the bursts)", "read errors", "write p95 (bursts)",
+                   "write errors", "service CPU peak (cores)", "Postgres CPU peak (cores)", "max pool waiters",
+                   "acquire timeouts", "peak tokio tasks", "k6 dropped iterations"]
+
+
+def headline(summary: Summary) -> Table:
+    """The headline numbers of every arm (medians over repeats)."""
+    rows = []
+    for key, arm in summary.arms.items():
+        m = arm.median
+        rows.append([
+            arm_name(summary, key), fmt.pools(arm.pools) or str(arm.pool_size), fmt.ms(m.read.burst_p95_ms),
+            fmt.ms(m.read.server_burst_p95_ms), fmt.ms(m.read.baseline_p95_ms),
+            fmt.pct(m.read.error_rate), fmt.ms(m.write.burst_p95_ms), fmt.pct(m.write.error_rate),
+            fmt.cores(m.cpu.service.peak_cores), fmt.cores(m.cpu.postgres.peak_cores),
+            fmt.num(m.pool.max_waiters), fmt.num(m.pool.acquire_timeouts), fmt.num(m.tasks.peak),
+            fmt.num(m.dropped_iterations),
+        ])
+    return Table(HEADLINE_HEADER, rows)
+
+
+REPEAT_HEADER = ["repeat", "arm", "read p95 in bursts (k6)", "same, in the service", "k6 / service",
+                 "read errors", "write errors", "CPU in bursts (cores)", "k6 dropped"]
+
+
+def repeats(summary: Summary) -> Table:
+    """Every repeat of every arm: the headline numbers, not only their medians."""
+    rows = []
+    for i in range(summary.repeats):
+        for key, arm in summary.arms.items():
+            if i >= len(arm.repeats):
+                continue
+            h = arm.repeats[i]
+            read, cpu = h.read, h.cpu
+            if cpu.sut_side and cpu.load_side:
+                used = (f"service side {fmt.cores(cpu.sut_side.burst_mean_cores)} of {cpu.sut_side.cpus}, "
+                        f"load side {fmt.cores(cpu.load_side.burst_mean_cores)} of {cpu.load_side.cpus}")
+            else:
+                used = f"machine {fmt.cores(cpu.machine.burst_mean_cores)}"
+            dropped, requests = h.dropped_iterations, h.requests or 0
+            rows.append([str(i + 1), arm_name(summary, key), fmt.ms(read.burst_p95_ms), fmt.ms(read.server_burst_p95_ms),
+                         fmt.ratio(read.client_server_ratio), fmt.pct(read.error_rate), fmt.pct(h.write.error_rate), used,
+                         fmt.MISSING if dropped is None
+                         else fmt.pct(dropped / (requests + dropped) if requests + dropped else 0)])
+    return Table(REPEAT_HEADER, rows)
+
+
+def spread(summary: Summary) -> Table:
+    """min / median / max of each SPREAD number, per arm."""
+    header = ["number (min / median / max)"] + [arm_name(summary, key) for key in summary.arms]
+    rows = []
+    for number in SPREAD:
+        row = [number.name]
+        for arm in summary.arms.values():
+            spread = arm.spread.get(number.name)
+            row.append(" / ".join(number.unit(v) for v in (spread.min, spread.median, spread.max))
+                       if spread else fmt.MISSING)
+        rows.append(row)
+    return Table(header, rows)

@@ -1,0 +1,190 @@
+"""Made-up results for the tests: a tiny run folder with every raw file the analysis reads, and
+typed headlines with only the numbers a test cares about."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+from experiment import summary
+from experiment.analysis import RunResult, analyze_run
+from experiment.profiles import ARMS_BY_KEY, SHARED, LabParams, Profile, Rates
+from experiment.results import (
+    ArmSummary,
+    Calibration,
+    CpuNumbers,
+    CpuSetsRecord,
+    CpuUse,
+    EndpointNumbers,
+    Gauge,
+    Headline,
+    Latency,
+    Machine,
+    PoolNumbers,
+    ReadNumbers,
+    RunRecord,
+    ScrapeCounts,
+    Summary,
+    WarmUp,
+    WriteNumbers,
+)
+
+# 2 s of calm, one 2 s burst, 1 s of recovery: 5 s in all, the burst from 2 s to 4 s.
+TINY = Profile(name="tiny", base_x=0.25, burst_x=1.3, bursts=1, burst_s=2, gap_s=0, warmup_s=2, recovery_s=1,
+               ramp_s=0, users=10, sessions=2, todos_per_user=1, warmup_requests=4, probe_s=1)
+T0 = 1_700_000_000.0  # unix seconds of the first request: the scenario's time zero
+
+CSV_HEADER = ("metric_name,timestamp,metric_value,check,error,error_code,expected_response,group,method,name,proto,"
+              "scenario,service,status,subproto,tls_version,url,extra_tags,metadata")
+
+# (seconds since T0, endpoint tag, milliseconds, status)
+REQUESTS = [
+    (-1.0, "setup_login", 3.0, 200),  # k6's setup(): neither load nor time zero
+    (0.0, "list_todos", 10.0, 200), (0.3, "list_todos", 20.0, 200), (0.6, "list_todos", 30.0, 200),
+    (0.1, "login", 5.0, 200), (0.2, "create_todo", 8.0, 201),
+    (2.0, "list_todos", 100.0, 200), (2.3, "list_todos", 200.0, 200), (2.6, "list_todos", 300.0, 503),
+    (2.1, "login", 50.0, 503), (2.2, "create_todo", 80.0, 201),
+    (4.1, "list_todos", 10.0, 200),
+]
+
+# One scrape a second, half a second into each: (pool in use, waiters, acquire timeouts so far,
+# tokio tasks, requests in flight, list_todos histogram: requests <= 50 ms, <= 500 ms, in all).
+SCRAPES = [
+    (1, 0, 0, 10, 1, (0, 0, 0)),
+    (2, 0, 0, 12, 1, (3, 3, 3)),
+    (12, 5, 1, 40, 9, (3, 6, 6)),
+    (12, 2, 3, 30, 4, (3, 6, 6)),
+    (1, 0, 3, 11, 1, (4, 7, 7)),
+]
+
+# Cumulative CPU seconds, one sample a second from T0: the service, the whole machine, CPU 0 and 1.
+CPU = {
+    "service": [0.0, 0.1, 0.2, 0.8, 1.4, 1.5],
+    "machine": [0.0, 1.0, 2.0, 3.5, 5.0, 6.0],
+    "cpu0": [0.0, 0.5, 1.0, 1.5, 2.0, 2.5],
+    "cpu1": [0.0, 0.5, 1.0, 2.0, 3.0, 3.5],
+}
+
+
+def run_record(**changes) -> RunRecord:
+    fields = dict(
+        arm="shared", act=SHARED.act, pool_mode="shared", pool_size=12, repeat=1, profile=TINY.name, notes=[],
+        load_script="load/todo-load.js", load_script_sha256="0" * 64,
+        rates=Rates(base_rps=10, burst_rps=50, source="calibrated", capacity_rps=40.0),
+        cpu_sets=CpuSetsRecord(sut=(1,), load=(0,), note="system under test on CPU 1, load side on CPU 0"),
+        seed_s=0.1, service_url="http://127.0.0.1:1", metrics_url="http://127.0.0.1:2", service_pid=42,
+        warm_up=WarmUp(iterations=2, ok=2, requests=4, seconds=0.5), recording="off (--no-record)",
+        loadavg_before="0.1 0.1 0.1 1/100 1", k6_started=T0 - 2, k6_exit_code=0, k6_ended=T0 + 6,
+        loadavg_after="0.5 0.2 0.1 1/100 2", metrics_scrapes=ScrapeCounts(ok=5, failed=0), proxy_port=3,
+    )
+    return RunRecord(**fields | changes)
+
+
+def write_run(run_dir: Path, record: RunRecord | None = None) -> Path:
+    """A run folder as runner.py leaves it: k6's samples and summary, scrapes, CPU, run.json."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    rows = [CSV_HEADER]
+    for t, endpoint, ms, status in REQUESTS:
+        method, path = ("GET", "/todos") if endpoint == "list_todos" else \
+            ("POST", "/todos") if endpoint == "create_todo" else ("POST", "/login")
+        stamp = round((T0 + t) * 1000)
+        rows.append(f"http_reqs,{stamp},1,,,,true,,{method},x,HTTP/1.1,default,,{status},,,http://h{path},"
+                    f"endpoint={endpoint},")
+        rows.append(f"http_req_duration,{stamp},{ms},,,,true,,{method},x,HTTP/1.1,default,,{status},,,http://h{path},"
+                    f"endpoint={endpoint},")
+    with gzip.open(run_dir / "k6-samples.csv.gz", "wt") as handle:
+        handle.write("\n".join(rows) + "\n")
+
+    lines = []
+    for i, (in_use, waiters, timeouts, tasks, in_flight, (fast, slow, total)) in enumerate(SCRAPES):
+        bucket = 'http_request_duration_seconds_bucket{endpoint="list_todos",le="%s"}'
+        metrics = {
+            'db_pool_connections_in_use{pool="shared"}': in_use, 'db_pool_waiters{pool="shared"}': waiters,
+            'db_pool_max_connections{pool="shared"}': 12, 'db_pool_acquire_timeouts_total{pool="shared"}': timeouts,
+            "tokio_alive_tasks": tasks, 'http_requests_in_flight{endpoint="list_todos"}': in_flight,
+            bucket % "0.05": fast, bucket % "0.5": slow, bucket % "+Inf": total,
+        }
+        lines.append(json.dumps({"t": T0 + i + 0.5, "metrics": metrics}))
+    lines.append(json.dumps({"t": T0 + 5.5, "error": "timed out"}))  # a failed scrape is skipped
+    (run_dir / "metrics.jsonl").write_text("\n".join(lines) + "\n")
+
+    samples = [{"t": T0 + i, "cpu_s": {name: values[i] for name, values in CPU.items()}} for i in range(6)]
+    (run_dir / "cpu.jsonl").write_text("".join(json.dumps(s) + "\n" for s in samples))
+    (run_dir / "k6-summary.json").write_text(json.dumps({
+        "dropped_iterations": 2,
+        "endpoints": {"list_todos": {"count": 7, "latency_ms": {"p95": 270.0}},
+                      "login": {"count": 2, "latency_ms": {"p95": 47.75}},
+                      "create_todo": {"count": 2, "latency_ms": {"p95": 76.4}}},
+    }))
+    (run_dir / "run.json").write_text(json.dumps((record or run_record()).to_json(), indent=2))
+    return run_dir
+
+
+def latency(p95: float | None = 10.0, count: int = 100, errors: int = 0) -> Latency:
+    return Latency(count=count, rps=count / 10, p50_ms=p95, p95_ms=p95, p99_ms=p95, errors=errors,
+                   error_rate=errors / count if count else 0.0)
+
+
+def headline(burst_p95: float | None = 10.0, baseline_p95: float | None = 5.0, errors: int = 0, count: int = 1000,
+             svc_peak: float | None = 0.3, waiters: float | None = 0, timeouts: float | None = 0,
+             tasks: tuple[float, float] = (10, 12), write_burst: float | None = 20.0, write_err: float = 0.0,
+             ratio: float | None = 2.0, machine: CpuUse | None = None, sut_side: CpuUse | None = None,
+             load_side: CpuUse | None = None, dropped: float | None = None, requests: int = 5000,
+             server_burst_p95: float | None = None, pg_peak: float | None = 0.5) -> Headline:
+    """A run's headline with the numbers the verdicts and the post read; everything else plain.
+    The service's own burst read p95 is half k6's unless given."""
+    server_burst = server_burst_p95 if server_burst_p95 is not None else None if burst_p95 is None else burst_p95 / 2
+    nothing = CpuUse(None, None, None)
+    read = ReadNumbers(count=count, errors=errors, error_rate=errors / count, p50_ms=5.0, p95_ms=burst_p95,
+                       p99_ms=burst_p95, burst_p95_ms=burst_p95, baseline_p95_ms=baseline_p95,
+                       burst_error_rate=errors / count, max_1s_p95_ms=burst_p95, server_p95_ms=server_burst,
+                       server_burst_p95_ms=server_burst, client_server_ratio=ratio)
+    endpoint = EndpointNumbers(count=count, rps=count / 10, p50_ms=5.0, p95_ms=burst_p95, p99_ms=burst_p95,
+                               max_ms=burst_p95, errors=errors, error_rate=errors / count, statuses={"200": count},
+                               burst=latency(burst_p95), baseline=latency(baseline_p95), max_1s_p95_ms=burst_p95,
+                               server_p95_ms=server_burst, server_burst_p95_ms=server_burst)
+    return Headline(
+        requests=requests,
+        endpoints={"list_todos": endpoint},
+        read=read,
+        write=WriteNumbers(**vars(latency(write_burst, errors=round(write_err * 100))), burst_p95_ms=write_burst),
+        pool=PoolNumbers(sizes={"shared": 12}, max_waiters=waiters, max_waiters_by_pool={"shared": waiters or 0},
+                         peak_in_use_by_pool={"shared": 12}, acquire_timeouts=timeouts,
+                         acquire_timeouts_by_pool={"shared": timeouts or 0}, acquire_timeouts_during_k6=timeouts),
+        tasks=Gauge(baseline=tasks[0], peak=tasks[1]),
+        in_flight=Gauge(baseline=tasks[0] / 10, peak=tasks[1] / 10),
+        cpu=CpuNumbers(service=CpuUse(None if svc_peak is None else svc_peak / 2, svc_peak, None),
+                       postgres=CpuUse(0.2, pg_peak, None), k6=nothing, proxy=nothing, ui=nothing, recorder=nothing,
+                       machine=machine or nothing, others=nothing, sut_side=sut_side, load_side=load_side),
+        k6_exit_code=0, k6_summary=None, dropped_iterations=dropped, warm_up=None, rates=None, cpu_sets=None,
+        notes=[], recording=None,
+    )
+
+
+LAB = LabParams()
+MACHINE = Machine(cores=2, memory_gib=23.5, cpu_model="AMD EPYC", kernel="6.1", os="Debian")
+CALIBRATION = Calibration(connections=12, probe_rps=50, probe_s=15, requests={"login": 349, "list_todos": 149},
+                          errors=0, mix={"login": 0.7, "list_todos": 0.3}, hold_ms={"login": 21.3, "list_todos": 10.7},
+                          mean_hold_ms=18.12, capacity_rps=662.25)
+
+
+def analysed_runs(folder: Path, repeats: int = 2) -> list[RunResult]:
+    """`repeats` runs of the tiny run folder under `folder` (rep-1, rep-2...), analysed."""
+    return [analyze_run(write_run(folder / f"rep-{n}", run_record(repeat=n)), TINY, "shared", n)
+            for n in range(1, repeats + 1)]
+
+
+def summary_of(runs: list[RunResult]) -> Summary:
+    """The summary of one arm's runs, with a calibration, as cli.make_report builds it."""
+    return summary.build("RUN1", TINY, LAB, "load/todo-load.js", len(runs), {"shared": runs}, MACHINE,
+                         {"k6": "k6 v1.1.0", "git_dirty": False}, ["a note"],
+                         Rates(base_rps=10, burst_rps=50, source="calibrated", capacity_rps=40.0), CALIBRATION,
+                         CpuSetsRecord(sut=None, load=None, note="not pinned", postgres="not pinned"))
+
+
+def arm(key: str, h: Headline, pools: dict[str, int]) -> ArmSummary:
+    """One arm that ran once, with headline `h`."""
+    a = ARMS_BY_KEY[key]
+    return ArmSummary(act=a.act, label=a.label, story=a.story, pool_mode=a.pool_mode, pool_size=a.pool_size,
+                      pools=pools, median=h, spread={}, repeats=[h], run_dirs=[])
