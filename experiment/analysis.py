@@ -39,7 +39,11 @@ from .stats import ENDPOINTS, LIST, WRITES
 # A second needs at least this many requests for its p95 to be drawn or count as a spike.
 MIN_REQUESTS_PER_SECOND = 3
 CPU_GROUPS = ("service", "postgres", "k6", "proxy", "ui", "recorder", "machine")
-OURS = CPU_GROUPS[:-1]  # what the experiment runs; "machine" minus these is everybody else
+# The lab's Prometheus and its Postgres exporter (runs since Prometheus joined the loop): summed
+# as "monitoring", so the report can show what watching the run cost.
+MONITORING = ("prometheus", "exporter")
+# What the experiment runs; "machine" minus these is everybody else.
+OURS = (*CPU_GROUPS[:-1], "monitoring")
 
 
 @dataclass
@@ -171,6 +175,14 @@ def _cpu(run_dir: Path, t0: float, duration: float, windows: list[tuple[float, f
                  if 0 <= t - t0 <= duration + 1]
         series.cpu[group] = usage
         groups[group] = _mean_peak(usage, windows)
+    monitoring: dict[float, float] = {}
+    for group in MONITORING:
+        for t, cores in cpu_mod.usage_series(samples, group):
+            if 0 <= t - t0 <= duration + 1:
+                monitoring[t - t0] = monitoring.get(t - t0, 0.0) + cores
+    if monitoring:
+        series.cpu["monitoring"] = sorted(monitoring.items())
+        groups["monitoring"] = _mean_peak(series.cpu["monitoring"], windows)
     # Everything else on the machine (other people's work on a shared machine), per sample.
     by_time: dict[float, float] = {}
     for group in OURS:

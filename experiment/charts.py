@@ -24,7 +24,7 @@ from .stats import ENDPOINT_TITLES, ENDPOINTS, LIST
 ARM_COLORS = {"shared": "#d62728", "isolated": "#2ca02c", "shared-3x": "#1f77b4"}
 POOL_COLORS = {"shared": "#d62728", "login": "#ff7f0e", "todo_write": "#9467bd", "todo_read": "#2ca02c"}
 CPU_COLORS = {"service": "#d62728", "postgres": "#1f77b4", "k6": "#7f7f7f", "proxy": "#bcbd22", "ui": "#17becf",
-              "recorder": "#e377c2", "others": "#8c564b", "machine": "#000000",
+              "recorder": "#e377c2", "others": "#8c564b", "machine": "#000000", "monitoring": "#9467bd",
               "sut_side": "#2ca02c", "load_side": "#ff7f0e"}
 WIDTH_IN, DPI = 12, 100  # 1200 px
 
@@ -178,6 +178,7 @@ def chart_cpu_tasks(results: dict[str, list[RunResult]], profile: Profile, summa
                 side = group.endswith("_side")
                 label = {"machine": "whole machine", "others": "outside the lab's processes",
                          "recorder": "recorder (Chromium)", "ui": "UI (next)",
+                         "monitoring": "Prometheus + exporter",
                          "sut_side": f"service side's CPUs ({sides.sut_side.cpus if sides.sut_side else None})",
                          "load_side": f"load side's CPUs ({sides.load_side.cpus if sides.load_side else None})",
                          }.get(group, group)

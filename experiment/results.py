@@ -163,6 +163,8 @@ class CpuNumbers:
     recorder: CpuUse
     machine: CpuUse
     others: CpuUse
+    # Prometheus and its Postgres exporter together; None in runs from before they were sampled.
+    monitoring: CpuUse | None = field(default=None, metadata=OMIT_NONE)
     sut_side: CpuUse | None = field(default=None, metadata=OMIT_NONE)
     load_side: CpuUse | None = field(default=None, metadata=OMIT_NONE)
 

@@ -26,6 +26,7 @@ WRITE_DEGRADE_RATIO = 1.1  # "writes may degrade": Act III burst write p95 > Act
 DROPPED_MAX = 0.01  # "k6 offered the planned load": under 1% of iterations dropped, in every arm
 MACHINE_BUSY_MAX = 0.75  # mean CPU in the bursts below this share of the cores (each side's, when pinned)
 CLIENT_SERVER_MAX_RATIO = 2.0  # k6's burst read p95 within this factor of the service's own, else contaminated
+MONITORING_MAX_CORES = 0.05  # Prometheus and its exporter: under 5% of a core on average, in every arm
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ def judge(arms: dict[str, Headline], cores: int) -> list[Verdict]:
 
     verdicts += _cpu_to_spare(arms, cores)
     verdicts += _client_measures_service(arms)
+    verdicts += _monitoring_is_small(arms)
 
     dropped = [(k, h.dropped_iterations, h.requests) for k, h in arms.items()]
     dropped = [(k, d, n) for k, d, n in dropped if d is not None and n]
@@ -174,6 +176,21 @@ def _cpu_to_spare(arms: dict[str, Headline], cores: int) -> list[Verdict]:
         "cpu_to_spare", "The CPU had room to spare during the bursts (else latency includes waiting for CPU)",
         f"mean CPU during the bursts < {MACHINE_BUSY_MAX:.0%} of {where}, in every arm",
         worst_share < MACHINE_BUSY_MAX, "; ".join(parts))]
+
+
+def _monitoring_is_small(arms: dict[str, Headline]) -> list[Verdict]:
+    """Whether watching the run (Prometheus scraping every second, the Postgres exporter, k6's
+    remote writes arriving) stayed small next to what it watches. Not judged for runs from before
+    the monitoring was sampled."""
+    means = {key: h.cpu.monitoring.mean_cores for key, h in arms.items() if h.cpu.monitoring}
+    if not means:
+        return []
+    judged = [m for m in means.values() if m is not None]
+    return [Verdict(
+        "monitoring_is_small", "The monitoring stayed small (Prometheus and its Postgres exporter)",
+        f"their mean CPU over the run < {MONITORING_MAX_CORES:g} cores, in every arm",
+        None if len(judged) < len(means) else all(m < MONITORING_MAX_CORES for m in judged),
+        "; ".join(f"{key}: {_cores(None) if m is None else f'{m:.3f} cores'} mean" for key, m in means.items()))]
 
 
 def _client_measures_service(arms: dict[str, Headline]) -> list[Verdict]:

@@ -1,5 +1,7 @@
 """Verdicts are computed from the numbers with the stated thresholds."""
 
+import dataclasses
+
 from experiment import verdict
 from experiment.results import CpuUse
 from experiment.tests.synthetic import headline
@@ -98,3 +100,22 @@ def test_when_pinned_the_service_cpu_is_judged_against_its_own_cpus():
     busy = headline(svc_peak=0.8, sut_side=CpuUse(None, None, 0.5, cpus=1))  # 40% of the machine, but 80% of its one core
     assert not by_key(verdict.judge({"shared": busy}, cores=2))["cpu_low_act1"].holds
     assert by_key(verdict.judge({"shared": headline(svc_peak=0.8)}, cores=2))["cpu_low_act1"].holds
+
+
+def _with_monitoring(h, mean_cores):
+    use = CpuUse(mean_cores=mean_cores, peak_cores=mean_cores, burst_mean_cores=mean_cores)
+    return dataclasses.replace(h, cpu=dataclasses.replace(h.cpu, monitoring=use))
+
+
+def test_the_monitoring_is_judged_small_only_under_five_percent_of_a_core_in_every_arm():
+    small = {"shared": _with_monitoring(headline(), 0.008), "isolated": _with_monitoring(headline(), 0.02)}
+    v = by_key(verdict.judge(small, cores=2))["monitoring_is_small"]
+    assert v.holds
+    assert "shared: 0.008 cores mean" in v.evidence
+
+    one_heavy = {"shared": _with_monitoring(headline(), 0.008), "isolated": _with_monitoring(headline(), 0.2)}
+    assert not by_key(verdict.judge(one_heavy, cores=2))["monitoring_is_small"].holds
+
+
+def test_runs_without_monitoring_samples_get_no_monitoring_verdict():
+    assert "monitoring_is_small" not in by_key(verdict.judge({"shared": headline()}, cores=2))
