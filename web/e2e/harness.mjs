@@ -1,7 +1,8 @@
 // Starts the whole lab for the browser tests and takes it down again:
 // Postgres (scripts/pg.sh unless E2E_ADMIN_DATABASE_URL / DATABASE_URL names a server),
 // a fresh database with a random name, the seeded todo service on free ports,
-// and `next start` of the existing production build pointed at it.
+// the lab's Prometheus (scripts/prometheus.sh, LAB_PROM_* respected) scraping that service,
+// and `next start` of the existing production build pointed at both.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream, existsSync, mkdirSync } from "node:fs";
@@ -64,12 +65,12 @@ function waitForLines(child, patterns, timeoutMs, what) {
   });
 }
 
-async function waitForHttp(url, timeoutMs, what) {
+async function waitForHttp(url, timeoutMs, what, ready = (status) => status < 500) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       const response = await fetch(url, { redirect: "manual", signal: AbortSignal.timeout(2000) });
-      if (response.status < 500) return;
+      if (ready(response.status)) return;
     } catch {
       // not up yet
     }
@@ -83,6 +84,23 @@ function capture(child, name) {
   const out = createWriteStream(join(RESULTS_DIR, `${name}.log`));
   child.stderr?.pipe(out);
   child.stdout?.on("data", (chunk) => out.write(chunk));
+}
+
+/**
+ * Starts the lab's Prometheus unless it runs (stopping it again at the end if so), registers the
+ * service's metrics listener as the todo-service target (unregistered at the end) and returns
+ * Prometheus's URL. The exporter it starts watches the same Postgres server as the tests.
+ */
+function startPrometheus(adminUrl, metricsHostPort, cleanups) {
+  const prom = join(REPO_DIR, "scripts", "prometheus.sh");
+  const options = { env: { ...process.env, DATABASE_URL: adminUrl }, stdio: ["ignore", "pipe", "inherit"] };
+  const wasRunning = spawnSync(prom, ["status"], options).status === 0;
+  log("starting Prometheus (scripts/prometheus.sh start)");
+  run(prom, ["start"], options);
+  if (!wasRunning) cleanups.push(() => run(prom, ["stop"], options));
+  run(prom, ["register", "todo-service", metricsHostPort, "source=web-e2e"], options);
+  cleanups.push(() => run(prom, ["unregister", "todo-service"], options));
+  return run(prom, ["url"], options);
 }
 
 export async function startLab() {
@@ -148,7 +166,10 @@ export async function startLab() {
     );
     log(`service at ${apiAddr}, metrics at ${metricsAddr}`);
 
-    // 4. The production build of the UI on a free port.
+    // 4. Prometheus scraping it: the dashboard reads the service through Prometheus only.
+    const prometheusUrl = startPrometheus(adminUrl, new URL(metricsAddr).host, cleanups);
+
+    // 5. The production build of the UI on a free port.
     const port = await freePort();
     const next = spawn(
       process.execPath,
@@ -159,6 +180,7 @@ export async function startLab() {
           ...process.env,
           API_URL: apiAddr,
           METRICS_URL: `${metricsAddr.replace(/\/$/, "")}/metrics`,
+          PROMETHEUS_URL: prometheusUrl,
           NEXT_TELEMETRY_DISABLED: "1",
         },
         stdio: ["ignore", "pipe", "pipe"],
@@ -169,6 +191,9 @@ export async function startLab() {
     const baseUrl = `http://127.0.0.1:${port}`;
     await waitForHttp(`${baseUrl}/login`, 60_000, "next start");
     log(`UI at ${baseUrl}`);
+    // Prometheus picks a new target up within a few seconds (file discovery); until its first
+    // scrape the dashboard has nothing to show, so the tests start after it.
+    await waitForHttp(`${baseUrl}/dashboard/metrics`, 30_000, "the dashboard's first reading", (status) => status === 200);
 
     return {
       baseUrl,

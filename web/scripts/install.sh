@@ -17,7 +17,8 @@ else
   say "npm packages up to date"
 fi
 
-sources=(app proxy.ts next.config.ts tsconfig.json package.json package-lock.json)
+# The Grafana dashboard is bundled too: the dashboard route reads its queries from it.
+sources=(app proxy.ts next.config.ts tsconfig.json package.json package-lock.json ../monitoring/grafana/dashboards)
 if [[ ! -f .next/BUILD_ID ]] || [[ -n "$(find "${sources[@]}" -newer .next/BUILD_ID -print -quit)" ]]; then
   say "building the production bundle (next build)"
   npm run build

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the web UI's type check and unit tests, then its browser tests against the real lab.
+# Runs the web UI's type check and unit tests, then its browser tests against the real lab
+# (the harness registers the service it starts with the lab's Prometheus).
 # The caller builds the service first (cargo build --release -p todo-service);
 # TODO_SERVICE_BIN points elsewhere (relative paths are from the repo root).
 set -euo pipefail
@@ -17,6 +18,8 @@ fi
 
 "$repo/scripts/setup.sh" packages chromium
 "$repo/scripts/setup.sh" web
+# The dashboard reads the service through Prometheus (LAB_PROM_* pick another instance).
+"$repo/scripts/setup.sh" prometheus
 cd "$web"
 say "type check (tsc --noEmit)"
 npm run --silent typecheck

@@ -1,191 +1,158 @@
 /**
- * What the dashboard shows, computed from scrapes of the service's /metrics.
+ * What the live dashboard shows, read from Prometheus with the Grafana dashboard's queries.
  *
- * The server route turns each scrape into a small `Snapshot` (`summarize`); the
- * browser keeps the last minute of snapshots and turns any two of them into rates
- * and windowed quantiles (`derive`). Both steps are pure and unit-tested.
+ * One reading is one set of instant queries evaluated at the same moment (lib/queries.ts, server
+ * side): the `$__rate_interval` queries twice, over the last 5 s (the tables' left half and the
+ * charts) and over the last minute, the gauges and totals once. `assemble` turns the answers into
+ * a `Reading` (a few hundred bytes of JSON for the browser); it is pure and unit-tested.
+ * Prometheus does all the maths (rates, counter resets, `histogram_quantile`); nothing here
+ * re-derives it. The browser imports this module for its types and constants only.
  */
-import {
-  type Bucket,
-  type Sample,
-  bucketIncrease,
-  counterIncrease,
-  histogramBy,
-  histogramQuantile,
-  single,
-  sumBy,
-} from "./prometheus";
+import type { RefId } from "./panel-queries";
+import type { Sample } from "./promql";
 
-/** The endpoints and pools the contract names, in the order the dashboard shows them. */
+/** The endpoints the contract names, in the order the dashboard shows them. */
 export const ENDPOINTS = ["login", "create_todo", "list_todos"] as const;
-export const SHARED_POOLS = ["shared"] as const;
-export const ISOLATED_POOLS = ["login", "todo_write", "todo_read"] as const;
 
-export interface EndpointCounters {
-  /** Cumulative latency buckets over all status classes. */
-  buckets: Bucket[];
-  requests: number;
-  errors5xx: number;
-  inFlight: number;
+/** The window of the charts and of the tables' "now" columns. */
+export const RATE_WINDOW_SECS = 5;
+/** The window of the tables' right half. */
+export const MINUTE_WINDOW_SECS = 60;
+
+/** The queries that depend on the window, run once per window (lib/queries.ts). */
+export const WINDOWED = ["p50", "p95", "rps", "errorShare"] as const satisfies readonly RefId[];
+export type WindowedRefId = (typeof WINDOWED)[number];
+
+/** The answers of one reading, per refId. */
+export interface Answers {
+  /** Every query, rates over RATE_WINDOW_SECS. */
+  now: Record<RefId, Sample[]>;
+  /** The windowed queries again, over MINUTE_WINDOW_SECS. */
+  minute: Record<WindowedRefId, Sample[]>;
 }
 
-export interface PoolGauges {
-  max: number | null;
-  inUse: number | null;
-  idle: number | null;
-  waiters: number | null;
-  timeoutsTotal: number;
-}
-
-/** One scrape, reduced to what the dashboard needs (a few hundred bytes of JSON). */
-export interface Snapshot {
-  /** Scrape time, unix ms (taken by the server that scraped). */
-  t: number;
-  poolMode: string | null;
-  version: string | null;
-  endpoints: Record<string, EndpointCounters>;
-  pools: Record<string, PoolGauges>;
-  cpuSecondsTotal: number | null;
-  residentBytes: number | null;
-  aliveTasks: number | null;
-}
-
-export function summarize(samples: Sample[], t: number): Snapshot {
-  const info = samples.find((s) => s.name === "todo_service_info");
-  const latency = histogramBy(samples, "http_request_duration_seconds", "endpoint");
-  const requests = sumBy(samples, "http_requests_total", "endpoint");
-  const errors = sumBy(samples, "http_requests_total", "endpoint", { status_class: "5xx" });
-  const inFlight = sumBy(samples, "http_requests_in_flight", "endpoint");
-
-  const endpoints: Record<string, EndpointCounters> = {};
-  for (const name of new Set([...ENDPOINTS, ...latency.keys(), ...requests.keys()])) {
-    if (name === "other" && !requests.get(name)) continue;
-    endpoints[name] = {
-      buckets: latency.get(name) ?? [],
-      requests: requests.get(name) ?? 0,
-      errors5xx: errors.get(name) ?? 0,
-      inFlight: inFlight.get(name) ?? 0,
-    };
-  }
-
-  const gauge = (name: string) => sumBy(samples, name, "pool");
-  const max = gauge("db_pool_max_connections");
-  const inUse = gauge("db_pool_connections_in_use");
-  const idle = gauge("db_pool_connections_idle");
-  const waiters = gauge("db_pool_waiters");
-  const timeouts = gauge("db_pool_acquire_timeouts_total");
-  const pools: Record<string, PoolGauges> = {};
-  for (const pool of new Set([...max.keys(), ...inUse.keys(), ...timeouts.keys()])) {
-    pools[pool] = {
-      max: max.get(pool) ?? null,
-      inUse: inUse.get(pool) ?? null,
-      idle: idle.get(pool) ?? null,
-      waiters: waiters.get(pool) ?? null,
-      timeoutsTotal: timeouts.get(pool) ?? 0,
-    };
-  }
-
-  return {
-    t,
-    poolMode: info?.labels.pool_mode ?? null,
-    version: info?.labels.version ?? null,
-    endpoints,
-    pools,
-    cpuSecondsTotal: single(samples, "process_cpu_seconds_total"),
-    residentBytes: single(samples, "process_resident_memory_bytes"),
-    aliveTasks: single(samples, "tokio_alive_tasks"),
-  };
-}
-
-export interface EndpointStats {
+/** Per endpoint over one window; null where there is nothing to say (no requests, no latency). */
+export interface WindowStats {
   p50Ms: number | null;
   p95Ms: number | null;
-  /** Requests per second over the window. */
+  /** Requests answered per second. */
   rps: number;
   /** Share of requests answered 5xx, 0..1; null without requests. */
-  errorRate: number | null;
+  errorShare: number | null;
+}
+
+export interface EndpointReading {
+  now: WindowStats;
+  minute: WindowStats;
   requestsTotal: number;
   inFlight: number;
 }
 
-export interface PoolStats extends PoolGauges {
-  timeoutsPerSec: number;
+export interface PoolReading {
+  inUse: number | null;
+  idle: number | null;
+  max: number | null;
+  waiters: number | null;
+  timeoutsPerSec: number | null;
+  timeoutsTotal: number | null;
+  /** Mean time a request held a connection over the last 5 s; null without acquisitions. */
+  holdMs: number | null;
 }
 
-/** Everything the dashboard draws for one window (from `prev` to `cur`). */
-export interface Point {
+/** Everything the dashboard draws for one moment. */
+export interface Reading {
+  /** When the queries were evaluated, unix ms. */
   t: number;
-  windowSecs: number;
-  endpoints: Record<string, EndpointStats>;
-  pools: Record<string, PoolStats>;
+  poolMode: string | null;
+  version: string | null;
+  endpoints: Record<string, EndpointReading>;
+  pools: Record<string, PoolReading>;
   /** Process CPU as % of one core (can exceed 100 on several cores). */
   cpuPercent: number | null;
   memoryMiB: number | null;
   aliveTasks: number | null;
 }
 
-const toMs = (seconds: number | null) => (seconds === null ? null : seconds * 1000);
+/** Why there is no reading of the service although Prometheus answered, or null if there is one. */
+export interface ScrapeProblem {
+  status: number;
+  error: "metrics_not_scraped" | "metrics_unreachable";
+  message: string;
+}
 
-/**
- * Rates and quantiles over the window between two snapshots, the way
- * `histogram_quantile(q, rate(x_bucket[w]))` and `rate(x_total[w])` read it.
- * Gauges are taken from `cur`.
- */
-export function derive(prev: Snapshot, cur: Snapshot): Point {
-  const windowSecs = Math.max((cur.t - prev.t) / 1000, 1e-3);
-  const endpoints: Record<string, EndpointStats> = {};
-  for (const [name, now] of Object.entries(cur.endpoints)) {
-    const before = prev.endpoints[name];
-    const increase = bucketIncrease(before?.buckets, now.buckets);
-    const requests = counterIncrease(before?.requests ?? 0, now.requests);
-    const errors = counterIncrease(before?.errors5xx ?? 0, now.errors5xx);
-    endpoints[name] = {
-      p50Ms: toMs(histogramQuantile(0.5, increase)),
-      p95Ms: toMs(histogramQuantile(0.95, increase)),
-      rps: requests / windowSecs,
-      errorRate: requests > 0 ? errors / requests : null,
-      requestsTotal: now.requests,
-      inFlight: now.inFlight,
+/** Reads the `up` query: no series means Prometheus never scraped the target, 0 a failed scrape. */
+export function scrapeProblem(up: Sample[], instance: string): ScrapeProblem | null {
+  if (up.length === 0) {
+    return {
+      status: 503,
+      error: "metrics_not_scraped",
+      message: `Prometheus has not scraped the service at ${instance} (yet): scripts/prometheus.sh register todo-service ${instance}`,
     };
   }
-  const pools: Record<string, PoolStats> = {};
-  for (const [name, now] of Object.entries(cur.pools)) {
-    const before = prev.pools[name]?.timeoutsTotal ?? 0;
-    pools[name] = { ...now, timeoutsPerSec: counterIncrease(before, now.timeoutsTotal) / windowSecs };
+  if (up.every((s) => s.value !== 1)) {
+    return { status: 502, error: "metrics_unreachable", message: `Prometheus cannot scrape the service's metrics at ${instance}` };
   }
-  const cpu =
-    prev.cpuSecondsTotal !== null && cur.cpuSecondsTotal !== null
-      ? (counterIncrease(prev.cpuSecondsTotal, cur.cpuSecondsTotal) / windowSecs) * 100
-      : null;
+  return null;
+}
+
+/** Sample values by the value of `label`; samples without it are skipped. */
+function byLabel(samples: Sample[], label: string): Map<string, number | null> {
+  return new Map(samples.filter((s) => s.labels[label] !== undefined).map((s) => [s.labels[label], s.value]));
+}
+
+const first = (samples: Sample[]) => samples[0]?.value ?? null;
+const times = (value: number | null | undefined, factor: number) => (value == null ? null : value * factor);
+
+function windowStats(answers: Record<WindowedRefId, Sample[]>): (endpoint: string) => WindowStats {
+  const [p50, p95, rps, errorShare] = WINDOWED.map((refId) => byLabel(answers[refId], "endpoint"));
+  return (endpoint) => ({
+    p50Ms: times(p50.get(endpoint), 1000),
+    p95Ms: times(p95.get(endpoint), 1000),
+    rps: rps.get(endpoint) ?? 0,
+    errorShare: errorShare.get(endpoint) ?? null,
+  });
+}
+
+export function assemble(answers: Answers, t: number): Reading {
+  const { now } = answers;
+  const totals = byLabel(now.requestsTotal, "endpoint");
+  const inFlight = byLabel(now.inFlight, "endpoint");
+  const current = windowStats(now);
+  const minute = windowStats(answers.minute);
+  const endpoints: Record<string, EndpointReading> = {};
+  // The contract's endpoints even before their first request; `other` only once it had one.
+  for (const name of new Set<string>([...ENDPOINTS, ...totals.keys()])) {
+    const requestsTotal = totals.get(name) ?? 0;
+    if (name === "other" && !requestsTotal) continue;
+    endpoints[name] = { now: current(name), minute: minute(name), requestsTotal, inFlight: inFlight.get(name) ?? 0 };
+  }
+
+  const pool = (refId: RefId) => byLabel(now[refId], "pool");
+  const [inUse, idle, max, waiters, timeoutsRate, timeoutsTotal, hold] = (
+    ["inUse", "idle", "max", "waiters", "timeoutsRate", "timeoutsTotal", "holdMean"] as const
+  ).map(pool);
+  const pools: Record<string, PoolReading> = {};
+  for (const name of new Set([...max.keys(), ...inUse.keys(), ...timeoutsTotal.keys()])) {
+    pools[name] = {
+      inUse: inUse.get(name) ?? null,
+      idle: idle.get(name) ?? null,
+      max: max.get(name) ?? null,
+      waiters: waiters.get(name) ?? null,
+      timeoutsPerSec: timeoutsRate.get(name) ?? null,
+      timeoutsTotal: timeoutsTotal.get(name) ?? null,
+      holdMs: times(hold.get(name), 1000),
+    };
+  }
+
+  const info = now.info[0]?.labels;
   return {
-    t: cur.t,
-    windowSecs,
+    t,
+    poolMode: info?.pool_mode ?? null,
+    version: info?.version ?? null,
     endpoints,
     pools,
-    cpuPercent: cpu,
-    memoryMiB: cur.residentBytes === null ? null : cur.residentBytes / (1024 * 1024),
-    aliveTasks: cur.aliveTasks,
+    cpuPercent: times(first(now.cpu), 100),
+    memoryMiB: times(first(now.rss), 1 / 2 ** 20),
+    aliveTasks: first(now.tasks),
   };
-}
-
-/**
- * The snapshot to compare `latest` with for a window of about `windowMs`: the newest
- * one at least `windowMs` older, or else the oldest we have. Null if there is none
- * older than `latest`. `history` is sorted oldest first.
- */
-export function baseline(history: Snapshot[], latest: Snapshot, windowMs: number): Snapshot | null {
-  let chosen: Snapshot | null = null;
-  for (const s of history) {
-    if (s.t >= latest.t) break;
-    if (chosen === null || latest.t - s.t >= windowMs) chosen = s;
-  }
-  return chosen;
-}
-
-/**
- * Reads a `Snapshot` sent as JSON. JSON has no Infinity, so the +Inf bucket's bound
- * travels as `null`; it is restored here (without it every quantile would be empty).
- */
-export function parseSnapshot(text: string): Snapshot {
-  return JSON.parse(text, (key, value) => (key === "le" && value === null ? Infinity : value)) as Snapshot;
 }

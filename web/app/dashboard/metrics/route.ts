@@ -1,48 +1,38 @@
 /**
- * GET /dashboard/metrics: one scrape of the service's Prometheus endpoint, reduced to
- * a `Snapshot`. The metrics listener (METRICS_URL) is only ever reached from this
- * server, never from the browser. Fails as JSON `{error, message}` with 502/504.
+ * GET /dashboard/metrics: one `Reading` of the service, from Prometheus (PROMETHEUS_URL) with the
+ * Grafana dashboard's queries, selecting the service by the `instance` label METRICS_URL names.
+ * Prometheus and the metrics listener are only ever reached from this server, never from the
+ * browser.
+ *
+ * Fails as JSON `{error, message}`: 502 prometheus_unreachable / prometheus_error and 504
+ * prometheus_timeout when Prometheus is down, refused a query or is slow; 503 metrics_not_scraped
+ * when it has no scrape of the service (not registered, or not scraped yet); 502
+ * metrics_unreachable when its last scrape of the service failed (the service is down).
  */
-import { summarize } from "../../lib/dashboard";
-import { metricsUrl } from "../../lib/config";
-import { parsePrometheusText } from "../../lib/prometheus";
+import { assemble, scrapeProblem } from "../../lib/dashboard";
+import { prometheusUrl, serviceInstance } from "../../lib/config";
+import { PrometheusError, instantQuery } from "../../lib/promql";
+import { queryAll } from "../../lib/queries";
 
 export const dynamic = "force-dynamic";
 
-const SCRAPE_TIMEOUT_MS = 3000;
+/** Below the page's own 5 s timeout, so the page hears why rather than only that it failed. */
+const QUERY_TIMEOUT_MS = 3000;
 
-/** When the info metric is missing, /health beside /metrics still knows the pool mode. */
-async function poolModeFromHealth(url: string): Promise<string | null> {
-  try {
-    const response = await fetch(new URL("/health", url), { cache: "no-store", signal: AbortSignal.timeout(1000) });
-    const body = (await response.json()) as { pool_mode?: unknown };
-    return typeof body.pool_mode === "string" ? body.pool_mode : null;
-  } catch {
-    return null;
-  }
-}
+const STATUS_OF = { unreachable: 502, failed: 502, timeout: 504 } as const;
+const CODE_OF = { unreachable: "prometheus_unreachable", failed: "prometheus_error", timeout: "prometheus_timeout" } as const;
 
 export async function GET() {
-  const url = metricsUrl();
+  const base = prometheusUrl();
+  const instance = serviceInstance();
+  const t = Date.now();
   try {
-    const response = await fetch(url, { cache: "no-store", signal: AbortSignal.timeout(SCRAPE_TIMEOUT_MS) });
-    if (!response.ok) {
-      return Response.json(
-        { error: "metrics_unavailable", message: `metrics endpoint answered ${response.status}` },
-        { status: 502 },
-      );
-    }
-    const snapshot = summarize(parsePrometheusText(await response.text()), Date.now());
-    snapshot.poolMode ??= await poolModeFromHealth(url);
-    return Response.json(snapshot, { headers: { "cache-control": "no-store" } });
+    const answers = await queryAll((expr) => instantQuery(base, expr, t / 1000, QUERY_TIMEOUT_MS), instance);
+    const problem = scrapeProblem(answers.now.up, instance);
+    if (problem) return Response.json({ error: problem.error, message: problem.message }, { status: problem.status });
+    return Response.json(assemble(answers, t), { headers: { "cache-control": "no-store" } });
   } catch (err) {
-    const timedOut = err instanceof Error && err.name === "TimeoutError";
-    return Response.json(
-      {
-        error: timedOut ? "metrics_timeout" : "metrics_unreachable",
-        message: timedOut ? `no metrics within ${SCRAPE_TIMEOUT_MS / 1000} s` : "the service's metrics cannot be reached",
-      },
-      { status: timedOut ? 504 : 502 },
-    );
+    if (!(err instanceof PrometheusError)) throw err;
+    return Response.json({ error: CODE_OF[err.kind], message: err.message }, { status: STATUS_OF[err.kind] });
   }
 }

@@ -1,18 +1,18 @@
 "use client";
 
 /**
- * The live dashboard: scrapes /dashboard/metrics every second, keeps a minute of
- * snapshots, and shows per-endpoint latency quantiles, throughput and 5xx share,
- * per-pool connection use, and the service process. Chart points use a 5 s window
- * (like `rate(x[5s])`); the tables show the newest 5 s and the whole minute.
+ * The live dashboard: asks /dashboard/metrics for a reading every second (the server runs the
+ * Grafana dashboard's queries against Prometheus) and keeps a minute of readings for the charts.
+ * Shows per-endpoint latency quantiles, throughput and 5xx share, per-pool connection use, and
+ * the service process. Rates and quantiles are over the last 5 s (charts and the tables' left
+ * half) and the last minute; the arithmetic is Prometheus's.
  */
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useState } from "react";
 import { describeError } from "../../lib/api";
-import { ENDPOINTS, type Point, type Snapshot, baseline, derive, parseSnapshot } from "../../lib/dashboard";
+import { ENDPOINTS, MINUTE_WINDOW_SECS, RATE_WINDOW_SECS, type Reading } from "../../lib/dashboard";
 import { type Row, type Series, TimeChart } from "./time-chart";
 
-const SCRAPE_EVERY_MS = 1000;
-const RATE_WINDOW_MS = 5000;
+const READ_EVERY_MS = 1000;
 const VIEW_MS = 60_000;
 
 /** One colour per endpoint, and the same for the pool that serves it in isolated mode. */
@@ -28,8 +28,8 @@ const COLORS: Record<string, string> = {
 const color = (name: string) => COLORS[name] ?? "#495057";
 
 interface State {
-  history: Snapshot[];
-  points: Point[];
+  /** The last minute of readings, oldest first. */
+  readings: Reading[];
   error: string | null;
   lastOk: number | null;
 }
@@ -39,27 +39,25 @@ const fmt = (v: number | null | undefined, digits = 1) =>
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? "–" : `${(v * 100).toFixed(1)}%`);
 const clock = (t: number) => new Date(t).toLocaleTimeString([], { hour12: false });
 
-function addSnapshot(state: State, snap: Snapshot): State {
-  const history = [...state.history, snap].filter((s) => snap.t - s.t <= VIEW_MS + RATE_WINDOW_MS);
-  const base = baseline(history, snap, RATE_WINDOW_MS);
-  const points = base ? [...state.points, derive(base, snap)] : state.points;
-  return { history, points: points.filter((p) => snap.t - p.t <= VIEW_MS), error: null, lastOk: snap.t };
+function addReading(state: State, reading: Reading): State {
+  const readings = [...state.readings, reading].filter((r) => reading.t - r.t <= VIEW_MS);
+  return { readings, error: null, lastOk: reading.t };
 }
 
 export function Dashboard() {
-  const [state, setState] = useState<State>({ history: [], points: [], error: null, lastOk: null });
+  const [state, setState] = useState<State>({ readings: [], error: null, lastOk: null });
 
   useEffect(() => {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout>;
-    const scrape = async () => {
+    const read = async () => {
       try {
         const response = await fetch("/dashboard/metrics", { cache: "no-store", signal: AbortSignal.timeout(5000) });
         const text = await response.text();
         if (stopped) return;
         if (response.ok) {
-          const snapshot = parseSnapshot(text);
-          setState((s) => addSnapshot(s, snapshot));
+          const reading = JSON.parse(text) as Reading;
+          setState((s) => addReading(s, reading));
         } else {
           let body: unknown = null;
           try {
@@ -70,31 +68,24 @@ export function Dashboard() {
       } catch (err) {
         if (!stopped) setState((s) => ({ ...s, error: describeError(null, null, String(err)) }));
       }
-      if (!stopped) timer = setTimeout(scrape, SCRAPE_EVERY_MS);
+      if (!stopped) timer = setTimeout(read, READ_EVERY_MS);
     };
-    void scrape();
+    void read();
     return () => {
       stopped = true;
       clearTimeout(timer);
     };
   }, []);
 
-  const latest = state.history.at(-1) ?? null;
-  const now = state.points.at(-1) ?? null;
-  const minute = useMemo(() => {
-    if (!latest) return null;
-    const first = state.history[0];
-    return first && first.t < latest.t ? derive(first, latest) : null;
-  }, [state.history, latest]);
-
+  const latest = state.readings.at(-1) ?? null;
   const endpoints = latest ? Object.keys(latest.endpoints) : [...ENDPOINTS];
   const pools = latest ? Object.keys(latest.pools) : [];
-  const rows = (pick: (p: Point) => Record<string, number | null>): Row[] =>
-    state.points.map((p) => ({ x: Math.round((p.t - (latest?.t ?? p.t)) / 100) / 10, ...pick(p) }));
-  const perEndpoint = (f: (p: Point, e: string) => number | null) =>
-    rows((p) => Object.fromEntries(endpoints.map((e) => [e, p.endpoints[e] ? f(p, e) : null])));
-  const perPool = (f: (p: Point, pool: string) => number | null) =>
-    rows((p) => Object.fromEntries(pools.map((name) => [name, p.pools[name] ? f(p, name) : null])));
+  const rows = (pick: (r: Reading) => Record<string, number | null>): Row[] =>
+    state.readings.map((r) => ({ x: Math.round((r.t - (latest?.t ?? r.t)) / 100) / 10, ...pick(r) }));
+  const perEndpoint = (f: (r: Reading, e: string) => number | null) =>
+    rows((r) => Object.fromEntries(endpoints.map((e) => [e, r.endpoints[e] ? f(r, e) : null])));
+  const perPool = (f: (r: Reading, pool: string) => number | null) =>
+    rows((r) => Object.fromEntries(pools.map((name) => [name, r.pools[name] ? f(r, name) : null])));
   const endpointSeries: Series[] = endpoints.map((e) => ({ key: e, name: e, color: color(e) }));
   const poolSeries: Series[] = pools.map((name) => ({ key: name, name, color: color(name) }));
 
@@ -109,21 +100,19 @@ export function Dashboard() {
           </span>
         </span>
         <span>
-          CPU <strong data-testid="cpu">{fmt(now?.cpuPercent)}</strong>% of a core
+          CPU <strong data-testid="cpu">{fmt(latest?.cpuPercent)}</strong>% of a core
         </span>
         <span>
           memory{" "}
-          <strong data-testid="memory">
-            {fmt(latest?.residentBytes == null ? null : latest.residentBytes / 2 ** 20)}
-          </strong>{" "}
+          <strong data-testid="memory">{fmt(latest?.memoryMiB)}</strong>{" "}
           MiB
         </span>
         <span>
           tokio tasks <strong data-testid="tasks">{fmt(latest?.aliveTasks, 0)}</strong>
         </span>
         <span className="muted">
-          {state.lastOk ? `updated ${clock(state.lastOk)}` : "waiting for the first scrape…"} · charts: last 60 s,
-          each point over {RATE_WINDOW_MS / 1000} s
+          {state.lastOk ? `updated ${clock(state.lastOk)}` : "waiting for the first reading…"} · charts: last 60 s,
+          each point over {RATE_WINDOW_SECS} s · from Prometheus
         </span>
       </div>
 
@@ -140,8 +129,9 @@ export function Dashboard() {
             <thead>
               <tr>
                 <th rowSpan={2}>endpoint</th>
-                <th colSpan={4}>last {RATE_WINDOW_MS / 1000} s</th>
-                <th colSpan={4}>last {minute ? Math.round(minute.windowSecs) : "–"} s</th>
+                <th colSpan={4}>last {RATE_WINDOW_SECS} s</th>
+                <th colSpan={4}>last {MINUTE_WINDOW_SECS} s</th>
+                <th rowSpan={2}>in flight</th>
                 <th rowSpan={2}>total</th>
               </tr>
               <tr>
@@ -157,20 +147,21 @@ export function Dashboard() {
             </thead>
             <tbody>
               {endpoints.map((e) => {
-                const a = now?.endpoints[e];
-                const m = minute?.endpoints[e];
+                const a = latest?.endpoints[e]?.now;
+                const m = latest?.endpoints[e]?.minute;
                 return (
                   <tr key={e} data-testid={`endpoint-${e}`}>
                     <td style={{ color: color(e), fontWeight: 700 }}>{e}</td>
                     <td>{fmt(a?.p50Ms)}</td>
                     <td>{fmt(a?.p95Ms)}</td>
                     <td>{fmt(a?.rps)}</td>
-                    <td>{pct(a?.errorRate)}</td>
+                    <td>{pct(a?.errorShare)}</td>
                     <td>{fmt(m?.p50Ms)}</td>
                     <td>{fmt(m?.p95Ms)}</td>
                     <td>{fmt(m?.rps)}</td>
-                    <td>{pct(m?.errorRate)}</td>
-                    <td data-testid={`total-${e}`}>{latest?.endpoints[e]?.requests ?? "–"}</td>
+                    <td>{pct(m?.errorShare)}</td>
+                    <td>{fmt(latest?.endpoints[e]?.inFlight, 0)}</td>
+                    <td data-testid={`total-${e}`}>{latest?.endpoints[e]?.requestsTotal ?? "–"}</td>
                   </tr>
                 );
               })}
@@ -189,12 +180,13 @@ export function Dashboard() {
                 <th>waiters</th>
                 <th>timeouts/s</th>
                 <th>timeouts</th>
+                <th>hold ms</th>
               </tr>
             </thead>
             <tbody>
               {pools.length === 0 && (
                 <tr>
-                  <td colSpan={7} className="muted">
+                  <td colSpan={8} className="muted">
                     no pool metrics yet
                   </td>
                 </tr>
@@ -208,8 +200,9 @@ export function Dashboard() {
                     <td>{fmt(p.idle, 0)}</td>
                     <td>{fmt(p.max, 0)}</td>
                     <td>{fmt(p.waiters, 0)}</td>
-                    <td>{fmt(now?.pools[name]?.timeoutsPerSec)}</td>
+                    <td>{fmt(p.timeoutsPerSec)}</td>
                     <td>{fmt(p.timeoutsTotal, 0)}</td>
+                    <td>{fmt(p.holdMs)}</td>
                   </tr>
                 );
               })}
@@ -220,22 +213,25 @@ export function Dashboard() {
       </div>
 
       <div className="charts">
-        <TimeChart title="p50 latency (ms)" unit="ms" series={endpointSeries} rows={perEndpoint((p, e) => p.endpoints[e].p50Ms)} />
-        <TimeChart title="p95 latency (ms)" unit="ms" series={endpointSeries} rows={perEndpoint((p, e) => p.endpoints[e].p95Ms)} />
-        <TimeChart title="requests/s" unit="req/s" series={endpointSeries} rows={perEndpoint((p, e) => p.endpoints[e].rps)} />
+        <TimeChart title="p50 latency (ms)" unit="ms" series={endpointSeries} rows={perEndpoint((r, e) => r.endpoints[e].now.p50Ms)} />
+        <TimeChart title="p95 latency (ms)" unit="ms" series={endpointSeries} rows={perEndpoint((r, e) => r.endpoints[e].now.p95Ms)} />
+        <TimeChart title="requests/s" unit="req/s" series={endpointSeries} rows={perEndpoint((r, e) => r.endpoints[e].now.rps)} />
         <TimeChart
           title="5xx share (%)"
           unit="%"
           series={endpointSeries}
-          rows={perEndpoint((p, e) => (p.endpoints[e].errorRate === null ? null : p.endpoints[e].errorRate! * 100))}
+          rows={perEndpoint((r, e) => {
+            const share = r.endpoints[e].now.errorShare;
+            return share === null ? null : share * 100;
+          })}
         />
-        <TimeChart title="pool connections in use" unit="conn" series={poolSeries} rows={perPool((p, n) => p.pools[n].inUse)} />
-        <TimeChart title="pool waiters" unit="waiting" series={poolSeries} rows={perPool((p, n) => p.pools[n].waiters)} />
+        <TimeChart title="pool connections in use" unit="conn" series={poolSeries} rows={perPool((r, n) => r.pools[n].inUse)} />
+        <TimeChart title="pool waiters" unit="waiting" series={poolSeries} rows={perPool((r, n) => r.pools[n].waiters)} />
         <TimeChart
           title="pool acquire timeouts/s"
           unit="/s"
           series={poolSeries}
-          rows={perPool((p, n) => p.pools[n].timeoutsPerSec)}
+          rows={perPool((r, n) => r.pools[n].timeoutsPerSec)}
         />
         <TimeChart
           title="process"
@@ -244,7 +240,7 @@ export function Dashboard() {
             { key: "cpu", name: "CPU % of a core", color: "#c2255c" },
             { key: "tasks", name: "tokio tasks (right)", color: "#495057", dashed: true, right: true },
           ]}
-          rows={rows((p) => ({ cpu: p.cpuPercent, tasks: p.aliveTasks }))}
+          rows={rows((r) => ({ cpu: r.cpuPercent, tasks: r.aliveTasks }))}
         />
       </div>
     </>
