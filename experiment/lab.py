@@ -169,12 +169,13 @@ def ui_status(root: Path) -> tuple[bool, str]:
     return True, "ok"
 
 
-def start_ui(children: procs.Processes, root: Path, service: Service, log: Path,
+def start_ui(children: procs.Processes, root: Path, service: Service, prometheus_url: str, log: Path,
              prefix: Sequence[str] = ()) -> str:
-    """`npm --prefix web run start` against this arm's service; returns the UI's base URL."""
+    """`npm --prefix web run start` against this arm's service, its dashboard reading the service's
+    series (by the metrics listener's address) from the lab's Prometheus; returns the UI's base URL."""
     port = procs.free_port()
     env = os.environ | {
-        "PORT": str(port), "HOSTNAME": "127.0.0.1",
+        "PORT": str(port), "HOSTNAME": "127.0.0.1", "PROMETHEUS_URL": prometheus_url,
         "API_URL": service.base_url, "METRICS_URL": service.metrics_url + "/metrics",
         "NEXT_TELEMETRY_DISABLED": "1",
     }

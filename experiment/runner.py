@@ -262,7 +262,7 @@ def _start_recording(ctx: Context, children: procs.Processes, service: lab.Servi
         return Recording(None, f"skipped: {ctx.ui_note}")
     try:
         load = ctx.cpus.prefix("load")
-        ui_url = lab.start_ui(children, ctx.paths.root, service, out / "ui.log", prefix=load)
+        ui_url = lab.start_ui(children, ctx.paths.root, service, ctx.prometheus.url, out / "ui.log", prefix=load)
         cpu.track("ui", children.children[-1].pid, tree=True)  # npm -> next-server
         # k6 spends a few seconds allocating VUs and logging in before the load starts: record
         # longer than the load, and stop the recorder once k6 is done.

@@ -21,8 +21,8 @@ done
 venv="${LAB_VENV:-$root/.lab/venv}"
 scripts/setup.sh python
 
-echo "[experiment/test.sh] unit tests"
-"$venv/bin/python" -m pytest -q experiment/tests
+echo "[experiment/test.sh] unit tests (the runner, and monitoring/'s dashboard checker)"
+"$venv/bin/python" -m pytest -q experiment/tests monitoring
 
 if ! $unit_only; then
   out="$(mktemp -d /tmp/lab-experiment.XXXXXX)"
@@ -32,4 +32,20 @@ if ! $unit_only; then
   expect=()
   ((${#record_args[@]})) || expect=(--expect-recording)
   "$venv/bin/python" -m experiment.check_results "$out" "${expect[@]}"
+  # Every panel of the Grafana dashboard (the live dashboard's queries too) has data for each
+  # arm's run, in the lab's Prometheus that watched it.
+  prometheus="$(scripts/prometheus.sh url)"
+  runs="$("$venv/bin/python" -c '
+import sys
+from pathlib import Path
+from experiment.results import RunRecord
+for path in sorted(Path(sys.argv[1]).glob("arms/*/rep-1/run.json")):
+    r = RunRecord.load(path)
+    print(r.k6_started, r.k6_ended, r.metrics_url.removeprefix("http://"), r.prometheus_testid)' "$out")"
+  [[ -n "$runs" ]] || { echo "[experiment/test.sh] no runs in $out" >&2; exit 1; }
+  while read -r start end instance testid; do
+    echo "[experiment/test.sh] the Grafana dashboard's queries over $testid"
+    "$venv/bin/python" monitoring/check_dashboard.py --prometheus "$prometheus" --start "$start" --end "$end" \
+      --var "instance=$instance" --var "testid=$testid"
+  done <<<"$runs"
 fi

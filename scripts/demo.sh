@@ -27,11 +27,13 @@ target/release/todo-service --database-url "$db_url" seed --users 1000 --todos-p
 
 mkdir -p .lab/logs
 pids=()
-trap 'say "stopping"; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
+trap 'say "stopping"; scripts/prometheus.sh unregister todo-service || true; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
 trap 'exit 130' INT TERM
 target/release/todo-service --database-url "$db_url" serve --pool-mode "$mode" \
   --listen 127.0.0.1:8080 --metrics-listen 127.0.0.1:9090 >.lab/logs/demo-service.log 2>&1 &
 pids+=($!)
+# The dashboard reads the service's numbers from the lab's Prometheus (started by setup.sh).
+scripts/prometheus.sh register todo-service 127.0.0.1:9090 source=demo
 API_URL=http://127.0.0.1:8080 METRICS_URL=http://127.0.0.1:9090/metrics PORT=3000 \
   npm --prefix web run start >.lab/logs/demo-web.log 2>&1 &
 pids+=($!)
