@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt
 from . import summary as fmt
 from .analysis import RunResult
 from .profiles import ARMS_BY_KEY, Profile
+from .shape import mix_text
 from .stats import ENDPOINT_TITLES, ENDPOINTS, LIST
 
 ARM_COLORS = {"shared": "#d62728", "isolated": "#2ca02c", "shared-3x": "#1f77b4"}
@@ -92,7 +93,7 @@ def chart_read_p95(results: dict[str, list[RunResult]], profile: Profile, summar
 
 def _caption(summary: dict) -> str:
     r, lab = summary["rates"], summary["lab"]
-    return (f"{r['base_rps']}→{r['burst_rps']} req/s bursts, 40% login / 40% create / 20% read · "
+    return (f"{r['base_rps']}→{r['burst_rps']} req/s bursts, {mix_text('scenario', ' / ')} · "
             f"DB delay {lab['delay_ms']} ms · {summary['machine'].get('cores')} cores")
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from . import summary as fmt
 from . import termrender
 from .profiles import ARMS_BY_KEY
+from .shape import mix_text
 
 FRAME_FPS = 3  # UI/dashboard GIF playback: frames per second (frames were taken every frame_ms)
 
@@ -39,7 +40,7 @@ def write_post(summary_path: Path, out: Path) -> None:
     lines.append(
         f"I put a small Rust todo service (axum + deadpool-postgres + Postgres) under bursty traffic on a "
         f"{m.get('cores')}-core machine: {rates['base_rps']} req/s, with bursts of {rates['burst_rps']} req/s — "
-        f"40% logins, 40% new todos, 20% reads of the todo list. Same load, same data, three configurations.")
+        f"{mix_text('plain')}. Same load, same data, three configurations.")
     c = s.get("calibration")
     if c:
         lines += ["", (

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from . import summary as fmt
+from .shape import mix_text
 
 STYLE = """
 body { font: 15px/1.5 system-ui, sans-serif; max-width: 1240px; margin: 2em auto; padding: 0 1em; color: #222; }
@@ -41,8 +42,8 @@ def write(summary: dict, charts_dir: Path, chart_files: list[str], path: Path) -
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>Lab run {e(summary['run_id'])}</title>"
              f"<style>{STYLE}</style></head><body>",
              f"<h1>Shared pool vs per-endpoint pools — run {e(summary['run_id'])}</h1>",
-             "<p><em>You didn't add power. You added boundaries.</em> The same bursty load (40% POST /login, "
-             "40% POST /todos, 20% GET /todos) against one shared pool (Act I), per-endpoint pools with the same "
+             "<p><em>You didn't add power. You added boundaries.</em> The same bursty load "
+             f"({e(mix_text())}) against one shared pool (Act I), per-endpoint pools with the same "
              "12 connections (Act III), and one shared pool three times bigger (control).</p>"]
     banner = fmt.contamination_banner(summary)
     if banner:

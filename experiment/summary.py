@@ -13,6 +13,7 @@ from pathlib import Path
 from . import stats, verdict
 from .analysis import RunResult
 from .profiles import ARMS_BY_KEY, LabParams, Profile
+from .shape import mix_text, schedule_text
 from .stats import ENDPOINT_TITLES, ENDPOINTS
 
 # The numbers whose spread across repeats the report shows (dotted paths into a headline).
@@ -316,11 +317,11 @@ def cpu_sets_text(summary: dict) -> str:
 def config_lines(summary: dict) -> list[str]:
     p, lab = summary["profile"], summary["lab"]
     windows = ", ".join(f"{a:g}–{b:g} s" for a, b in p["burst_windows_s"])
+    seed = f"{p['users']} users, {p['sessions']} sessions"
     return [
-        f"Profile `{p['name']}`: {rates_text(summary)}; {p['bursts']} bursts of "
-        f"{p['burst_s']} s ({p['ramp_s']} s ramps in and out), {p['gap_s']} s apart (warm-up {p['warmup_s']} s, "
-        f"recovery {p['recovery_s']} s; {p['duration_s']} s in all; {p['users']} users, {p['sessions']} sessions). "
-        f"Bursts at {windows}. Mix: 40% POST /login, 40% POST /todos, 20% GET /todos "
+        f"Profile `{p['name']}`: {rates_text(summary)}; "
+        f"{schedule_text(p, seed)}. "
+        f"Bursts at {windows}. Mix: {mix_text()} "
         f"(k6 script `{summary['load_script']}`), a new connection per request.",
         f"Seed: {p['users']} users x {p['todos_per_user']} todos; database `{lab['database']}` dropped, recreated and "
         f"seeded before every run; {p['warmup_requests']} warm-up requests before k6.",
