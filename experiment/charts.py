@@ -19,6 +19,7 @@ from . import fmt, tables
 from .analysis import RunResult
 from .profiles import ARMS_BY_KEY, Profile
 from .results import Summary
+from .shape import mix_text
 from .stats import ENDPOINT_TITLES, ENDPOINTS, LIST
 
 ARM_COLORS = {"shared": "#d62728", "isolated": "#2ca02c", "shared-3x": "#1f77b4"}
@@ -92,7 +93,7 @@ def chart_read_p95(results: dict[str, list[RunResult]], profile: Profile, summar
 
 def _caption(summary: Summary) -> str:
     r = summary.rates
-    return (f"{r.base_rps}→{r.burst_rps} req/s bursts, 40% login / 40% create / 20% read · "
+    return (f"{r.base_rps}→{r.burst_rps} req/s bursts, {mix_text('scenario', ' / ')} · "
             f"DB delay {summary.lab.delay_ms} ms · {summary.machine.cores} cores")
 
 

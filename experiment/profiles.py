@@ -1,14 +1,17 @@
-"""Every knob of the experiment, in one place: the load profiles, the arms, the lab parameters.
+"""Every knob of the experiment: the load profiles, the arms, the lab parameters.
 
-A newcomer changing the experiment edits only this file. Everything the report states about the
-configuration (rates, timings, pool sizes, delay, Argon2 cost, seed sizes) is read from here, and the
-k6 script receives the same numbers through its environment, so the burst windows shaded on the
-charts are the ones k6 ran.
+A newcomer changing the experiment edits this file and, for the load's shape (the profiles'
+schedules, rate multiples and seed sizes, the mix), load/shape.json, which k6 reads too. Everything
+the report states about the configuration (rates, timings, pool sizes, delay, Argon2 cost, seed
+sizes) is read from here, and the k6 script receives the same numbers through its environment, so
+the burst windows shaded on the charts are the ones k6 ran.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+
+from . import shape
 
 
 @dataclass(frozen=True)
@@ -18,7 +21,7 @@ class Profile:
     The schedule (load/lib/profile.js), in seconds from the start of the k6 scenarios: `warmup_s`
     at the base rate; then for each burst: `gap_s` at the base rate (not before the first), a
     `ramp_s` linear ramp up to the burst rate, `burst_s` at the burst rate, a `ramp_s` ramp back
-    down; then `recovery_s` at the base rate. The mix is the k6 script's (load/lib/profile.js).
+    down; then `recovery_s` at the base rate. The mix is load/shape.json's (shape.MIX).
 
     The rates are not fixed here: they are multiples (`base_x`, `burst_x`) of the shared pool's
     capacity, measured on this machine before the acts (calibrate.py), so the same profile asks
@@ -33,7 +36,7 @@ class Profile:
     gap_s: int  # quiet time after each burst
     warmup_s: int  # quiet time before the first burst
     recovery_s: int  # quiet time after the last burst
-    ramp_s: int  # ramp into and out of each burst
+    ramp_s: int  # ramp into and out of each burst: short, so a burst hits like one
     users: int  # seeded users (user1..userN@lab.test) that k6 logs in as
     sessions: int  # users k6's setup() logs in once; create/read requests use their tokens
     todos_per_user: int  # todos seeded per user: GET /todos reads real rows
@@ -75,24 +78,14 @@ class Profile:
         return asdict(self) | {"duration_s": self.duration_s(), "burst_windows_s": self.burst_windows()}
 
 
-# THE PROFILE TABLE. Rates are multiples of the shared pool's capacity, measured before the acts
-# (calibrate.py): between bursts a quarter of it, bursts 1.3x (30% more than 12 connections can
-# serve: the shared pool's queue grows until its acquire timeout sheds load, while the read pool
-# of Act III carries its 20% share of the burst well inside its 4 connections). `quick` keeps the
-# whole pipeline (calibration, 3 arms, set-up included, builds cached) short for CI; `default`
-# keeps 3 arms under 15 minutes, and `--repeat 3` (9 runs of about 190 s) under 35.
-PROFILES: dict[str, Profile] = {
-    "quick": Profile(
-        name="quick", base_x=0.25, burst_x=1.3, bursts=2, burst_s=6, gap_s=6,
-        warmup_s=6, recovery_s=4, ramp_s=1, users=200, sessions=50, todos_per_user=20, warmup_requests=200,
-        probe_s=8,
-    ),
-    "default": Profile(
-        name="default", base_x=0.25, burst_x=1.3, bursts=4, burst_s=15, gap_s=20,
-        warmup_s=20, recovery_s=20, ramp_s=1, users=1000, sessions=50, todos_per_user=20, warmup_requests=400,
-        probe_s=15,
-    ),
-}
+# THE PROFILE TABLE is load/shape.json ("profiles"), shared with k6. Rates are multiples of the shared
+# pool's capacity, measured before the acts (calibrate.py): between bursts a quarter of it, bursts
+# 1.3x (30% more than 12 connections can serve: the shared pool's queue grows until its acquire
+# timeout sheds load, while the read pool of Act III carries its 20% share of the burst well inside
+# its 4 connections). `quick` keeps the whole pipeline (calibration, 3 arms, set-up included, builds
+# cached) short for CI; `default` keeps 3 arms under 15 minutes, and `--repeat 3` (9 runs of about
+# 190 s) under 35.
+PROFILES: dict[str, Profile] = {name: Profile(name=name, **fields) for name, fields in shape.PROFILE_FIELDS.items()}
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import jinja2
 
 from . import fmt, tables
 from .results import Summary
+from .shape import mix_text
 from .stats import ENDPOINT_TITLES
 from .verdict import CLIENT_SERVER_MAX_RATIO
 
@@ -39,7 +40,7 @@ environment = jinja2.Environment(
     keep_trailing_newline=True,
 )
 environment.filters.update(FILTERS)
-environment.globals.update(ENDPOINT_TITLES=ENDPOINT_TITLES, CLIENT_SERVER_MAX_RATIO=CLIENT_SERVER_MAX_RATIO,
+environment.globals.update(mix_text=mix_text, ENDPOINT_TITLES=ENDPOINT_TITLES, CLIENT_SERVER_MAX_RATIO=CLIENT_SERVER_MAX_RATIO,
                             MISSING=fmt.MISSING)
 
 

@@ -19,11 +19,12 @@ import numpy as np
 
 from .results import RequestStats, Spread
 
-# The service's endpoint names (the `endpoint` label of its metrics, see docs/contract.md).
-LOGIN, CREATE, LIST = "login", "create_todo", "list_todos"
-ENDPOINTS = (LIST, LOGIN, CREATE)  # reads first: they are the story
-ENDPOINT_TITLES = {LOGIN: "POST /login", CREATE: "POST /todos", LIST: "GET /todos"}
-WRITES = (LOGIN, CREATE)
+# The service's endpoint names (the `endpoint` label of its metrics, see docs/contract.md) come from
+# load/shape.json through shape.py; re-exported here for the modules that import them from stats.
+from .shape import CREATE, LIST, LOGIN
+from .shape import ENDPOINT_TITLES as ENDPOINT_TITLES
+from .shape import ENDPOINTS as ENDPOINTS
+from .shape import WRITES as WRITES
 
 
 @dataclass(frozen=True)

@@ -1,35 +1,40 @@
 // The load profile: a steady base rate with bursts on top, read from environment variables.
 //
-// PROFILE picks a preset (`default`, about 3 minutes; `quick`, under a minute for CI); any of the
-// variables below set explicitly wins over the preset. Rates are totals over the three
-// scenarios, split 40% login / 40% create / 20% read.
+// PROFILE picks a preset (`default`, about 3 minutes; `quick`, about half a minute); any of the
+// variables below set explicitly wins over the preset. Rates are totals over the three scenarios,
+// each carrying its share of them. The presets' schedules and the shares are load/shape.json's,
+// the file the experiment runner reads too, so the two cannot drift apart.
 
-/** Presets: rates in requests/s, times in seconds. */
-export const PRESETS = {
-  // About 3 minutes: 30 s warm-up, 4 bursts of 15 s (plus 1 s ramps) 20 s apart, 30 s recovery.
-  default: {
-    BASE_RPS: 300,
-    BURST_RPS: 1600,
-    BURSTS: 4,
-    BURST_S: 15,
-    GAP_S: 20,
-    WARMUP_S: 30,
-    RECOVERY_S: 30,
-  },
-  // Under a minute (48 s of load): enough for one clear effect per act in CI.
-  quick: {
-    BASE_RPS: 300,
-    BURST_RPS: 1600,
-    BURSTS: 2,
-    BURST_S: 8,
-    GAP_S: 8,
-    WARMUP_S: 10,
-    RECOVERY_S: 10,
-  },
-};
+/** load/shape.json, resolved against this module (not the working directory or the entry script). */
+const SHAPE = JSON.parse(open(import.meta.resolve('../shape.json')));
+
+/** The schedule fields of a shape.json profile that k6 reads; each has an upper-case variable. */
+const SCHEDULE = ['bursts', 'burst_s', 'gap_s', 'warmup_s', 'recovery_s', 'ramp_s'];
+
+/**
+ * Presets: rates in requests/s, times in seconds. The experiment passes rates of its own
+ * (calibrated multiples of the pool's capacity); by hand, a preset runs at shape.json's
+ * `hand_rates`.
+ */
+export const PRESETS = Object.fromEntries(
+  Object.entries(SHAPE.profiles).map(([name, profile]) => [
+    name,
+    {
+      BASE_RPS: SHAPE.hand_rates.base_rps,
+      BURST_RPS: SHAPE.hand_rates.burst_rps,
+      ...Object.fromEntries(SCHEDULE.map((field) => [field.toUpperCase(), profile[field]])),
+    },
+  ]),
+);
+
+/**
+ * Every endpoint by its scenario (`login`, `create`, `read`): `endpoint`, the service's metric
+ * label and the requests' `endpoint` tag; `title`; `share`, its fraction of the total rate.
+ */
+export const ENDPOINTS = Object.fromEntries(SHAPE.endpoints.map((e) => [e.scenario, e]));
 
 /** Each scenario's share of the total rate. Writes dominate, reads are the bystanders. */
-export const SHARES = { login: 0.4, create: 0.4, read: 0.2 };
+export const SHARES = Object.fromEntries(SHAPE.endpoints.map((e) => [e.scenario, e.share]));
 
 function number(name, fallback) {
   const raw = __ENV[name];
@@ -52,8 +57,6 @@ export function readProfile() {
   for (const [key, fallback] of Object.entries(preset)) {
     profile[key.toLowerCase()] = number(key, fallback);
   }
-  // Seconds to ramp into and out of each burst: short, so a burst hits like one.
-  profile.ramp_s = number('RAMP_S', 1);
   // The longest response time at which k6 still holds the arrival rate: each scenario gets
   // rate x this many VUs, all allocated before the test starts (allocating VUs mid-burst costs
   // CPU exactly when it is scarcest). Slower responses than this and k6 drops iterations,

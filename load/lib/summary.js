@@ -3,9 +3,10 @@
 // this lab cannot reach, and k6 prints its default summary only when `handleSummary` is absent.
 
 import { Counter } from 'k6/metrics';
+import { ENDPOINTS as BY_SCENARIO } from './profile.js';
 
-/** The service's `endpoint` label values, also used as the k6 `endpoint` tag. */
-export const ENDPOINTS = ['login', 'create_todo', 'list_todos'];
+/** The service's `endpoint` label values, also used as the k6 `endpoint` tag (load/shape.json). */
+export const ENDPOINTS = Object.values(BY_SCENARIO).map((e) => e.endpoint);
 
 /**
  * Response outcomes counted per endpoint: 503 is the service shedding load (`database_busy`,
