@@ -18,8 +18,10 @@ import tempfile
 from pathlib import Path
 from typing import TypeVar
 
+from .analysis import LAST_METRICS_JSONL_COMMIT
 from .postkit import write_post
 from .profiles import ARMS
+from .promql import ANSWERS
 from .results import ResultsError, RunConfig, RunRecord, Summary
 from .stats import ENDPOINTS
 
@@ -106,7 +108,10 @@ def checks(out: Path, arms: list[str], expect_recording: bool = False) -> list[t
                                ("k6", headline.cpu.k6)):
                 check(f"{arm} rep {repeat}: {group} CPU was sampled", use.mean_cores is not None)
         for run_dir in data.run_dirs:
-            for name in ("k6-samples.csv.gz", "metrics.jsonl", "cpu.jsonl", "k6.cast", "run.json"):
+            if (Path(run_dir) / "metrics.jsonl").exists() and not (Path(run_dir) / ANSWERS).exists():
+                check(f"{arm}: {Path(run_dir).name} was recorded since the runner reads PromQL", False,
+                      f"it has metrics.jsonl and no {ANSWERS}: analyse it with commit {LAST_METRICS_JSONL_COMMIT}")
+            for name in ("k6-samples.csv.gz", ANSWERS, "cpu.jsonl", "k6.cast", "run.json"):
                 path = Path(run_dir) / name
                 check(f"{arm}: raw {name} kept", path.exists() and path.stat().st_size > 0)
             if (Path(run_dir) / "run.json").exists():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import json
 import subprocess
+import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
@@ -101,12 +102,23 @@ class Prometheus:
 
     def query_range(self, query: str, start: float, end: float, step: float = STEP_S) -> list[dict]:
         """The `result` of /api/v1/query_range (a list of {metric, values|histograms})."""
-        body = urllib.parse.urlencode({"query": query, "start": start, "end": end, "step": step}).encode()
-        request = urllib.request.Request(self.url + "/api/v1/query_range", data=body, method="POST")
-        with urllib.request.urlopen(request, timeout=60) as response:
-            answer = json.load(response)
+        return self._ask("query_range", {"query": query, "start": start, "end": end, "step": step})
+
+    def query(self, query: str, at: float | None = None, timeout: float = 60) -> list[dict]:
+        """The `result` of the instant /api/v1/query at `at` (unix s; now when None): a vector,
+        a list of {metric, value}."""
+        return self._ask("query", {"query": query} | ({"time": at} if at is not None else {}), timeout)
+
+    def _ask(self, api: str, params: dict, timeout: float = 60) -> list[dict]:
+        body = urllib.parse.urlencode(params).encode()
+        request = urllib.request.Request(f"{self.url}/api/v1/{api}", data=body, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                answer = json.load(response)
+        except urllib.error.HTTPError as error:  # a bad query: Prometheus says why in the body
+            answer = json.load(error)
         if answer.get("status") != "success":
-            raise RuntimeError(f"Prometheus refused {query!r}: {answer.get('error')}")
+            raise RuntimeError(f"Prometheus refused {params['query']!r}: {answer.get('error')}")
         return answer["data"]["result"]
 
     def export(self, path: Path, start: float, end: float, run: RunLabels) -> int:
