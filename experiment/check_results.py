@@ -27,7 +27,7 @@ from .stats import ENDPOINTS
 
 T = TypeVar("T")
 
-CHARTS = ("read-p95.png", "endpoints.png", "pools.png", "cpu-tasks.png")
+CHARTS = ("read-p95.png", "endpoints.png", "pools.png", "cpu-tasks.png", "database.png")
 
 
 def checks(out: Path, arms: list[str], expect_recording: bool = False) -> list[tuple[str, bool, str]]:
