@@ -332,12 +332,14 @@ class _Server:
         return out
 
     def backends(self, windows: list[tuple[float, float]], duration: float, series: RunSeries) -> dict[str, Backends]:
-        """The database's backends per pool and state over time, and per pool their peaks. A
+        """The database's backends of this run's pools per state over time, and per pool their peaks. A
         state with no backend has no row in pg_stat_activity, so no point: zero, on the grid of
         the pool's other states' seconds."""
         answer = self.stored.get("backends") if self.stored else None
         for s in answer.series if answer else []:
             pool = s.labels.get("application_name", "").removeprefix(BACKEND_PREFIX)
+            if series.pool_max and pool not in series.pool_max:
+                continue  # the previous run's service, its last backends seen before the window
             series.backends.setdefault(pool, {})[s.labels.get("state", "")] = [(t - self.t0, v) for t, v in s.points]
         out = {}
         for pool, states in sorted(series.backends.items()):

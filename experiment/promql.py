@@ -37,6 +37,7 @@ ANSWERS = "promql.json"  # in each run folder
 RATE_WINDOW = "3s"
 # A second needs at least this many requests (per second) for the service's p95 to be drawn.
 MIN_RPS_FOR_P95 = 3
+EDGE_S = 0.5  # half the lab's 1 s scrape interval (monitoring/prometheus.yml)
 Window = tuple[float, float]  # (start, end), unix seconds
 
 
@@ -113,8 +114,10 @@ class RunQueries:
 
 def _increase(selector: str, by: str, windows: Iterable[Window]) -> str:
     """The counter's increase summed over `windows`, grouped `by`: end value minus start value
-    of each window (see the module's doc), added."""
-    return " + ".join(f"(sum by ({by}) ({selector} @ {end:.3f}) - sum by ({by}) ({selector} @ {start:.3f}))"
+    of each window (see the module's doc), added. An edge is the scrape nearest to it (the last
+    one before edge + half a scrape interval), so a window of scrape intervals is the one whose
+    intervals' middles fall inside it."""
+    return " + ".join(f"(sum by ({by}) ({selector} @ {end + EDGE_S:.3f}) - sum by ({by}) ({selector} @ {start + EDGE_S:.3f}))"
                       for start, end in windows)
 
 

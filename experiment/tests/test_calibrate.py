@@ -28,7 +28,7 @@ def test_the_probes_hold_times_and_requests_are_promql_increases_over_its_window
     counts = calibrate.probe_counts(fake, queries, 10.0, 25.0)
     assert counts == vectors
     assert {at for _, at in fake.asked} == {25.0}
-    assert all("@ 25.000" in q and "@ 10.000" in q for q, _ in fake.asked)
+    assert all("@ 25.500" in q and "@ 10.500" in q for q, _ in fake.asked)
 
 
 def test_capacity_is_connections_over_the_mix_mean_hold():

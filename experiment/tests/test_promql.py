@@ -21,12 +21,12 @@ def test_the_databases_view_is_the_lab_databases_pools_per_state():
     assert 'datname="lab_experiment"' in query and 'application_name=~"todo-service/.+"' in query
 
 
-def test_a_window_is_the_counters_end_value_minus_its_start_value_and_windows_add_up():
+def test_a_window_is_the_counters_value_at_the_scrape_nearest_its_end_minus_at_its_start_and_windows_add_up():
     windows = QUERIES.windows((100.0, 130.0), [(106.0, 112.0), (118.0, 124.5)])
     bucket = f"http_request_duration_seconds_bucket{{{TARGET}}}"
     assert windows["server_p95_s_load"] == (
-        f"histogram_quantile(0.95, (sum by (le, endpoint) ({bucket} @ 130.000)"
-        f" - sum by (le, endpoint) ({bucket} @ 100.000)))")
+        f"histogram_quantile(0.95, (sum by (le, endpoint) ({bucket} @ 130.500)"
+        f" - sum by (le, endpoint) ({bucket} @ 100.500)))")
     bursts = windows["server_p95_s_bursts"]
     assert bursts.count(" @ ") == 4 and ") + (" in bursts
     assert "[6s] @ 112.000" in windows["in_use_mean_bursts"] and "[6s] @ 124.500" in windows["in_use_mean_bursts"]
