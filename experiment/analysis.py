@@ -66,7 +66,6 @@ class RunSeries:
     tasks: list[tuple[float, float]] = field(default_factory=list)
     in_flight: list[tuple[float, float]] = field(default_factory=list)  # http_requests_in_flight, all endpoints
     server_rps: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
-    pool_busy: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # connection-s held per s
     backends: dict[str, dict[str, list[tuple[float, float]]]] = field(default_factory=dict)  # pool -> state -> (t, n)
     cpu: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # group -> (t, cores)
 
@@ -136,7 +135,6 @@ def analyze_run(run_dir: Path, profile: Profile, arm: str, repeat: int) -> RunRe
     p95_bursts = server.p95_ms("server_p95_s_bursts")
     series.server_p95 = {e: [(t, v * 1000) for t, v in points] for e, points in server.by("server_p95_s", "endpoint").items()}
     series.server_rps = server.by("server_rps", "endpoint")
-    series.pool_busy = server.by("pool_busy", "pool")
     database = server.backends(windows, duration, series)
     endpoints = {
         endpoint: EndpointNumbers(**_fields(whole), burst=burst, baseline=baseline, max_1s_p95_ms=worst_second,

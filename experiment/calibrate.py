@@ -32,8 +32,6 @@ from .profiles import SHARED, Arm, Rates
 from .results import Calibration
 from .runner import Context, k6_argv, k6_env, system_under_test
 
-SCRAPE_S = 1.5  # a little more than the scrape interval: the last scrape before a moment is after it
-
 
 def probe_counts(prometheus: Prometheus, queries: promql.RunQueries, start: float,
                  end: float) -> dict[str, dict[str, float]]:
@@ -71,19 +69,19 @@ def calibrate(ctx: Context, out: Path, arm: Arm = SHARED) -> Calibration:
     run = RunLabels(ctx.run_id, "calibration", 1)
     queries = promql.RunQueries(run, params.database)
     with system_under_test(ctx, arm, run, out) as sut:
-        time.sleep(SCRAPE_S)  # a scrape after the warm-up: its requests are not the probe's
+        time.sleep(promql.SCRAPE_WAIT_S)  # a scrape after the warm-up: its requests are not the probe's
         before = time.time()
         probe = Rates(base_rps=params.probe_rps, burst_rps=params.probe_rps, source="probe")
         steady = {"BURSTS": "0", "WARMUP_S": str(profile.probe_s), "RECOVERY_S": "0"}
         result = procs.run(k6_argv(ctx, run, "--quiet"), timeout=profile.probe_s + 120, log_path=out / "k6.log",
                            env=k6_env(ctx, sut.service, out / "k6-summary.json", probe, **steady), check=False)
-        time.sleep(SCRAPE_S)  # a scrape after the probe's last request
+        time.sleep(promql.SCRAPE_WAIT_S)  # a scrape after the probe's last request
         after = time.time()
     if result.returncode not in (0, 99):
         raise RuntimeError(f"the calibration probe's k6 exited with {result.returncode}; see {out / 'k6.log'}")
 
     counts = probe_counts(ctx.prometheus, queries, before, after)
-    (out / "promql.json").write_text(json.dumps({"start": before, "end": after, "answers": counts}, indent=1))
+    (out / "probe-counts.json").write_text(json.dumps({"start": before, "end": after, "counts": counts}, indent=1))
     hold_s, requests = counts["hold_seconds"], counts["requests"]
     mix = mix_from_k6_summary(out / "k6-summary.json")
     hold_ms, mean_ms, capacity_rps = capacity(arm.pool_size, hold_s, requests, mix)

@@ -104,6 +104,12 @@ def checks(out: Path, arms: list[str], expect_recording: bool = False) -> list[t
                       all(counts.get(e) == ours.get(e) for e in ENDPOINTS), f"ours {ours}, k6 {counts}")
             check(f"{arm} rep {repeat}: pool metrics were sampled", headline.pool.max_waiters is not None)
             check(f"{arm} rep {repeat}: tokio tasks were sampled", headline.tasks.peak is not None)
+            check(f"{arm} rep {repeat}: Little's law was measured for every pool",
+                  bool(headline.pool.sizes) and set(headline.little) == set(headline.pool.sizes),
+                  f"pools {sorted(headline.pool.sizes)}, measured {sorted(headline.little)}")
+            check(f"{arm} rep {repeat}: the database's backends were sampled for every pool",
+                  bool(headline.pool.sizes) and set(headline.database) == set(headline.pool.sizes),
+                  f"pools {sorted(headline.pool.sizes)}, sampled {sorted(headline.database)}")
             for group, use in (("service", headline.cpu.service), ("postgres", headline.cpu.postgres),
                                ("k6", headline.cpu.k6)):
                 check(f"{arm} rep {repeat}: {group} CPU was sampled", use.mean_cores is not None)

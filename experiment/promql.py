@@ -38,6 +38,9 @@ RATE_WINDOW = "3s"
 # A second needs at least this many requests (per second) for the service's p95 to be drawn.
 MIN_RPS_FOR_P95 = 3
 EDGE_S = 0.5  # half the lab's 1 s scrape interval (monitoring/prometheus.yml)
+# Long enough for one more scrape (1 s apart): waited before a target stops, so its final
+# counters are in Prometheus, and before reading a window that ends now.
+SCRAPE_WAIT_S = 1.5
 Window = tuple[float, float]  # (start, end), unix seconds
 
 
@@ -64,8 +67,6 @@ class RunQueries:
             "pool_waiters": f"sum by (pool) ({s('db_pool_waiters')})",
             "pool_max": f"max by (pool) ({s('db_pool_max_connections')})",
             "acquire_timeouts": f"sum by (pool) ({s('db_pool_acquire_timeouts_total')})",
-            # Connection-seconds held per second: the mean number of busy connections.
-            "pool_busy": f"sum by (pool) (rate({s('db_pool_connection_hold_seconds_sum')}[{rate}]))",
             "tasks": f"sum({s('tokio_alive_tasks')})",
             "in_flight": f"sum({s('http_requests_in_flight')})",
             "server_rps": f"sum by (endpoint) (rate({s('http_requests_total')}[{rate}]))",

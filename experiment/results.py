@@ -5,7 +5,8 @@
                 repeat in summary.json), made of the typed parts below;
 - `ArmSummary`  one arm: its headline's median over the repeats, their spread, every repeat;
 - `Summary`     the whole run (summary.json): configuration, arms, verdicts;
-- `RunConfig`   the results folder's config.json (what was asked for, and the rates found).
+- `RunConfig`   the results folder's config.json (what was asked for, and the rates found);
+- `StoredQueries` the answers of a run's PromQL queries (promql.json, written by promql.py).
 
 Data crosses the JSON boundary here, once: `to_json` gives the plain dict to dump, `from_json`
 reads one back and fails with a `ResultsError` naming the field when one is missing, renamed,

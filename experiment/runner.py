@@ -219,13 +219,13 @@ def run_arm(ctx: Context, arm: Arm, repeat: int, repeats: int, out: Path) -> Run
             k6_ended = time.time()
             loadavg_after = _loadavg()
             progress.done()
+            time.sleep(promql.SCRAPE_WAIT_S)  # the service's final counters are scraped before it stops
             recorder_exit_code = _finish_recording(recording.recorder) if recording.recorder else None
         finally:
             cpu.stop()
 
     if k6_exit_code not in (0, 99):  # 99: the script's thresholds failed, which is data
         notes.append(f"k6 exited with code {k6_exit_code}; see k6.log")
-    time.sleep(2)  # k6's last push and the last scrape land
     _ask_queries(ctx, queries, k6_started, k6_ended, out, notes)
     series = _export_series(ctx, run, k6_started, k6_ended, out, notes)
     record = RunRecord(

@@ -118,7 +118,6 @@ def stored_queries() -> StoredQueries:
             "in_flight": answer("in_flight", _series({}, columns[4])),
             "server_p95_s": answer("server_p95_s", _series({"endpoint": "list_todos"}, [None, 0.03, 0.45, None, None])),
             "server_rps": answer("server_rps", _series({"endpoint": "list_todos"}, [0, 3, 3, 0, 1])),
-            "pool_busy": answer("pool_busy", _series(shared, [0.5, 1, 12, 12, 0.5])),
             "backends": answer("backends", _series(backends | {"state": "active"}, [b[0] for b in BACKENDS]),
                                _series(backends | {"state": "idle"}, [b[1] for b in BACKENDS])),
             "server_p95_s_load": single("server_p95_s_load", {"endpoint": "list_todos"}, SERVER_P95_S["load"]),

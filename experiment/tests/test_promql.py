@@ -3,6 +3,7 @@
 from experiment import promql
 from experiment.monitoring import RunLabels
 from experiment.results import QueryAnswer
+from experiment.runner import Progress
 
 QUERIES = promql.RunQueries(RunLabels("20261128T115523Z", "shared", 1), "lab_experiment")
 TARGET = 'job="todo-service", run="20261128T115523Z", arm="shared", repeat="1"'
@@ -42,3 +43,27 @@ def test_answers_keep_labels_and_points_and_drop_nan():
     first, second = promql.answers(result)
     assert (first.labels, first.points) == ({"endpoint": "login"}, [(1.0, 0.5), (3.0, 2.0)])
     assert promql.by_label(QueryAnswer("q", [second]), "pool") == {"shared": 12.0}
+
+
+class NowPrometheus:
+    """Answers the progress line's instant queries with fixed values (None: an empty vector)."""
+
+    def __init__(self, values: dict[str, float | None]):
+        self.values = {QUERIES.progress()[name]: value for name, value in values.items()}
+
+    def query(self, query: str, timeout: float) -> list[dict]:
+        value = self.values[query]
+        return [] if value is None else [{"metric": {}, "value": [0, str(value)]}]
+
+
+def test_the_progress_line_asks_prometheus_for_the_rate_and_the_pool(capsys):
+    fake = NowPrometheus({"rps": 812.4, "in_use": 12, "size": 12, "waiters": 340})
+    Progress("[Act I shared 1/1]", 32, fake, QUERIES).tick()
+    line = capsys.readouterr().out
+    assert "812 req/s" in line and "pool in use 12/12  waiters 340" in line
+
+
+def test_the_progress_line_waits_for_the_first_scrape(capsys):
+    fake = NowPrometheus({"rps": None, "in_use": None, "size": None, "waiters": None})
+    Progress("[Act I shared 1/1]", 32, fake, QUERIES).tick()
+    assert "(waiting for metrics)" in capsys.readouterr().out
