@@ -133,8 +133,10 @@ def analyze_run(run_dir: Path, profile: Profile, arm: str, repeat: int) -> RunRe
     in_flight = server.gauge("in_flight", windows, duration, series.in_flight)
     p95_load = server.p95_ms("server_p95_s_load")
     p95_bursts = server.p95_ms("server_p95_s_bursts")
-    series.server_p95 = {e: [(t, v * 1000) for t, v in points] for e, points in server.by("server_p95_s", "endpoint").items()}
-    series.server_rps = server.by("server_rps", "endpoint")
+    # Rates are drawn at the middle of the seconds they cover (promql.RATE_MIDDLE_S).
+    series.server_p95 = {e: [(t, v * 1000) for t, v in points]
+                         for e, points in server.by("server_p95_s", "endpoint", promql.RATE_MIDDLE_S).items()}
+    series.server_rps = server.by("server_rps", "endpoint", promql.RATE_MIDDLE_S)
     database = server.backends(windows, duration, series)
     endpoints = {
         endpoint: EndpointNumbers(**_fields(whole), burst=burst, baseline=baseline, max_1s_p95_ms=worst_second,
@@ -269,10 +271,11 @@ class _Server:
         self.stored = stored
         self.t0 = t0
 
-    def by(self, name: str, label: str) -> dict[str, list[tuple[float, float]]]:
-        """A per-second answer's series by one label's value (\"\" for a sum over everything)."""
+    def by(self, name: str, label: str, shift: float = 0.0) -> dict[str, list[tuple[float, float]]]:
+        """A per-second answer's series by one label's value (\"\" for a sum over everything),
+        each point `shift` seconds earlier."""
         answer = self.stored.get(name) if self.stored else None
-        return {s.labels.get(label, ""): [(t - self.t0, v) for t, v in s.points]
+        return {s.labels.get(label, ""): [(t - self.t0 - shift, v) for t, v in s.points]
                 for s in (answer.series if answer else [])}
 
     def single(self, name: str, label: str) -> dict[str, float]:

@@ -35,6 +35,8 @@ from .results import QueryAnswer, Series, StoredQueries
 ANSWERS = "promql.json"  # in each run folder
 # A rate over 3 s holds 3 or 4 scrapes at 1 s: a per-second value that a late scrape does not blank.
 RATE_WINDOW = "3s"
+# A rate at t covers (t - 3 s, t]: the charts draw it at the middle, where its requests were.
+RATE_MIDDLE_S = 1.5
 # A second needs at least this many requests (per second) for the service's p95 to be drawn.
 MIN_RPS_FOR_P95 = 3
 EDGE_S = 0.5  # half the lab's 1 s scrape interval (monitoring/prometheus.yml)

@@ -83,6 +83,8 @@ def test_series_are_in_seconds_since_the_first_request(result):
     assert series.client_p95["list_todos"] == [(0.5, pytest.approx(29.0)), (2.5, pytest.approx(290.0))]
     assert [t for t, _ in series.tasks] == [0.5, 1.5, 2.5, 3.5, 4.5]
     assert series.pool_max == {"shared": 12}
+    # A rate over the last 3 s is drawn at the middle of those seconds.
+    assert series.server_p95["list_todos"] == [(0.0, pytest.approx(30.0)), (1.0, pytest.approx(450.0))]
 
 
 def test_an_unpinned_run_has_no_sides(tmp_path):
