@@ -9,7 +9,7 @@ Run it with `scripts/experiment.sh` (which builds and starts what it needs), or,
 
 - `profiles.py`  every knob: load profiles (rates, timings, seed sizes), arms, lab parameters.
 - `cli.py`       the command line and the top-level flow: set up, run each arm, report.
-- `runner.py`    one run of one arm: fresh database, proxy, service, warm-up, k6, samplers.
+- `runner.py`    one run of one arm: fresh database, proxy, service, warm-up, k6, CPU sampler.
 - `lab.py`       starting the lab's pieces: database, latency proxy, service, UI, recorder.
 - `procs.py`     child processes that never outlive the runner (process groups, timeouts).
 - `k6run.py`     k6 under a pseudo-terminal, recorded as an asciinema cast.

@@ -116,7 +116,7 @@ class WriteNumbers(Latency):
 
 
 # ---------------------------------------------------------------------------------------------
-# Server-side numbers (/metrics scrapes) and CPU
+# Server-side numbers (the PromQL answers, promql.py) and CPU
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ class PoolNumbers:
     peak_in_use_by_pool: dict[str, float]
     acquire_timeouts: float | None  # over the whole service life (the counters start at zero)
     acquire_timeouts_by_pool: dict[str, float]
-    acquire_timeouts_during_k6: float | None  # between the first and the last scrape
+    acquire_timeouts_during_k6: float | None  # over the run's window (5 s before k6 to 5 s after)
 
 
 @dataclass(frozen=True)

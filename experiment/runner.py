@@ -1,4 +1,5 @@
-"""Runs one arm once: fresh database, proxy, service, warm-up, k6 with samplers and recording.
+"""Runs one arm once: fresh database, proxy, service, warm-up, k6 with the CPU sampler and recording;
+the run's PromQL answers when it ends.
 
 Everything the run produces lands in its own folder (see `RUN_FILES`); `run.json` there records
 what happened (URLs, pids, exit codes, notes: a `results.RunRecord`) so the analysis never has to
