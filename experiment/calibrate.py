@@ -69,6 +69,8 @@ def calibrate(ctx: Context, out: Path, arm: Arm = SHARED) -> Calibration:
     run = RunLabels(ctx.run_id, "calibration", 1)
     queries = promql.RunQueries(run, params.database)
     with system_under_test(ctx, arm, run, out) as sut:
+        for note in sut.notes:
+            print(f"[experiment] calibration: {note}", flush=True)
         time.sleep(promql.SCRAPE_WAIT_S)  # a scrape after the warm-up: its requests are not the probe's
         before = time.time()
         probe = Rates(base_rps=params.probe_rps, burst_rps=params.probe_rps, source="probe")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import json
 import subprocess
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -72,6 +73,22 @@ class Prometheus:
     def register(self, job: str, address: str, run: RunLabels) -> None:
         """Scrape `address` (host:port) as `job` from now on, its series labelled with `run`."""
         _run(self.script, "register", job, address, *(f"{k}={v}" for k, v in run.target_labels().items()))
+
+    def wait_scraped(self, job: str, run: RunLabels, timeout: float = 20.0) -> bool:
+        """Wait until `job`'s target of `run` has been scraped once; False if it has not been
+        within `timeout` s. Prometheus reads a new target file at most every 5 s and then
+        scrapes at its own offset: a window that starts before the first scrape has no value to
+        subtract from, so the runner waits before the load starts."""
+        target = ", ".join(f'{k}="{v}"' for k, v in run.target_labels().items())
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if self.query(f'up{{job="{job}", {target}}} == 1', timeout=2):
+                    return True
+            except (OSError, RuntimeError, ValueError):
+                pass
+            time.sleep(0.25)
+        return False
 
     def unregister(self, job: str) -> None:
         _run(self.script, "unregister", job)

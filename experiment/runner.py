@@ -132,13 +132,15 @@ class SystemUnderTest:
     proxy_port: int | None  # None without the latency proxy
     seed_s: float  # seconds to migrate and seed the database
     warm_up: WarmUp
+    notes: tuple[str, ...] = ()  # what went wrong setting it up, for the run record
 
 
 @contextmanager
 def system_under_test(ctx: Context, arm: Arm, run: RunLabels, out: Path) -> Iterator[SystemUnderTest]:
     """A fresh database with the seed data, the latency proxy and the service in `arm`'s mode (on
     the system-under-test CPUs), warmed up and scraped by the lab's Prometheus with `run`'s
-    labels; everything is stopped (and no longer scraped) when the block ends."""
+    labels (the block starts once Prometheus has scraped the service); everything is stopped (and
+    no longer scraped) when the block ends."""
     params, paths = ctx.lab, ctx.paths
     setup_log = out / "setup.log"
     lab.recreate_database(paths, ctx.admin_url, params.database, setup_log)
@@ -161,7 +163,9 @@ def system_under_test(ctx: Context, arm: Arm, run: RunLabels, out: Path) -> Iter
             service = lab.start_service(children, paths, arm, service_db, params, out / "service.log", prefix=sut)
             ctx.prometheus.register("todo-service", service.metrics_url.removeprefix("http://"), run)
             warm_up = lab.warm_up(service, ctx.profile, params)
-            yield SystemUnderTest(children, service, proxy_pid, proxy_port, seed_s, warm_up)
+            notes = () if ctx.prometheus.wait_scraped("todo-service", run) else (
+                "Prometheus had not scraped the service when the load started: its numbers may be missing",)
+            yield SystemUnderTest(children, service, proxy_pid, proxy_port, seed_s, warm_up, notes)
         finally:
             for job in ("todo-service", "latency-proxy"):
                 ctx.prometheus.unregister(job)
@@ -194,6 +198,7 @@ def run_arm(ctx: Context, arm: Arm, repeat: int, repeats: int, out: Path) -> Run
     run = RunLabels(ctx.run_id, arm.key, repeat)
     with system_under_test(ctx, arm, run, out) as sut:
         service = sut.service
+        notes += sut.notes
         cpu = CpuSampler(out / "cpu.jsonl")
         cpu.track("service", service.pid)
         cpu.track("postgres", find_postmaster(ctx.pg_data_dir), tree=True, keep=postgres_filter(ctx.lab.database))

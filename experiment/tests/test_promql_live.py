@@ -107,3 +107,11 @@ def test_window_p95s_are_prometheus_quantiles_of_the_counts_the_windows_add_up(t
                            'label_replace(vector(10), "le", "0.5", "", "") or '
                            'label_replace(vector(10), "le", "+Inf", "", ""))')
     assert float(own[0]["value"][1]) == pytest.approx(bursts["list_todos"])
+
+
+def test_the_runner_sees_when_prometheus_has_scraped_a_runs_target():
+    run = RunLabels(f"pytest-{uuid.uuid4().hex[:12]}", "probe", 1)
+    prometheus = Prometheus(Path("unused"), URL)
+    assert not prometheus.wait_scraped("todo-service", run, timeout=0.5)
+    _push([({"__name__": "up", "job": "todo-service", **run.target_labels()}, [(int(time.time() * 1000), 1.0)])])
+    assert prometheus.wait_scraped("todo-service", run, timeout=5)
