@@ -169,7 +169,7 @@ def chart_database(results: dict[str, list[RunResult]], profile: Profile, summar
     keys = list(results)
     fig, axes = plt.subplots(len(keys), 1, figsize=(WIDTH_IN, 3.2 * len(keys) + 1), dpi=DPI, sharex=True,
                              squeeze=False)
-    for ax, key in zip(axes[:, 0], keys):
+    for ax, key in zip(axes[:, 0], keys, strict=True):
         run = results[key][0]
         _shade_bursts(ax, profile, label=False)
         waiting = ax.twinx()
