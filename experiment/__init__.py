@@ -9,12 +9,14 @@ Run it with `scripts/experiment.sh` (which builds and starts what it needs), or,
 
 - `profiles.py`  every knob: load profiles (rates, timings, seed sizes), arms, lab parameters.
 - `cli.py`       the command line and the top-level flow: set up, run each arm, report.
-- `runner.py`    one run of one arm: fresh database, proxy, service, warm-up, k6, samplers.
+- `runner.py`    one run of one arm: fresh database, proxy, service, warm-up, k6, CPU sampler.
 - `lab.py`       starting the lab's pieces: database, latency proxy, service, UI, recorder.
 - `procs.py`     child processes that never outlive the runner (process groups, timeouts).
 - `k6run.py`     k6 under a pseudo-terminal, recorded as an asciinema cast.
 - `cast.py`      the asciinema v2 cast format: written by k6run.py, read by termrender.py.
-- `sampler.py`   scrapes the service's /metrics every second.      `prom.py`  parses it.
+- `monitoring.py` the lab's Prometheus: targets, k6's remote write, queries, the raw export.
+- `promql.py`    the named PromQL queries of one run, asked when it ends; their answers are kept
+                 in its folder (promql.json) and are every server-side number the report uses.
 - `cpu.py`       CPU of service, Postgres (process tree), k6, proxy, through psutil.
 - `results.py`   the typed results (run.json, a run's headline, an arm, summary.json, config.json)
                  and the one place that knows their JSON shape.

@@ -3,23 +3,24 @@
 It only computes: the CLI writes what it returns (analysis.json, client-per-second.csv).
 
 Time is in seconds since the k6 scenario started (its first request), so the burst windows of the
-profile line up with the data. Client-side numbers come from k6's per-request samples; pool, task
-and server-side numbers from the /metrics scrapes; CPU from the /proc samples.
+profile line up with the data. Client-side numbers come from k6's per-request samples; pool, task,
+database and server-side numbers from the answers of the run's PromQL queries (promql.py), kept in
+its folder; CPU from the /proc samples.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import json
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import cpu as cpu_mod
-from . import prom, sampler, stats
+from . import promql, stats
 from .profiles import Profile
 from .results import (
+    Backends,
     CpuNumbers,
     CpuSetsRecord,
     CpuUse,
@@ -28,16 +29,22 @@ from .results import (
     Headline,
     K6Summary,
     Latency,
+    LittlesLaw,
     PoolNumbers,
     ReadNumbers,
     RequestStats,
     RunRecord,
+    StoredQueries,
     WriteNumbers,
 )
 from .stats import ENDPOINTS, LIST, WRITES
 
 # A second needs at least this many requests for its p95 to be drawn or count as a spike.
 MIN_REQUESTS_PER_SECOND = 3
+# The last commit whose analysis reads the runner's own scrapes (metrics.jsonl): runs recorded
+# before the runner read PromQL can only be analysed again there.
+LAST_METRICS_JSONL_COMMIT = "1ad1a0b"
+BACKEND_PREFIX = "todo-service/"  # the service's pools name their connections todo-service/<pool>
 CPU_GROUPS = ("service", "postgres", "k6", "proxy", "ui", "recorder", "machine")
 # The lab's Prometheus and its Postgres exporter (runs since Prometheus joined the loop): summed
 # as "monitoring", so the report can show what watching the run cost.
@@ -52,13 +59,14 @@ class RunSeries:
 
     client_p95: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # endpoint -> (t, p95 ms)
     client_errors: dict[str, list[tuple[float, int]]] = field(default_factory=dict)  # endpoint -> (t, errors)
-    server_p95: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # per scrape interval
+    server_p95: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # per second
     pool_in_use: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # pool -> (t, n)
     pool_waiters: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     pool_max: dict[str, float] = field(default_factory=dict)
     tasks: list[tuple[float, float]] = field(default_factory=list)
     in_flight: list[tuple[float, float]] = field(default_factory=list)  # http_requests_in_flight, all endpoints
     server_rps: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    backends: dict[str, dict[str, list[tuple[float, float]]]] = field(default_factory=dict)  # pool -> state -> (t, n)
     cpu: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # group -> (t, cores)
 
 
@@ -75,6 +83,10 @@ class RunResult:
     per_second: dict[str, dict[int, stats.Second]] = field(default_factory=dict)  # endpoint -> second -> numbers
 
 
+class OldResults(ValueError):
+    """A run folder from before the runner read PromQL: it has no stored answers to analyse."""
+
+
 def _load_jsonl(path: Path) -> list[dict]:
     if not path.exists():
         return []
@@ -85,11 +97,9 @@ def _load_jsonl(path: Path) -> list[dict]:
 def analyze_run(run_dir: Path, profile: Profile, arm: str, repeat: int) -> RunResult:
     """Read one run's raw files and compute its headline and time series; writes nothing."""
     record = RunRecord.load(run_dir / "run.json") if (run_dir / "run.json").exists() else None
-    csv_path = run_dir / "k6-samples.csv.gz"
-    everything = stats.read_k6_csv(str(csv_path)) if csv_path.exists() else []
-    # k6's setup() logins come before the scenarios start: they are neither load nor time zero.
-    requests = [r for r in everything if r.endpoint != stats.SETUP]
-    t0 = requests[0].t if requests else (record.k6_started if record else 0.0)
+    stored = stored_queries(run_dir)
+    requests = stats.load_requests(run_dir / "k6-samples.csv.gz")
+    t0 = stats.scenario_start(requests) or (record.k6_started if record else 0.0)
     duration = profile.duration_s()
     windows = profile.burst_windows()
     series = RunSeries()
@@ -116,16 +126,21 @@ def analyze_run(run_dir: Path, profile: Profile, arm: str, repeat: int) -> RunRe
     writes = [r for e in WRITES for r in grouped.get(e, [])]
     write_burst = [r for r in writes if stats.in_windows(r.t - t0, windows)]
 
-    # Server side, from the /metrics scrapes.
-    scrapes = sampler.load(run_dir / "metrics.jsonl") if (run_dir / "metrics.jsonl").exists() else []
-    pool = _pool_series(scrapes, t0, series)
-    tasks = _gauge(scrapes, t0, windows, duration, "tokio_alive_tasks", series.tasks)
-    in_flight = _gauge(scrapes, t0, windows, duration, "http_requests_in_flight", series.in_flight)
-    server = _server_latency(scrapes, t0, windows, duration, series)
-    _server_rps(scrapes, t0, series)
+    # Server side and the database, from the stored PromQL answers.
+    server = _Server(stored, t0)
+    pool = server.pools(series)
+    tasks = server.gauge("tasks", windows, duration, series.tasks)
+    in_flight = server.gauge("in_flight", windows, duration, series.in_flight)
+    p95_load = server.p95_ms("server_p95_s_load")
+    p95_bursts = server.p95_ms("server_p95_s_bursts")
+    # Rates are drawn at the middle of the seconds they cover (promql.RATE_MIDDLE_S).
+    series.server_p95 = {e: [(t, v * 1000) for t, v in points]
+                         for e, points in server.by("server_p95_s", "endpoint", promql.RATE_MIDDLE_S).items()}
+    series.server_rps = server.by("server_rps", "endpoint", promql.RATE_MIDDLE_S)
+    database = server.backends(windows, duration, series)
     endpoints = {
         endpoint: EndpointNumbers(**_fields(whole), burst=burst, baseline=baseline, max_1s_p95_ms=worst_second,
-                                  server_p95_ms=server[endpoint][0], server_burst_p95_ms=server[endpoint][1])
+                                  server_p95_ms=p95_load.get(endpoint), server_burst_p95_ms=p95_bursts.get(endpoint))
         for endpoint, (whole, burst, baseline, worst_second) in client.items()
     }
 
@@ -156,6 +171,8 @@ def analyze_run(run_dir: Path, profile: Profile, arm: str, repeat: int) -> RunRe
         cpu_sets=record.cpu_sets if record else None,
         notes=list(record.notes) if record else [],
         recording=record.recording if record else None,
+        little=server.littles_law(burst_seconds),
+        database=database,
     )
     return RunResult(arm=arm, repeat=repeat, run_dir=run_dir, headline=headline, series=series, per_second=per_second)
 
@@ -233,93 +250,110 @@ def _mean_peak(points: list[tuple[float, float]], windows: list[tuple[float, flo
                   burst_mean_cores=statistics.fmean(burst) if burst else None)
 
 
-def _pool_series(scrapes: list[dict], t0: float, series: RunSeries) -> PoolNumbers:
-    """In-use and waiters per pool over time; max waiters and acquire timeouts during the run."""
-    max_waiters: dict[str, float] = {}
-    timeouts_first: dict[str, float] = {}
-    timeouts_last: dict[str, float] = {}
-    for scrape in scrapes:
-        t, m = scrape["t"] - t0, scrape["metrics"]
-        for pool, value in prom.by_label(m, "db_pool_connections_in_use", "pool").items():
-            series.pool_in_use.setdefault(pool, []).append((t, value))
-        for pool, value in prom.by_label(m, "db_pool_waiters", "pool").items():
-            series.pool_waiters.setdefault(pool, []).append((t, value))
-            max_waiters[pool] = max(max_waiters.get(pool, 0.0), value)
-        for pool, value in prom.by_label(m, "db_pool_max_connections", "pool").items():
-            series.pool_max[pool] = value
-        for pool, value in prom.by_label(m, "db_pool_acquire_timeouts_total", "pool").items():
-            timeouts_first.setdefault(pool, value)
-            timeouts_last[pool] = value
-    timeouts = {pool: timeouts_last[pool] - timeouts_first[pool] for pool in timeouts_last}
-    # A timeout before the first scrape is missed by the difference; the last value is exact since
-    # the counters start at zero with the service, and warm-up is light.
-    timeouts_total = {pool: timeouts_last[pool] for pool in timeouts_last}
-    peak_in_use = {pool: max(v for _, v in values) for pool, values in series.pool_in_use.items()}
-    return PoolNumbers(
-        sizes={pool: int(size) for pool, size in series.pool_max.items()},
-        max_waiters=max(max_waiters.values(), default=None),
-        max_waiters_by_pool=max_waiters,
-        peak_in_use_by_pool=peak_in_use,
-        acquire_timeouts=sum(timeouts_total.values()) if timeouts_total else None,
-        acquire_timeouts_by_pool=timeouts_total,
-        acquire_timeouts_during_k6=sum(timeouts.values()) if timeouts else None,
-    )
+def stored_queries(run_dir: Path) -> StoredQueries | None:
+    """The run's stored PromQL answers (None: the run kept none, e.g. Prometheus failed; its
+    server-side numbers are then missing). A run recorded before the runner read PromQL is an
+    error that says where it can still be analysed."""
+    path = run_dir / promql.ANSWERS
+    if path.exists():
+        return StoredQueries.load(path)
+    if (run_dir / "metrics.jsonl").exists():
+        raise OldResults(
+            f"{run_dir} was recorded before the runner read PromQL: it has metrics.jsonl and no {promql.ANSWERS}. "
+            f"Analyse it with the last commit that reads metrics.jsonl: git checkout {LAST_METRICS_JSONL_COMMIT}")
+    return None
 
 
-def _gauge(scrapes: list[dict], t0: float, windows: list[tuple[float, float]], duration: float,
-           name: str, points: list[tuple[float, float]]) -> Gauge:
-    """A gauge (summed over its labels) over time into `points`; returns its baseline (the median
-    before the first burst) and its peak (the maximum during the load)."""
-    for scrape in scrapes:
-        if any(key == name or key.startswith(name + "{") for key in scrape["metrics"]):
-            points.append((scrape["t"] - t0, prom.total(scrape["metrics"], name)))
-    first_burst = windows[0][0] if windows else duration
-    before = [v for t, v in points if 0 <= t < first_burst]
-    during = [v for t, v in points if 0 <= t <= duration]
-    baseline = statistics.median(before) if before else (points[0][1] if points else None)
-    return Gauge(baseline=baseline, peak=max(during) if during else None)
+class _Server:
+    """The stored answers of one run, in seconds since `t0`."""
 
+    def __init__(self, stored: StoredQueries | None, t0: float):
+        self.stored = stored
+        self.t0 = t0
 
-def _server_latency(scrapes: list[dict], t0: float, windows: list[tuple[float, float]],
-                    duration: float, series: RunSeries) -> dict[str, tuple[float | None, float | None]]:
-    """Server-side p95 (ms) per endpoint from the service's own histogram, (over the whole load,
-    over the bursts): bucket increases between consecutive scrapes, summed, then interpolated as
-    Prometheus' histogram_quantile does. A cross-check of k6's numbers, which also include time
-    spent in k6 and the network stack."""
-    sums = {e: {"all": {}, "burst": {}} for e in ENDPOINTS}
-    for prev, cur in itertools.pairwise(scrapes):
-        middle = (prev["t"] + cur["t"]) / 2 - t0
-        if not 0 <= middle <= duration + 1:
-            continue
-        burst = stats.in_windows(middle, windows)
-        for endpoint in ENDPOINTS:
-            before = dict(prom.histogram_buckets(prev["metrics"], "http_request_duration_seconds", endpoint=endpoint))
-            after = prom.histogram_buckets(cur["metrics"], "http_request_duration_seconds", endpoint=endpoint)
-            interval = [(le, count - before.get(le, 0.0)) for le, count in after]
-            if interval and interval[-1][1] >= MIN_REQUESTS_PER_SECOND:
-                q = prom.histogram_quantile(0.95, interval)
-                if q is not None:
-                    series.server_p95.setdefault(endpoint, []).append((middle, q * 1000))
-            for le, count in after:
-                delta = count - before.get(le, 0.0)
-                if delta < 0:  # a counter reset: the service restarted
-                    continue
-                for part in ("all", "burst") if burst else ("all",):
-                    sums[endpoint][part][le] = sums[endpoint][part].get(le, 0.0) + delta
-    def p95_ms(buckets: dict[float, float]) -> float | None:
-        q = prom.histogram_quantile(0.95, sorted(buckets.items()))
-        return None if q is None else q * 1000
+    def by(self, name: str, label: str, shift: float = 0.0) -> dict[str, list[tuple[float, float]]]:
+        """A per-second answer's series by one label's value (\"\" for a sum over everything),
+        each point `shift` seconds earlier."""
+        answer = self.stored.get(name) if self.stored else None
+        return {s.labels.get(label, ""): [(t - self.t0 - shift, v) for t, v in s.points]
+                for s in (answer.series if answer else [])}
 
-    return {endpoint: (p95_ms(parts["all"]), p95_ms(parts["burst"])) for endpoint, parts in sums.items()}
+    def single(self, name: str, label: str) -> dict[str, float]:
+        return promql.by_label(self.stored.get(name) if self.stored else None, label)
 
+    def p95_ms(self, name: str) -> dict[str, float]:
+        return {endpoint: q * 1000 for endpoint, q in self.single(name, "endpoint").items()}
 
-def _server_rps(scrapes: list[dict], t0: float, series: RunSeries) -> None:
-    prev = None
-    for scrape in scrapes:
-        counts = prom.by_label(scrape["metrics"], "http_requests_total", "endpoint")
-        if prev is not None and scrape["t"] > prev[0]:
-            dt = scrape["t"] - prev[0]
-            for endpoint, value in counts.items():
-                rate = (value - prev[1].get(endpoint, 0.0)) / dt
-                series.server_rps.setdefault(endpoint, []).append((scrape["t"] - t0, rate))
-        prev = (scrape["t"], counts)
+    def pools(self, series: RunSeries) -> PoolNumbers:
+        """In use and waiters per pool over time; max waiters and acquire timeouts during the run.
+        The timeout counters start at zero with the service: their last value counts the whole
+        service life, last minus first the run's window."""
+        series.pool_in_use = self.by("pool_in_use", "pool")
+        series.pool_waiters = self.by("pool_waiters", "pool")
+        series.pool_max = {pool: points[-1][1] for pool, points in self.by("pool_max", "pool").items() if points}
+        max_waiters = {pool: max(v for _, v in points) for pool, points in series.pool_waiters.items() if points}
+        timeouts = {pool: points for pool, points in self.by("acquire_timeouts", "pool").items() if points}
+        totals = {pool: points[-1][1] for pool, points in timeouts.items()}
+        during = {pool: points[-1][1] - points[0][1] for pool, points in timeouts.items()}
+        return PoolNumbers(
+            sizes={pool: int(size) for pool, size in series.pool_max.items()},
+            max_waiters=max(max_waiters.values(), default=None),
+            max_waiters_by_pool=max_waiters,
+            peak_in_use_by_pool={pool: max(v for _, v in points)
+                                 for pool, points in series.pool_in_use.items() if points},
+            acquire_timeouts=sum(totals.values()) if totals else None,
+            acquire_timeouts_by_pool=totals,
+            acquire_timeouts_during_k6=sum(during.values()) if during else None,
+        )
+
+    def gauge(self, name: str, windows: list[tuple[float, float]], duration: float,
+              points: list[tuple[float, float]]) -> Gauge:
+        """A gauge summed over its labels, per second into `points`; returns its baseline (the
+        median before the first burst) and its peak (the maximum during the load)."""
+        points.extend(self.by(name, "").get("", []))
+        first_burst = windows[0][0] if windows else duration
+        before = [v for t, v in points if 0 <= t < first_burst]
+        during = [v for t, v in points if 0 <= t <= duration]
+        baseline = statistics.median(before) if before else (points[0][1] if points else None)
+        return Gauge(baseline=baseline, peak=max(during) if during else None)
+
+    def littles_law(self, burst_seconds: float) -> dict[str, LittlesLaw]:
+        """Per pool over the bursts: mean in use against throughput x mean hold."""
+        mean_in_use = self.single("in_use_mean_bursts", "pool")
+        held = self.single("hold_seconds_bursts", "pool")
+        holds = self.single("holds_bursts", "pool")
+        out = {}
+        for pool in sorted(set(mean_in_use) | set(holds)):
+            count, seconds = holds.get(pool), held.get(pool)
+            throughput = count / burst_seconds if count is not None and burst_seconds else None
+            hold_ms = 1000 * seconds / count if count and seconds is not None else None
+            out[pool] = LittlesLaw(
+                mean_in_use=mean_in_use.get(pool), throughput_rps=throughput, mean_hold_ms=hold_ms,
+                predicted_in_use=throughput * hold_ms / 1000 if throughput is not None and hold_ms is not None else None)
+        return out
+
+    def backends(self, windows: list[tuple[float, float]], duration: float, series: RunSeries) -> dict[str, Backends]:
+        """The database's backends of this run's pools per state over time, and per pool their peaks. A
+        state with no backend has no row in pg_stat_activity, so no point: zero, on the grid of
+        the pool's other states' seconds."""
+        answer = self.stored.get("backends") if self.stored else None
+        for s in answer.series if answer else []:
+            pool = s.labels.get("application_name", "").removeprefix(BACKEND_PREFIX)
+            if series.pool_max and pool not in series.pool_max:
+                continue  # the previous run's service, its last backends seen before the window
+            series.backends.setdefault(pool, {})[s.labels.get("state", "")] = [(t - self.t0, v) for t, v in s.points]
+        out = {}
+        for pool, states in sorted(series.backends.items()):
+            grid = sorted({t for points in states.values() for t, _ in points})
+            for state, points in states.items():
+                values = dict(points)
+                states[state] = [(t, values.get(t, 0.0)) for t in grid]
+            active = dict(states.get("active", []))
+            load = [t for t in grid if 0 <= t <= duration]
+            burst = [t for t in grid if stats.in_windows(t, windows)]
+            out[pool] = Backends(
+                peak_active=max((active.get(t, 0.0) for t in load), default=None),
+                mean_active_bursts=statistics.fmean(active.get(t, 0.0) for t in burst) if burst else None,
+                peak_total=max((sum(dict(points).get(t, 0.0) for points in states.values()) for t in load),
+                               default=None))
+        return out

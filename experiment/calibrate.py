@@ -6,7 +6,8 @@ the pool at any database delay and on any machine, instead of rates tuned by han
 How: a fresh database and the Act I service (one shared pool), then a short, steady k6 load well
 under capacity (`LabParams.probe_rps`, the acts' request mix). The service's histogram
 `db_pool_connection_hold_seconds{pool,endpoint}` says how long each request held a connection
-(from acquire to release, the time HikariCP calls usage; waiting is not included). By Little's
+(from acquire to release, the time HikariCP calls usage; waiting is not included); the lab's
+Prometheus scrapes it, and its increase over the probe is one PromQL query (promql.py). By Little's
 law, a pool of N connections whose requests hold one for a mean of h seconds serves at most N / h
 requests per second:
 
@@ -22,25 +23,22 @@ only makes a burst above 1x C more certain to overflow the shared pool.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
-from . import procs, prom, sampler
-from .monitoring import RunLabels
+from . import procs, promql
+from .monitoring import Prometheus, RunLabels
 from .profiles import SHARED, Arm, Rates
 from .results import Calibration
 from .runner import Context, k6_argv, k6_env, system_under_test
 
-HOLD = "db_pool_connection_hold_seconds"
 
-
-def hold_by_endpoint(before: dict[str, float], after: dict[str, float]) -> tuple[dict[str, float], dict[str, float]]:
-    """(hold seconds, requests) per endpoint between two scrapes of the service's /metrics."""
-    def delta(name: str) -> dict[str, float]:
-        end = prom.by_label(after, name, "endpoint")
-        start = prom.by_label(before, name, "endpoint")
-        return {e: v - start.get(e, 0.0) for e, v in end.items()}
-
-    return delta(f"{HOLD}_sum"), delta("http_requests_total")
+def probe_counts(prometheus: Prometheus, queries: promql.RunQueries, start: float,
+                 end: float) -> dict[str, dict[str, float]]:
+    """The calibration's answers between `start` and `end` (unix s), each per endpoint:
+    hold_seconds, requests, requests_2xx (promql.RunQueries.calibration)."""
+    return {name: promql.by_label(promql.instant(prometheus, query, end), "endpoint")
+            for name, query in queries.calibration(start, end).items()}
 
 
 def capacity(connections: int, hold_s: dict[str, float], requests: dict[str, float],
@@ -69,25 +67,27 @@ def calibrate(ctx: Context, out: Path, arm: Arm = SHARED) -> Calibration:
     print(f"[experiment] calibrating: {params.probe_rps} req/s for {profile.probe_s} s against {arm.label}",
           flush=True)
     run = RunLabels(ctx.run_id, "calibration", 1)
+    queries = promql.RunQueries(run, params.database)
     with system_under_test(ctx, arm, run, out) as sut:
-        metrics_url = sut.service.metrics_url + "/metrics"
-        before = sampler.scrape(metrics_url)
+        for note in sut.notes:
+            print(f"[experiment] calibration: {note}", flush=True)
+        time.sleep(promql.SCRAPE_WAIT_S)  # a scrape after the warm-up: its requests are not the probe's
+        before = time.time()
         probe = Rates(base_rps=params.probe_rps, burst_rps=params.probe_rps, source="probe")
         steady = {"BURSTS": "0", "WARMUP_S": str(profile.probe_s), "RECOVERY_S": "0"}
         result = procs.run(k6_argv(ctx, run, "--quiet"), timeout=profile.probe_s + 120, log_path=out / "k6.log",
                            env=k6_env(ctx, sut.service, out / "k6-summary.json", probe, **steady), check=False)
-        after = sampler.scrape(metrics_url)
-    (out / "metrics-before.json").write_text(json.dumps(before, indent=1))
-    (out / "metrics-after.json").write_text(json.dumps(after, indent=1))
+        time.sleep(promql.SCRAPE_WAIT_S)  # a scrape after the probe's last request
+        after = time.time()
     if result.returncode not in (0, 99):
         raise RuntimeError(f"the calibration probe's k6 exited with {result.returncode}; see {out / 'k6.log'}")
 
-    hold_s, requests = hold_by_endpoint(before, after)
+    counts = probe_counts(ctx.prometheus, queries, before, after)
+    (out / "probe-counts.json").write_text(json.dumps({"start": before, "end": after, "counts": counts}, indent=1))
+    hold_s, requests = counts["hold_seconds"], counts["requests"]
     mix = mix_from_k6_summary(out / "k6-summary.json")
     hold_ms, mean_ms, capacity_rps = capacity(arm.pool_size, hold_s, requests, mix)
-    ok = prom.by_label(after, "http_requests_total", "endpoint", status_class="2xx")
-    ok_before = prom.by_label(before, "http_requests_total", "endpoint", status_class="2xx")
-    errors = round(sum(requests.values()) - sum(ok.get(e, 0.0) - ok_before.get(e, 0.0) for e in ok))
+    errors = round(sum(requests.values()) - sum(counts["requests_2xx"].values()))
     calibration = Calibration(
         connections=arm.pool_size, probe_rps=params.probe_rps, probe_s=profile.probe_s,
         requests={e: round(n) for e, n in requests.items()}, errors=errors, mix=mix,

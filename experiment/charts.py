@@ -4,6 +4,8 @@
 2. endpoints.png      per endpoint and arm: p50, p95, p99, error rate, throughput.
 3. pools.png          connections in use and waiters per pool over time, one panel per arm.
 4. cpu-tasks.png      CPU of service / Postgres / k6 and tokio_alive_tasks over time, per arm.
+5. database.png       the database's view: each pool's backends per state (pg_backends_count) beside
+                      the requests waiting in the service for that pool, per arm.
 """
 
 from __future__ import annotations
@@ -162,6 +164,47 @@ def chart_pools(results: dict[str, list[RunResult]], profile: Profile, summary: 
     plt.close(fig)
 
 
+def chart_database(results: dict[str, list[RunResult]], profile: Profile, summary: Summary, path: Path) -> None:
+    """Where requests wait: the pool's backends as Postgres sees them (running a query or idle, left
+    axis) beside the requests waiting for one of them in the service (right axis)."""
+    keys = list(results)
+    fig, axes = plt.subplots(len(keys), 1, figsize=(WIDTH_IN, 3.2 * len(keys) + 1), dpi=DPI, sharex=True,
+                             squeeze=False)
+    for ax, key in zip(axes[:, 0], keys, strict=True):
+        run = results[key][0]
+        _shade_bursts(ax, profile, label=False)
+        waiting = ax.twinx()
+        waiting.spines["right"].set_visible(True)
+        for pool, states in sorted(run.series.backends.items()):
+            color = POOL_COLORS.get(pool, "#333333")
+            for state, points in sorted(states.items()):
+                active = state == "active"
+                ax.plot(*_xy(points), color=color, lw=2.2 if active else 1, alpha=1 if active else 0.5,
+                        ls="-" if active else ":", label=f"{pool}: {state} in Postgres")
+        for pool, points in sorted(run.series.pool_waiters.items()):
+            waiting.plot(*_xy(points), color=POOL_COLORS.get(pool, "#333333"), lw=1.4, ls="--",
+                         label=f"{pool}: waiting in the service")
+        ax.set_ylim(0, max(run.series.pool_max.values(), default=1) * 1.15)
+        waiting.set_ylim(bottom=0)
+        active = {pool: b.peak_active for pool, b in run.headline.database.items() if b.peak_active is not None}
+        ax.set_title(f"{_arm_name(key)}: at most {fmt.num(run.headline.pool.max_waiters)} waiting in the service, "
+                     f"{fmt.num(max(active.values(), default=None))} backends running a query",
+                     loc="left", fontsize=13)
+        ax.set_ylabel("backends")
+        waiting.set_ylabel("requests waiting")
+        ax.set_xlim(0, profile.duration_s())
+        ax.grid(True, alpha=0.25)
+        lines = ax.get_legend_handles_labels()
+        more = waiting.get_legend_handles_labels()
+        ax.legend(lines[0] + more[0], lines[1] + more[1], loc="upper right", fontsize=9, ncol=3, framealpha=0.9)
+    axes[-1, 0].set_xlabel("seconds since the load started (bursts shaded)")
+    fig.suptitle("The database's view: backends per state (left) beside requests waiting in the service (dashed, right)",
+                 x=0.01, ha="left", fontsize=14)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def chart_cpu_tasks(results: dict[str, list[RunResult]], profile: Profile, summary: Summary, path: Path) -> None:
     keys = list(results)
     cores = summary.machine.cores or 1
@@ -226,6 +269,7 @@ def make_all(results: dict[str, list[RunResult]], profile: Profile, summary: Sum
         ("endpoints.png", lambda p: chart_endpoints(summary, p)),
         ("pools.png", lambda p: chart_pools(results, profile, summary, p)),
         ("cpu-tasks.png", lambda p: chart_cpu_tasks(results, profile, summary, p)),
+        ("database.png", lambda p: chart_database(results, profile, summary, p)),
     ]
     for name, draw in charts:
         draw(out_dir / name)

@@ -18,14 +18,16 @@ import tempfile
 from pathlib import Path
 from typing import TypeVar
 
+from .analysis import LAST_METRICS_JSONL_COMMIT
 from .postkit import write_post
 from .profiles import ARMS
+from .promql import ANSWERS
 from .results import ResultsError, RunConfig, RunRecord, Summary
 from .stats import ENDPOINTS
 
 T = TypeVar("T")
 
-CHARTS = ("read-p95.png", "endpoints.png", "pools.png", "cpu-tasks.png")
+CHARTS = ("read-p95.png", "endpoints.png", "pools.png", "cpu-tasks.png", "database.png")
 
 
 def checks(out: Path, arms: list[str], expect_recording: bool = False) -> list[tuple[str, bool, str]]:
@@ -102,11 +104,20 @@ def checks(out: Path, arms: list[str], expect_recording: bool = False) -> list[t
                       all(counts.get(e) == ours.get(e) for e in ENDPOINTS), f"ours {ours}, k6 {counts}")
             check(f"{arm} rep {repeat}: pool metrics were sampled", headline.pool.max_waiters is not None)
             check(f"{arm} rep {repeat}: tokio tasks were sampled", headline.tasks.peak is not None)
+            check(f"{arm} rep {repeat}: Little's law was measured for every pool",
+                  bool(headline.pool.sizes) and set(headline.little) == set(headline.pool.sizes),
+                  f"pools {sorted(headline.pool.sizes)}, measured {sorted(headline.little)}")
+            check(f"{arm} rep {repeat}: the database's backends were sampled for every pool",
+                  bool(headline.pool.sizes) and set(headline.database) == set(headline.pool.sizes),
+                  f"pools {sorted(headline.pool.sizes)}, sampled {sorted(headline.database)}")
             for group, use in (("service", headline.cpu.service), ("postgres", headline.cpu.postgres),
                                ("k6", headline.cpu.k6)):
                 check(f"{arm} rep {repeat}: {group} CPU was sampled", use.mean_cores is not None)
         for run_dir in data.run_dirs:
-            for name in ("k6-samples.csv.gz", "metrics.jsonl", "cpu.jsonl", "k6.cast", "run.json"):
+            if (Path(run_dir) / "metrics.jsonl").exists() and not (Path(run_dir) / ANSWERS).exists():
+                check(f"{arm}: {Path(run_dir).name} was recorded since the runner reads PromQL", False,
+                      f"it has metrics.jsonl and no {ANSWERS}: analyse it with commit {LAST_METRICS_JSONL_COMMIT}")
+            for name in ("k6-samples.csv.gz", ANSWERS, "cpu.jsonl", "k6.cast", "run.json"):
                 path = Path(run_dir) / name
                 check(f"{arm}: raw {name} kept", path.exists() and path.stat().st_size > 0)
             if (Path(run_dir) / "run.json").exists():

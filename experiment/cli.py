@@ -78,7 +78,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     procs.install_signal_handlers()
     if args.report_only:
-        return make_report(args.report_only)
+        try:
+            return make_report(args.report_only)
+        except analysis.OldResults as error:
+            print(f"[experiment] {error}", file=sys.stderr)
+            return 1
     ctx, arms, out = prepare(args)
     try:
         set_rates(ctx, out, args)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import gzip
 import json
 import subprocess
+import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
@@ -72,6 +74,22 @@ class Prometheus:
         """Scrape `address` (host:port) as `job` from now on, its series labelled with `run`."""
         _run(self.script, "register", job, address, *(f"{k}={v}" for k, v in run.target_labels().items()))
 
+    def wait_scraped(self, job: str, run: RunLabels, timeout: float = 20.0) -> bool:
+        """Wait until `job`'s target of `run` has been scraped once; False if it has not been
+        within `timeout` s. Prometheus reads a new target file at most every 5 s and then
+        scrapes at its own offset: a window that starts before the first scrape has no value to
+        subtract from, so the runner waits before the load starts."""
+        target = ", ".join(f'{k}="{v}"' for k, v in run.target_labels().items())
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if self.query(f'up{{job="{job}", {target}}} == 1', timeout=2):
+                    return True
+            except (OSError, RuntimeError, ValueError):
+                pass
+            time.sleep(0.25)
+        return False
+
     def unregister(self, job: str) -> None:
         _run(self.script, "unregister", job)
 
@@ -101,12 +119,23 @@ class Prometheus:
 
     def query_range(self, query: str, start: float, end: float, step: float = STEP_S) -> list[dict]:
         """The `result` of /api/v1/query_range (a list of {metric, values|histograms})."""
-        body = urllib.parse.urlencode({"query": query, "start": start, "end": end, "step": step}).encode()
-        request = urllib.request.Request(self.url + "/api/v1/query_range", data=body, method="POST")
-        with urllib.request.urlopen(request, timeout=60) as response:
-            answer = json.load(response)
+        return self._ask("query_range", {"query": query, "start": start, "end": end, "step": step})
+
+    def query(self, query: str, at: float | None = None, timeout: float = 60) -> list[dict]:
+        """The `result` of the instant /api/v1/query at `at` (unix s; now when None): a vector,
+        a list of {metric, value}."""
+        return self._ask("query", {"query": query} | ({"time": at} if at is not None else {}), timeout)
+
+    def _ask(self, api: str, params: dict, timeout: float = 60) -> list[dict]:
+        body = urllib.parse.urlencode(params).encode()
+        request = urllib.request.Request(f"{self.url}/api/v1/{api}", data=body, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                answer = json.load(response)
+        except urllib.error.HTTPError as error:  # a bad query: Prometheus says why in the body
+            answer = json.load(error)
         if answer.get("status") != "success":
-            raise RuntimeError(f"Prometheus refused {query!r}: {answer.get('error')}")
+            raise RuntimeError(f"Prometheus refused {params['query']!r}: {answer.get('error')}")
         return answer["data"]["result"]
 
     def export(self, path: Path, start: float, end: float, run: RunLabels) -> int:

@@ -47,7 +47,7 @@ environment.globals.update(mix_text=mix_text, ENDPOINT_TITLES=ENDPOINT_TITLES, C
 def render(template: str, s: Summary, **context: Any) -> str:
     """The template filled in for summary `s` (plus the shared tables and `context`)."""
     shared_tables = {"headline": tables.headline(s), "repeats": tables.repeats(s), "endpoints": tables.endpoints(s),
-                     "spread": tables.spread(s)}
+                     "spread": tables.spread(s), "pools": tables.pools(s)}
     return environment.get_template(template).render(s=s, tables=shared_tables, **context)
 
 

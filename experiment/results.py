@@ -5,7 +5,8 @@
                 repeat in summary.json), made of the typed parts below;
 - `ArmSummary`  one arm: its headline's median over the repeats, their spread, every repeat;
 - `Summary`     the whole run (summary.json): configuration, arms, verdicts;
-- `RunConfig`   the results folder's config.json (what was asked for, and the rates found).
+- `RunConfig`   the results folder's config.json (what was asked for, and the rates found);
+- `StoredQueries` the answers of a run's PromQL queries (promql.json, written by promql.py).
 
 Data crosses the JSON boundary here, once: `to_json` gives the plain dict to dump, `from_json`
 reads one back and fails with a `ResultsError` naming the field when one is missing, renamed,
@@ -115,7 +116,7 @@ class WriteNumbers(Latency):
 
 
 # ---------------------------------------------------------------------------------------------
-# Server-side numbers (/metrics scrapes) and CPU
+# Server-side numbers (the PromQL answers, promql.py) and CPU
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,30 @@ class PoolNumbers:
     peak_in_use_by_pool: dict[str, float]
     acquire_timeouts: float | None  # over the whole service life (the counters start at zero)
     acquire_timeouts_by_pool: dict[str, float]
-    acquire_timeouts_during_k6: float | None  # between the first and the last scrape
+    acquire_timeouts_during_k6: float | None  # over the run's window (5 s before k6 to 5 s after)
+
+
+@dataclass(frozen=True)
+class LittlesLaw:
+    """One pool over the bursts, Little's law checked: the connections it had in use on average
+    (the gauge's scrapes) against connections handed out per second times how long each was held
+    on average (the hold-time histogram). They agree when the gauge and the histogram tell the
+    same story; `predicted_in_use` near the pool's size means the pool was the bottleneck."""
+
+    mean_in_use: float | None
+    throughput_rps: float | None  # connections handed out per second (hold-time observations)
+    mean_hold_ms: float | None
+    predicted_in_use: float | None  # throughput_rps x mean_hold_ms / 1000
+
+
+@dataclass(frozen=True)
+class Backends:
+    """The database's view of one pool (pg_backends_count of application_name todo-service/<pool>):
+    its backends running a query, and all of them, during the bursts."""
+
+    peak_active: float | None
+    mean_active_bursts: float | None
+    peak_total: float | None
 
 
 @dataclass(frozen=True)
@@ -247,7 +271,8 @@ class RunRecord:
     k6_ended: float
     loadavg_after: str
     recorder_exit_code: int | None = None  # when recording (None too if it was still running)
-    metrics_scrapes: ScrapeCounts
+    # The runner's own scrapes of /metrics (metrics.jsonl), in runs before it read PromQL.
+    metrics_scrapes: ScrapeCounts | None = field(default=None, metadata=OMIT_NONE)
     # The run's k6 samples in the lab's Prometheus carry testid=<this>; prometheus-series.json.gz
     # holds this many of the run's series (None: not exported). Absent in runs before Prometheus.
     prometheus_testid: str | None = field(default=None, metadata=OMIT_NONE)
@@ -263,6 +288,55 @@ class RunRecord:
     @classmethod
     def load(cls, path: Path) -> RunRecord:
         return cls.from_json(_read(path), str(path))
+
+
+# ---------------------------------------------------------------------------------------------
+# The answers of a run's PromQL queries (promql.py), kept in its folder (promql.json)
+
+
+@dataclass(frozen=True)
+class Series:
+    """One series of a query's answer: its labels and its (unix seconds, value) points."""
+
+    labels: dict[str, str]
+    points: list[tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class QueryAnswer:
+    query: str  # the PromQL, as asked
+    series: list[Series]
+
+
+@dataclass(frozen=True)
+class StoredQueries:
+    """Every answer the analysis reads about one run, asked of `prometheus` when the run ended."""
+
+    prometheus: str  # its URL
+    start: float  # the per-second queries' window (unix seconds) and step
+    end: float
+    step: float
+    t0: float  # the scenario's first request: the charts' time zero
+    load_window: tuple[float, float]  # the windows of the one-answer queries (unix seconds)
+    bursts: list[tuple[float, float]]
+    answers: dict[str, QueryAnswer]  # by promql.RunQueries' names
+
+    def get(self, name: str) -> QueryAnswer | None:
+        return self.answers.get(name)
+
+    def to_json(self) -> dict:
+        return _encode(self)
+
+    @classmethod
+    def from_json(cls, data: Any, where: str = "promql.json") -> StoredQueries:
+        return _decode(cls, data, where)
+
+    @classmethod
+    def load(cls, path: Path) -> StoredQueries:
+        return cls.from_json(_read(path), str(path))
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_json(), indent=1))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -290,6 +364,8 @@ class Headline:
     cpu_sets: CpuSetsRecord | None
     notes: list[str]
     recording: str | None
+    little: dict[str, LittlesLaw] = field(default_factory=dict)  # by pool, over the bursts
+    database: dict[str, Backends] = field(default_factory=dict)  # by pool
 
     def to_json(self) -> dict:
         return _encode(self)

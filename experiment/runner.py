@@ -1,4 +1,5 @@
-"""Runs one arm once: fresh database, proxy, service, warm-up, k6 with samplers and recording.
+"""Runs one arm once: fresh database, proxy, service, warm-up, k6 with the CPU sampler and recording;
+the run's PromQL answers when it ends.
 
 Everything the run produces lands in its own folder (see `RUN_FILES`); `run.json` there records
 what happened (URLs, pids, exit codes, notes: a `results.RunRecord`) so the analysis never has to
@@ -17,13 +18,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import k6run, lab, procs, prom
+from . import k6run, lab, procs, promql
 from .cpu import CpuSampler, find_postmaster, postgres_filter
 from .cpusets import CpuSets
 from .monitoring import Prometheus, RunLabels
 from .profiles import Arm, LabParams, Profile, Rates
-from .results import CpuSetsRecord, RunRecord, ScrapeCounts, WarmUp
-from .sampler import MetricsSampler
+from .results import CpuSetsRecord, RunRecord, WarmUp
 
 # What a run folder holds (results/<run>/arms/<arm>/rep-<n>/).
 RUN_FILES = {
@@ -32,9 +32,9 @@ RUN_FILES = {
     "k6-summary.json": "the k6 script's own end-of-test summary (SUMMARY_PATH)",
     "k6.cast": "asciinema v2 recording of k6's terminal",
     "k6.log": "k6's terminal output as text",
-    "metrics.jsonl": "the service's /metrics, scraped every second",
     "cpu.jsonl": "cumulative CPU seconds of service, Postgres, k6, proxy, Prometheus, exporter, every second",
-    "prometheus-series.json.gz": "the run's series from the lab's Prometheus (service, proxy, k6, database backends)",
+    promql.ANSWERS: "the answers of the run's PromQL queries (promql.py): every server-side number the report uses",
+    "prometheus-series.json.gz": "the run's raw series from the lab's Prometheus (service, proxy, k6, database backends)",
     "setup.log / service.log / proxy.log": "logs of the database set-up and of each process",
     "recording/": "UI screenshots and timeline (when recording)",
 }
@@ -78,31 +78,43 @@ def _sha256(path: Path) -> str:
 
 
 class Progress:
-    """One line of progress per second: which arm, elapsed/total, live request rate, pool state."""
+    """One line of progress per second: which arm, elapsed/total, live request rate, pool state,
+    asked of the lab's Prometheus (a few instant queries, only when a line is printed)."""
 
-    def __init__(self, title: str, total_s: int):
+    def __init__(self, title: str, total_s: int, prometheus: Prometheus, queries: promql.RunQueries):
         self.title = title
         self.total_s = total_s
+        self.prometheus = prometheus
+        self.queries = queries.progress()
         self.started = time.monotonic()
         self.tty = sys.stdout.isatty()
-        self._last_print = 0.0
+        self._last_print = -10.0
 
-    def tick(self, metrics: MetricsSampler) -> None:
+    def tick(self) -> None:
         elapsed = time.monotonic() - self.started
-        rate = metrics.rate()
-        latest = metrics.latest()
-        waiters = prom.total(latest, "db_pool_waiters")
-        in_use = prom.total(latest, "db_pool_connections_in_use")
-        size = prom.total(latest, "db_pool_max_connections")
+        if elapsed - self._last_print < (1 if self.tty else 5):
+            return
+        self._last_print = elapsed
         line = f"  {self.title}  {elapsed:4.0f}s / {self.total_s}s"
-        line += f"  {rate:6.0f} req/s" if rate is not None else "  (waiting for metrics)"
-        if latest:
-            line += f"  pool in use {in_use:.0f}/{size:.0f}  waiters {waiters:.0f}"
-        if self.tty:
-            print("\r" + line.ljust(100), end="", flush=True)
-        elif elapsed - self._last_print >= 5:
-            print(line, flush=True)
-            self._last_print = elapsed
+        now = self._now()
+        if now.get("rps") is None:
+            line += "  (waiting for metrics)"
+        else:
+            line += f"  {now['rps']:6.0f} req/s"
+            if None not in (now.get("in_use"), now.get("size"), now.get("waiters")):
+                line += f"  pool in use {now['in_use']:.0f}/{now['size']:.0f}  waiters {now['waiters']:.0f}"
+        print("\r" + line.ljust(100) if self.tty else line, end="" if self.tty else "\n", flush=True)
+
+    def _now(self) -> dict[str, float | None]:
+        """Each progress query's value now (None: no answer yet, or Prometheus did not answer)."""
+        values: dict[str, float | None] = {}
+        for name, query in self.queries.items():
+            try:
+                vector = self.prometheus.query(query, timeout=0.5)
+            except (OSError, RuntimeError, ValueError):
+                vector = []
+            values[name] = float(vector[0]["value"][1]) if vector else None
+        return values
 
     def done(self) -> None:
         if self.tty:
@@ -120,13 +132,15 @@ class SystemUnderTest:
     proxy_port: int | None  # None without the latency proxy
     seed_s: float  # seconds to migrate and seed the database
     warm_up: WarmUp
+    notes: tuple[str, ...] = ()  # what went wrong setting it up, for the run record
 
 
 @contextmanager
 def system_under_test(ctx: Context, arm: Arm, run: RunLabels, out: Path) -> Iterator[SystemUnderTest]:
     """A fresh database with the seed data, the latency proxy and the service in `arm`'s mode (on
     the system-under-test CPUs), warmed up and scraped by the lab's Prometheus with `run`'s
-    labels; everything is stopped (and no longer scraped) when the block ends."""
+    labels (the block starts once Prometheus has scraped the service); everything is stopped (and
+    no longer scraped) when the block ends."""
     params, paths = ctx.lab, ctx.paths
     setup_log = out / "setup.log"
     lab.recreate_database(paths, ctx.admin_url, params.database, setup_log)
@@ -149,7 +163,9 @@ def system_under_test(ctx: Context, arm: Arm, run: RunLabels, out: Path) -> Iter
             service = lab.start_service(children, paths, arm, service_db, params, out / "service.log", prefix=sut)
             ctx.prometheus.register("todo-service", service.metrics_url.removeprefix("http://"), run)
             warm_up = lab.warm_up(service, ctx.profile, params)
-            yield SystemUnderTest(children, service, proxy_pid, proxy_port, seed_s, warm_up)
+            notes = () if ctx.prometheus.wait_scraped("todo-service", run) else (
+                "Prometheus had not scraped the service when the load started: its numbers may be missing",)
+            yield SystemUnderTest(children, service, proxy_pid, proxy_port, seed_s, warm_up, notes)
         finally:
             for job in ("todo-service", "latency-proxy"):
                 ctx.prometheus.unregister(job)
@@ -182,39 +198,41 @@ def run_arm(ctx: Context, arm: Arm, repeat: int, repeats: int, out: Path) -> Run
     run = RunLabels(ctx.run_id, arm.key, repeat)
     with system_under_test(ctx, arm, run, out) as sut:
         service = sut.service
+        notes += sut.notes
         cpu = CpuSampler(out / "cpu.jsonl")
         cpu.track("service", service.pid)
         cpu.track("postgres", find_postmaster(ctx.pg_data_dir), tree=True, keep=postgres_filter(ctx.lab.database))
         cpu.track("proxy", sut.proxy_pid)
         for name, pid in ctx.prometheus.pids().items():  # what the monitoring costs
             cpu.track(name, pid)
-        metrics = MetricsSampler(service.metrics_url + "/metrics", out / "metrics.jsonl")
         cpu.start()
-        metrics.start()
         try:
             recording = _start_recording(ctx, sut.children, service, out, cpu)
             notes += recording.notes
             env = k6_env(ctx, service, out / "k6-summary.json", ctx.rates)
             argv = k6_argv(ctx, run, "--out", f"csv={out / 'k6-samples.csv.gz'}")
-            progress = Progress(f"[{arm.act} {arm.key} {repeat}/{repeats}]", profile.duration_s())
+            queries = promql.RunQueries(run, ctx.lab.database)
+            progress = Progress(f"[{arm.act} {arm.key} {repeat}/{repeats}]", profile.duration_s(), ctx.prometheus,
+                                queries)
             loadavg_before = _loadavg()
             k6_started = time.time()
             k6_exit_code = k6run.run_k6(
                 argv, env, out / "k6.cast", out / "k6.log", title=f"k6: {arm.label}",
                 timeout=profile.duration_s() + 120,
                 on_start=lambda proc: cpu.track("k6", proc.pid),
-                on_tick=lambda _proc: progress.tick(metrics),
+                on_tick=lambda _proc: progress.tick(),
             )
             k6_ended = time.time()
             loadavg_after = _loadavg()
             progress.done()
+            time.sleep(promql.SCRAPE_WAIT_S)  # the service's final counters are scraped before it stops
             recorder_exit_code = _finish_recording(recording.recorder) if recording.recorder else None
         finally:
-            metrics.stop()
             cpu.stop()
 
     if k6_exit_code not in (0, 99):  # 99: the script's thresholds failed, which is data
         notes.append(f"k6 exited with code {k6_exit_code}; see k6.log")
+    _ask_queries(ctx, queries, k6_started, k6_ended, out, notes)
     series = _export_series(ctx, run, k6_started, k6_ended, out, notes)
     record = RunRecord(
         arm=arm.key, act=arm.act, pool_mode=arm.pool_mode, pool_size=arm.pool_size, repeat=repeat,
@@ -224,19 +242,28 @@ def run_arm(ctx: Context, arm: Arm, repeat: int, repeats: int, out: Path) -> Run
         metrics_url=service.metrics_url, service_pid=service.pid, warm_up=sut.warm_up, recording=recording.status,
         ui_url=recording.ui_url, loadavg_before=loadavg_before, k6_started=k6_started, k6_exit_code=k6_exit_code,
         k6_ended=k6_ended, loadavg_after=loadavg_after, recorder_exit_code=recorder_exit_code,
-        metrics_scrapes=ScrapeCounts(ok=metrics.scrapes, failed=metrics.failures),
         prometheus_testid=run.testid, prometheus_series=series,
     )
     (out / "run.json").write_text(json.dumps(record.to_json(), indent=2))
     return record
 
 
+def _ask_queries(ctx: Context, queries: promql.RunQueries, k6_started: float, k6_ended: float, out: Path,
+                 notes: list[str]) -> None:
+    """Keep the answers of the run's PromQL queries in its folder (promql.ANSWERS): the report's
+    server-side numbers. On failure a note says so, and the report shows them as missing."""
+    try:
+        promql.ask_for_run(ctx.prometheus, queries, out, ctx.profile, k6_started, k6_ended)
+    except (OSError, RuntimeError, ValueError) as error:
+        notes.append(f"asking Prometheus for the run's numbers failed: {error}")
+
+
 def _export_series(ctx: Context, run: RunLabels, k6_started: float, k6_ended: float, out: Path,
                    notes: list[str]) -> int | None:
-    """Keep the run's series from Prometheus in its folder (prometheus-series.json.gz), from a
-    few seconds before k6 started to a few after it ended; returns how many series. None, with
-    a note, if the export fails: the report's numbers do not depend on it yet."""
-    time.sleep(2)  # k6's last push and the last scrape land
+    """Keep the run's raw series from Prometheus in its folder (prometheus-series.json.gz),
+    beside the answers the report uses: the evidence they were computed from, and the material
+    for a question nobody has asked yet once the Prometheus's 15 days are over. Returns how many
+    series; None, with a note, if the export fails (the report does not read it)."""
     try:
         return ctx.prometheus.export(out / "prometheus-series.json.gz", k6_started - 5, k6_ended + 5, run)
     except (OSError, RuntimeError) as error:

@@ -13,6 +13,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -97,6 +98,17 @@ def read_k6_csv(path: str) -> list[Request]:
             )
     requests.sort(key=lambda r: r.t)
     return requests
+
+
+def load_requests(path: Path) -> list[Request]:
+    """The load's requests in a k6 CSV (none if the file is missing): k6's setup() logins come
+    before the scenarios start, they are neither load nor time zero."""
+    return [r for r in read_k6_csv(str(path)) if r.endpoint != SETUP] if path.exists() else []
+
+
+def scenario_start(requests: list[Request]) -> float | None:
+    """Unix seconds of the load's first request: the time zero of every series."""
+    return requests[0].t if requests else None
 
 
 def summarize(requests: list[Request], seconds: float) -> RequestStats:

@@ -103,3 +103,27 @@ def spread(summary: Summary) -> Table:
                        if spread else fmt.MISSING)
         rows.append(row)
     return Table(header, rows)
+
+
+POOL_HEADER = ["arm", "pool", "connections", "mean in use (bursts)", "connections handed out per s",
+               "mean hold", "throughput x hold", "max waiting in the service", "peak active in Postgres"]
+
+
+def pools(summary: Summary) -> Table:
+    """Little's law per pool over the bursts (medians over repeats): the connections in use on
+    average beside throughput x mean hold time, and where requests waited: in the service's pool
+    (waiters) or in Postgres (backends running a query)."""
+    rows = []
+    for key, arm in summary.arms.items():
+        m = arm.median
+        for pool, law in m.little.items():
+            backends = m.database.get(pool)
+            rows.append([arm_name(summary, key), pool, fmt.num(m.pool.sizes.get(pool)), _one_decimal(law.mean_in_use),
+                         _one_decimal(law.throughput_rps), fmt.ms(law.mean_hold_ms),
+                         _one_decimal(law.predicted_in_use), fmt.num(m.pool.max_waiters_by_pool.get(pool)),
+                         fmt.num(backends.peak_active if backends else None)])
+    return Table(POOL_HEADER, rows)
+
+
+def _one_decimal(value: float | None) -> str:
+    return fmt.MISSING if value is None else f"{value:.1f}"

@@ -10,6 +10,7 @@ from pathlib import Path
 from experiment import summary
 from experiment.analysis import RunResult, analyze_run
 from experiment.profiles import ARMS_BY_KEY, SHARED, LabParams, Profile, Rates
+from experiment.promql import ANSWERS
 from experiment.results import (
     ArmSummary,
     Calibration,
@@ -22,9 +23,11 @@ from experiment.results import (
     Latency,
     Machine,
     PoolNumbers,
+    QueryAnswer,
     ReadNumbers,
     RunRecord,
-    ScrapeCounts,
+    Series,
+    StoredQueries,
     Summary,
     WarmUp,
     WriteNumbers,
@@ -48,15 +51,21 @@ REQUESTS = [
     (4.1, "list_todos", 10.0, 200),
 ]
 
-# One scrape a second, half a second into each: (pool in use, waiters, acquire timeouts so far,
-# tokio tasks, requests in flight, list_todos histogram: requests <= 50 ms, <= 500 ms, in all).
+# One point a second, half a second into each (Prometheus's per-second answers): (pool in use,
+# waiters, acquire timeouts so far, tokio tasks, requests in flight).
 SCRAPES = [
-    (1, 0, 0, 10, 1, (0, 0, 0)),
-    (2, 0, 0, 12, 1, (3, 3, 3)),
-    (12, 5, 1, 40, 9, (3, 6, 6)),
-    (12, 2, 3, 30, 4, (3, 6, 6)),
-    (1, 0, 3, 11, 1, (4, 7, 7)),
+    (1, 0, 0, 10, 1),
+    (2, 0, 0, 12, 1),
+    (12, 5, 1, 40, 9),
+    (12, 2, 3, 30, 4),
+    (1, 0, 3, 11, 1),
 ]
+# The one-answer queries, as Prometheus would answer them: GET /todos's p95 (s) over the load
+# and over the burst; the shared pool over the burst: connection-seconds held, connections handed
+# out, mean in use; the database's backends of the pool per second: (active, idle).
+SERVER_P95_S = {"load": 0.4475, "bursts": 0.4775}
+HOLD_S, HOLDS, MEAN_IN_USE = 20.0, 2000.0, 11.0
+BACKENDS = [(1, 11), (2, 10), (None, 12), (12, None), (1, 11)]  # None: no backend in that state
 
 # Cumulative CPU seconds, one sample a second from T0: the service, the whole machine, CPU 0 and 1.
 CPU = {
@@ -76,13 +85,53 @@ def run_record(**changes) -> RunRecord:
         seed_s=0.1, service_url="http://127.0.0.1:1", metrics_url="http://127.0.0.1:2", service_pid=42,
         warm_up=WarmUp(iterations=2, ok=2, requests=4, seconds=0.5), recording="off (--no-record)",
         loadavg_before="0.1 0.1 0.1 1/100 1", k6_started=T0 - 2, k6_exit_code=0, k6_ended=T0 + 6,
-        loadavg_after="0.5 0.2 0.1 1/100 2", metrics_scrapes=ScrapeCounts(ok=5, failed=0), proxy_port=3,
+        loadavg_after="0.5 0.2 0.1 1/100 2", proxy_port=3,
     )
     return RunRecord(**fields | changes)
 
 
+def _series(labels: dict[str, str], values) -> Series:
+    return Series(labels=labels, points=[(T0 + i + 0.5, v) for i, v in enumerate(values) if v is not None])
+
+
+def stored_queries() -> StoredQueries:
+    """The run's PromQL answers (promql.json), as the runner keeps them."""
+    shared = {"pool": "shared"}
+    columns = list(zip(*SCRAPES, strict=True))
+
+    def answer(name: str, *series: Series) -> QueryAnswer:
+        return QueryAnswer(query=f"<{name}>", series=list(series))
+
+    def single(name: str, labels: dict[str, str], value: float) -> QueryAnswer:
+        return answer(name, Series(labels=labels, points=[(T0 + 6, value)]))
+
+    backends = {"application_name": "todo-service/shared"}
+    return StoredQueries(
+        prometheus="http://127.0.0.1:59090", start=T0 - 7, end=T0 + 11, step=1.0, t0=T0, load_window=(T0, T0 + 6),
+        bursts=[(T0 + 2, T0 + 4)],
+        answers={
+            "pool_in_use": answer("pool_in_use", _series(shared, columns[0])),
+            "pool_waiters": answer("pool_waiters", _series(shared, columns[1])),
+            "pool_max": answer("pool_max", _series(shared, [12] * len(SCRAPES))),
+            "acquire_timeouts": answer("acquire_timeouts", _series(shared, columns[2])),
+            "tasks": answer("tasks", _series({}, columns[3])),
+            "in_flight": answer("in_flight", _series({}, columns[4])),
+            "server_p95_s": answer("server_p95_s", _series({"endpoint": "list_todos"}, [None, 0.03, 0.45, None, None])),
+            "server_rps": answer("server_rps", _series({"endpoint": "list_todos"}, [0, 3, 3, 0, 1])),
+            "backends": answer("backends", _series(backends | {"state": "active"}, [b[0] for b in BACKENDS]),
+                               _series(backends | {"state": "idle"}, [b[1] for b in BACKENDS])),
+            "server_p95_s_load": single("server_p95_s_load", {"endpoint": "list_todos"}, SERVER_P95_S["load"]),
+            "server_p95_s_bursts": single("server_p95_s_bursts", {"endpoint": "list_todos"}, SERVER_P95_S["bursts"]),
+            "hold_seconds_bursts": single("hold_seconds_bursts", shared, HOLD_S),
+            "holds_bursts": single("holds_bursts", shared, HOLDS),
+            "in_use_mean_bursts": single("in_use_mean_bursts", shared, MEAN_IN_USE),
+        },
+    )
+
+
 def write_run(run_dir: Path, record: RunRecord | None = None) -> Path:
-    """A run folder as runner.py leaves it: k6's samples and summary, scrapes, CPU, run.json."""
+    """A run folder as runner.py leaves it: k6's samples and summary, the PromQL answers, CPU,
+    run.json."""
     run_dir.mkdir(parents=True, exist_ok=True)
     rows = [CSV_HEADER]
     for t, endpoint, ms, status in REQUESTS:
@@ -96,19 +145,7 @@ def write_run(run_dir: Path, record: RunRecord | None = None) -> Path:
     with gzip.open(run_dir / "k6-samples.csv.gz", "wt") as handle:
         handle.write("\n".join(rows) + "\n")
 
-    lines = []
-    for i, (in_use, waiters, timeouts, tasks, in_flight, (fast, slow, total)) in enumerate(SCRAPES):
-        bucket = 'http_request_duration_seconds_bucket{endpoint="list_todos",le="%s"}'
-        metrics = {
-            'db_pool_connections_in_use{pool="shared"}': in_use, 'db_pool_waiters{pool="shared"}': waiters,
-            'db_pool_max_connections{pool="shared"}': 12, 'db_pool_acquire_timeouts_total{pool="shared"}': timeouts,
-            "tokio_alive_tasks": tasks, 'http_requests_in_flight{endpoint="list_todos"}': in_flight,
-            bucket % "0.05": fast, bucket % "0.5": slow, bucket % "+Inf": total,
-        }
-        lines.append(json.dumps({"t": T0 + i + 0.5, "metrics": metrics}))
-    lines.append(json.dumps({"t": T0 + 5.5, "error": "timed out"}))  # a failed scrape is skipped
-    (run_dir / "metrics.jsonl").write_text("\n".join(lines) + "\n")
-
+    stored_queries().save(run_dir / ANSWERS)
     samples = [{"t": T0 + i, "cpu_s": {name: values[i] for name, values in CPU.items()}} for i in range(6)]
     (run_dir / "cpu.jsonl").write_text("".join(json.dumps(s) + "\n" for s in samples))
     (run_dir / "k6-summary.json").write_text(json.dumps({

@@ -2,7 +2,7 @@
 
 import pytest
 
-from experiment.analysis import analyze_run
+from experiment.analysis import LAST_METRICS_JSONL_COMMIT, OldResults, analyze_run
 from experiment.tests.synthetic import TINY, run_record, write_run
 
 
@@ -50,7 +50,7 @@ def test_writes_are_logins_and_new_todos_together(result):
     assert write.burst_p95_ms == pytest.approx(78.5)
 
 
-def test_pool_tasks_and_requests_in_flight_come_from_the_scrapes(result):
+def test_pool_tasks_and_requests_in_flight_come_from_the_stored_promql_answers(result):
     h = result.headline
     assert h.pool.sizes == {"shared": 12}
     assert (h.pool.max_waiters, h.pool.acquire_timeouts, h.pool.acquire_timeouts_during_k6) == (5, 3, 3)
@@ -83,6 +83,8 @@ def test_series_are_in_seconds_since_the_first_request(result):
     assert series.client_p95["list_todos"] == [(0.5, pytest.approx(29.0)), (2.5, pytest.approx(290.0))]
     assert [t for t, _ in series.tasks] == [0.5, 1.5, 2.5, 3.5, 4.5]
     assert series.pool_max == {"shared": 12}
+    # A rate over the last 3 s is drawn at the middle of those seconds.
+    assert series.server_p95["list_todos"] == [(0.0, pytest.approx(30.0)), (1.0, pytest.approx(450.0))]
 
 
 def test_an_unpinned_run_has_no_sides(tmp_path):
@@ -90,3 +92,25 @@ def test_an_unpinned_run_has_no_sides(tmp_path):
     headline = analyze_run(run, TINY, "shared", 1).headline
     assert headline.cpu.sut_side is None and headline.cpu.load_side is None and not headline.cpu.pinned
     assert "sut_side" not in headline.to_json()["cpu"]  # as the files always had it
+
+
+def test_littles_law_per_pool_sets_the_mean_in_use_beside_throughput_times_hold(result):
+    little = result.headline.little["shared"]
+    # 2,000 connections handed out in the 2 s burst, held 20 s in all: 1,000/s x 10 ms = 10 busy.
+    assert (little.mean_in_use, little.throughput_rps, little.mean_hold_ms) == (11.0, 1000.0, 10.0)
+    assert little.predicted_in_use == pytest.approx(10.0)
+
+
+def test_the_databases_view_counts_a_missing_state_as_no_backend(result):
+    backends = result.headline.database["shared"]
+    assert (backends.peak_active, backends.peak_total) == (12, 12)
+    assert backends.mean_active_bursts == pytest.approx(6.0)  # seconds 2.5 (none active) and 3.5 (12)
+    assert result.series.backends["shared"]["idle"][3] == (3.5, 0.0)
+
+
+def test_a_run_from_before_promql_says_which_commit_can_analyse_it(tmp_path):
+    run = write_run(tmp_path / "run")
+    (run / "promql.json").unlink()
+    (run / "metrics.jsonl").write_text("{}\n")
+    with pytest.raises(OldResults, match=LAST_METRICS_JSONL_COMMIT):
+        analyze_run(run, TINY, "shared", 1)

@@ -1,27 +1,34 @@
-"""Calibration arithmetic: hold times from two scrapes, Little's law for the capacity."""
+"""Calibration: hold times from PromQL over the probe, Little's law for the capacity."""
 
 import json
 
 import pytest
 
-from experiment import calibrate
+from experiment import calibrate, promql
+from experiment.monitoring import RunLabels
 
 
-def scrape(hold: dict[str, float], requests: dict[str, float]) -> dict[str, float]:
-    out = {}
-    for endpoint, seconds in hold.items():
-        out[f'db_pool_connection_hold_seconds_sum{{endpoint="{endpoint}",pool="shared"}}'] = seconds
-    for endpoint, count in requests.items():
-        out[f'http_requests_total{{endpoint="{endpoint}",status_class="2xx"}}'] = count
-    return out
+class FakePrometheus:
+    """Answers each instant query with the vector given for its name (by the query's text)."""
+
+    def __init__(self, queries: dict[str, str], vectors: dict[str, dict[str, float]]):
+        self.vectors = {queries[name]: vector for name, vector in vectors.items()}
+        self.asked: list[tuple[str, float]] = []
+
+    def query(self, query: str, at: float) -> list[dict]:
+        self.asked.append((query, at))
+        return [{"metric": {"endpoint": e}, "value": [at, str(v)]} for e, v in self.vectors[query].items()]
 
 
-def test_hold_time_and_requests_are_the_increase_between_two_scrapes():
-    before = scrape({"login": 1.0, "list_todos": 0.5}, {"login": 100, "list_todos": 50})
-    after = scrape({"login": 3.0, "list_todos": 1.0}, {"login": 300, "list_todos": 150})
-    hold, requests = calibrate.hold_by_endpoint(before, after)
-    assert hold == {"login": 2.0, "list_todos": 0.5}
-    assert requests == {"login": 200, "list_todos": 100}
+def test_the_probes_hold_times_and_requests_are_promql_increases_over_its_window():
+    queries = promql.RunQueries(RunLabels("RUN", "calibration", 1), "lab_experiment")
+    vectors = {"hold_seconds": {"login": 2.0, "list_todos": 0.5}, "requests": {"login": 200, "list_todos": 100},
+               "requests_2xx": {"login": 199, "list_todos": 100}}
+    fake = FakePrometheus(queries.calibration(10.0, 25.0), vectors)
+    counts = calibrate.probe_counts(fake, queries, 10.0, 25.0)
+    assert counts == vectors
+    assert {at for _, at in fake.asked} == {25.0}
+    assert all("@ 25.500" in q and "@ 10.500" in q for q, _ in fake.asked)
 
 
 def test_capacity_is_connections_over_the_mix_mean_hold():

@@ -42,3 +42,20 @@ def test_a_run_json_missing_a_field_fails(tmp_path, whole):
     failed = failures(tmp_path)
     assert "missing field 'k6_exit_code' of a RunRecord" in failed["shared: rep-1/run.json reads as a RunRecord"]
     assert "shared: rep-2/run.json reads as a RunRecord" not in failed
+
+
+def test_the_pools_little_law_and_database_view_are_checked(tmp_path, whole):
+    whole.save(tmp_path / "summary.json")
+    failed = failures(tmp_path)
+    assert "shared rep 1: Little's law was measured for every pool" not in failed
+    assert "shared rep 1: the database's backends were sampled for every pool" not in failed
+
+
+def test_a_run_from_before_promql_names_the_commit_that_can_analyse_it(tmp_path, whole):
+    whole.save(tmp_path / "summary.json")
+    run_dir = tmp_path / "rep-1"
+    (run_dir / "promql.json").unlink()
+    (run_dir / "metrics.jsonl").write_text("{}\n")
+    detail = failures(tmp_path)["shared: rep-1 was recorded since the runner reads PromQL"]
+    assert "analyse it with commit 1ad1a0b" in detail
+    assert "shared: raw promql.json kept" in failures(tmp_path)
