@@ -187,8 +187,8 @@ def chart_database(results: dict[str, list[RunResult]], profile: Profile, summar
         ax.set_ylim(0, max(run.series.pool_max.values(), default=1) * 1.15)
         waiting.set_ylim(bottom=0)
         active = {pool: b.peak_active for pool, b in run.headline.database.items() if b.peak_active is not None}
-        ax.set_title(f"{_arm_name(key)}: at most {fmt.num(run.headline.pool.max_waiters)} waiting in the service, "
-                     f"{fmt.num(max(active.values(), default=None))} backends running a query",
+        ax.set_title(f"{_arm_name(key)}: at most {fmt.num(run.headline.pool.max_waiters)} waiting in the service; "
+                     f"backends running a query, at most: {fmt.num(max(active.values(), default=None))}",
                      loc="left", fontsize=13)
         ax.set_ylabel("backends")
         waiting.set_ylabel("requests waiting")
