@@ -322,7 +322,8 @@ export function parseArguments(argv) {
     end: typed("end", parseTime, values.end),
     step: typed("step", parseDuration, values.step),
     scrapeInterval: typed("scrape-interval", parseDuration, values["scrape-interval"]) ?? 1,
-    vars: Object.fromEntries((values.var ?? []).map((text) => typed("var", parseVar, text) ?? ["", ""])),
+    // Later --var of the same name wins, as dict() of argparse's list did.
+    vars: Object.fromEntries((values.var ?? []).map((text) => /** @type {[string, string]} */ (typed("var", parseVar, text)))),
     sources: new Set((values.sources ?? "").split(",").map((s) => s.trim()).filter(Boolean)),
   };
   if (args.start !== null && args.end === null) throw new UsageError("--start needs --end");

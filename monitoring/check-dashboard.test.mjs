@@ -166,9 +166,16 @@ describe("the command", () => {
   });
 
   it("exits 2 when Prometheus does not answer", async () => {
+    // A port that was just free (fetch refuses low ports like 1 outright, which would test less).
+    const closed = createServer();
+    await new Promise((resolve) => closed.listen(0, "127.0.0.1", () => resolve(undefined)));
+    const address = closed.address();
+    await new Promise((resolve) => closed.close(() => resolve(undefined)));
     const run = io();
-    assert.equal(await main(["--prometheus", "http://127.0.0.1:1", "--last", "5m"], run), 2);
+    const port = typeof address === "object" && address ? address.port : 0;
+    assert.equal(await main(["--prometheus", `http://127.0.0.1:${port}`, "--last", "5m"], run), 2);
     assert.ok(run.out.stderr.includes("Prometheus does not answer"), run.out.stderr);
+    assert.ok(run.out.stderr.includes("ECONNREFUSED"), run.out.stderr);
   });
 
   it("exits 2 on bad arguments, saying which", async () => {
