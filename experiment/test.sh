@@ -21,8 +21,10 @@ done
 venv="${LAB_VENV:-$root/.lab/venv}"
 scripts/setup.sh python
 
-echo "[experiment/test.sh] unit tests (the runner, and monitoring/'s dashboard checker)"
-"$venv/bin/python" -m pytest -q experiment/tests monitoring
+echo "[experiment/test.sh] unit tests (the runner)"
+"$venv/bin/python" -m pytest -q experiment/tests
+echo "[experiment/test.sh] unit tests (monitoring/: the dashboard checker and the query filling it shares with the web UI)"
+node --test monitoring/
 
 if ! $unit_only; then
   out="$(mktemp -d /tmp/lab-experiment.XXXXXX)"
@@ -45,7 +47,7 @@ for path in sorted(Path(sys.argv[1]).glob("arms/*/rep-1/run.json")):
   [[ -n "$runs" ]] || { echo "[experiment/test.sh] no runs in $out" >&2; exit 1; }
   while read -r start end instance testid; do
     echo "[experiment/test.sh] the Grafana dashboard's queries over $testid"
-    "$venv/bin/python" monitoring/check_dashboard.py --prometheus "$prometheus" --start "$start" --end "$end" \
+    node monitoring/check-dashboard.mjs --prometheus "$prometheus" --start "$start" --end "$end" \
       --var "instance=$instance" --var "testid=$testid"
   done <<<"$runs"
 fi

@@ -1,10 +1,13 @@
 import { describe, expect, it } from "vitest";
+import { queriesByRefId, readDashboard } from "../../../monitoring/dashboard-queries.mjs";
 import dashboard from "../../../monitoring/grafana/dashboards/todo-lab.json";
-import { REF_IDS, panelQuery, promRegexLiteral, queriesByRefId, substitute } from "./panel-queries";
+import { REF_IDS, panelQuery } from "./panel-queries";
 
+// How the dashboard is read and its variables filled in is tested with that code, in
+// monitoring/dashboard-queries.test.mjs; here, what the UI needs from the dashboard.
 describe("the Grafana dashboard the UI reads its queries from", () => {
   it("has exactly one query for every refId the UI uses", () => {
-    const queries = queriesByRefId(dashboard);
+    const queries = queriesByRefId(readDashboard(dashboard));
     for (const refId of REF_IDS) expect(queries.get(refId), refId).toHaveLength(1);
   });
 
@@ -20,35 +23,8 @@ describe("the Grafana dashboard the UI reads its queries from", () => {
       expect(q).toContain('job="todo-service", instance=~"127\\\\.0\\\\.0\\\\.1:9090"');
     }
   });
-});
 
-describe("queriesByRefId", () => {
-  it("finds queries inside collapsed rows too, and keeps duplicates apart", () => {
-    const queries = queriesByRefId({
-      panels: [
-        { targets: [{ refId: "A", expr: "up" }] },
-        { panels: [{ targets: [{ refId: "A", expr: "vector(1)" }, { refId: "B" }] }] },
-      ],
-    });
-    expect(queries.get("A")).toEqual(["up", "vector(1)"]);
-    expect(queries.has("B")).toBe(false);
-  });
-});
-
-describe("substitute", () => {
-  it("fills in $name and ${name}", () => {
-    expect(substitute("rate(x{i=~\"$instance\"}[${__rate_interval}])", { instance: "a", __rate_interval: "5s" })).toBe(
-      'rate(x{i=~"a"}[5s])',
-    );
-  });
-  it("refuses a variable it has no value for", () => {
-    expect(() => substitute("x{t=~\"$testid\"}", {})).toThrow(/\$testid/);
-  });
-});
-
-describe("promRegexLiteral", () => {
-  it("escapes regex metacharacters twice, for a PromQL string", () => {
-    expect(promRegexLiteral("127.0.0.1:9090")).toBe("127\\\\.0\\\\.0\\\\.1:9090");
-    expect(promRegexLiteral("[::1]:80")).toBe("\\\\[::1\\\\]:80");
+  it("uses the rate window the UI asks for", () => {
+    expect(panelQuery("rps", { instance: "i", rateInterval: "60s" })).toContain("[60s]");
   });
 });
