@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
-import json
 import sys
 import time
 from datetime import UTC, datetime
@@ -211,7 +210,7 @@ def analyse(run_dir: Path, profile: Profile, arm: str, repeat: int) -> analysis.
         for endpoint in ENDPOINTS:
             for second, v in result.per_second.get(endpoint, {}).items():
                 writer.writerow([second, endpoint, v.count, v.errors, "" if v.p_ms is None else round(v.p_ms, 3)])
-    (run_dir / "analysis.json").write_text(json.dumps(result.headline.to_json(), indent=2))
+    result.headline.save(run_dir / "analysis.json")
     return result
 
 

@@ -27,7 +27,7 @@ import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from .profiles import LabParams, Profile, Rates
 
@@ -37,6 +37,29 @@ OMIT_NONE = {"omit_none": True}
 
 class ResultsError(ValueError):
     """A results file whose shape is not the one this code reads."""
+
+
+class JsonDocument:
+    """What every results file shares: `to_json` (the one place its shape is written),
+    `from_json` (strict: a missing, renamed or wrongly typed field fails with its path), `load` and
+    `save`. A subclass names itself in error messages (`WHERE`) and may indent differently."""
+
+    WHERE = "document"
+    INDENT = 2
+
+    def to_json(self) -> dict:
+        return _encode(self)
+
+    @classmethod
+    def from_json(cls, data: Any, where: str | None = None) -> Self:
+        return _decode(cls, data, where or cls.WHERE)
+
+    @classmethod
+    def load(cls, path: Path) -> Self:
+        return cls.from_json(_read(path), str(path))
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_json(), indent=self.INDENT))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -243,8 +266,10 @@ class ScrapeCounts:
 
 
 @dataclass(frozen=True, kw_only=True)
-class RunRecord:
+class RunRecord(JsonDocument):
     """What happened in one run of one arm (run.json), so the analysis never has to guess."""
+
+    WHERE = "run.json"
 
     arm: str
     act: str
@@ -278,17 +303,6 @@ class RunRecord:
     prometheus_testid: str | None = field(default=None, metadata=OMIT_NONE)
     prometheus_series: int | None = field(default=None, metadata=OMIT_NONE)
 
-    def to_json(self) -> dict:
-        return _encode(self)
-
-    @classmethod
-    def from_json(cls, data: Any, where: str = "run.json") -> RunRecord:
-        return _decode(cls, data, where)
-
-    @classmethod
-    def load(cls, path: Path) -> RunRecord:
-        return cls.from_json(_read(path), str(path))
-
 
 # ---------------------------------------------------------------------------------------------
 # The answers of a run's PromQL queries (promql.py), kept in its folder (promql.json)
@@ -309,8 +323,11 @@ class QueryAnswer:
 
 
 @dataclass(frozen=True)
-class StoredQueries:
+class StoredQueries(JsonDocument):
     """Every answer the analysis reads about one run, asked of `prometheus` when the run ended."""
+
+    WHERE = "promql.json"
+    INDENT = 1
 
     prometheus: str  # its URL
     start: float  # the per-second queries' window (unix seconds) and step
@@ -324,29 +341,17 @@ class StoredQueries:
     def get(self, name: str) -> QueryAnswer | None:
         return self.answers.get(name)
 
-    def to_json(self) -> dict:
-        return _encode(self)
-
-    @classmethod
-    def from_json(cls, data: Any, where: str = "promql.json") -> StoredQueries:
-        return _decode(cls, data, where)
-
-    @classmethod
-    def load(cls, path: Path) -> StoredQueries:
-        return cls.from_json(_read(path), str(path))
-
-    def save(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_json(), indent=1))
-
 
 # ---------------------------------------------------------------------------------------------
 # What analysis computes per run
 
 
 @dataclass(frozen=True)
-class Headline:
+class Headline(JsonDocument):
     """Every number of one run (one arm, one repeat) that the report, the verdicts and the post
     use. An arm's median over repeats is a Headline too (`median`)."""
+
+    WHERE = "headline"
 
     requests: int  # k6's requests, its setup() logins excluded
     endpoints: dict[str, EndpointNumbers]  # by the service's endpoint name (stats.ENDPOINTS)
@@ -367,16 +372,7 @@ class Headline:
     little: dict[str, LittlesLaw] = field(default_factory=dict)  # by pool, over the bursts
     database: dict[str, Backends] = field(default_factory=dict)  # by pool
 
-    def to_json(self) -> dict:
-        return _encode(self)
-
-    @classmethod
-    def from_json(cls, data: Any, where: str = "headline") -> Headline:
-        return _decode(cls, data, where)
-
-
 T = TypeVar("T")
-
 
 def median(values: list[T]) -> T:
     """The element-wise median of same-typed results (the repeats of one arm): every number is
@@ -414,7 +410,9 @@ class Spread:
 
 
 @dataclass(frozen=True)
-class ArmSummary:
+class ArmSummary(JsonDocument):
+
+    WHERE = "arm"
     act: str
     label: str
     story: str
@@ -425,14 +423,6 @@ class ArmSummary:
     spread: dict[str, Spread | None]  # by summary.SPREAD's names; None: no repeat had the number
     repeats: list[Headline]
     run_dirs: list[str]
-
-    def to_json(self) -> dict:
-        return _encode(self)
-
-    @classmethod
-    def from_json(cls, data: Any, where: str = "arm") -> ArmSummary:
-        return _decode(cls, data, where)
-
 
 @dataclass(frozen=True)
 class Calibration:
@@ -462,19 +452,16 @@ class Calibration:
 
 
 @dataclass(frozen=True)
-class Machine:
+class Machine(JsonDocument):
     """What the experiment ran on (machine.machine())."""
+
+    WHERE = "machine"
 
     cores: int | None
     memory_gib: float | None
     cpu_model: str | None
     kernel: str | None
     os: str | None
-
-    @classmethod
-    def from_json(cls, data: Any, where: str = "machine") -> Machine:
-        return _decode(cls, data, where)
-
 
 @dataclass(frozen=True)
 class VerdictSummary:
@@ -493,8 +480,10 @@ class VerdictSummary:
 
 
 @dataclass(frozen=True)
-class Summary:
+class Summary(JsonDocument):
     """summary.json: every number of the run, for the documents and the post."""
+
+    WHERE = "summary.json"
 
     run_id: str
     profile: Profile
@@ -529,7 +518,8 @@ class Summary:
                                      "machine", "versions")}
 
     @classmethod
-    def from_json(cls, data: Any, where: str = "summary.json") -> Summary:
+    def from_json(cls, data: Any, where: str | None = None) -> Summary:
+        where = where or cls.WHERE
         if not isinstance(data, dict):
             raise ResultsError(f"{where}: not a JSON object")
         if data.get("schema") != SCHEMA:
@@ -538,14 +528,6 @@ class Summary:
             raise ResultsError(f"{where}: missing field 'headline'")
         rest = {k: v for k, v in data.items() if k not in ("schema", "headline")}
         return _decode(cls, rest, where)
-
-    @classmethod
-    def load(cls, path: Path) -> Summary:
-        return cls.from_json(_read(path), str(path))
-
-    def save(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_json(), indent=2))
-
 
 # summary.json's "headline": name -> the number of an arm's median headline.
 POST_NUMBERS: tuple[tuple[str, Callable[[Headline], Any]], ...] = (
@@ -579,17 +561,17 @@ POST_NUMBERS: tuple[tuple[str, Callable[[Headline], Any]], ...] = (
     ("in_flight_peak", lambda h: h.in_flight.peak),
 )
 
-
 def _post_numbers(summary: Summary) -> dict[str, dict[str, Any]]:
     numbers = {name: {key: _encode(number(arm.median)) for key, arm in summary.arms.items()}
                for name, number in POST_NUMBERS}
     return numbers | {"pool_sizes": {key: dict(arm.pools) for key, arm in summary.arms.items()}}
 
-
 @dataclass(frozen=True)
-class RunConfig:
+class RunConfig(JsonDocument):
     """A results folder's config.json: what was asked for (written before the first run), then
     what the run learned (rates, calibration, how Postgres was pinned)."""
+
+    WHERE = "config.json"
 
     run_id: str
     profile: Profile
@@ -609,20 +591,6 @@ class RunConfig:
     def recorded(self) -> bool:
         """Whether the UI was recorded in the runs."""
         return self.record and self.ui == "ok"
-
-    def to_json(self) -> dict:
-        return _encode(self)
-
-    @classmethod
-    def from_json(cls, data: Any, where: str = "config.json") -> RunConfig:
-        return _decode(cls, data, where)
-
-    @classmethod
-    def load(cls, path: Path) -> RunConfig:
-        return cls.from_json(_read(path), str(path))
-
-    def save(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_json(), indent=2))
 
 
 # ---------------------------------------------------------------------------------------------

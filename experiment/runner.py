@@ -9,7 +9,6 @@ guess.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import sys
 import time
@@ -244,7 +243,7 @@ def run_arm(ctx: Context, arm: Arm, repeat: int, repeats: int, out: Path) -> Run
         k6_ended=k6_ended, loadavg_after=loadavg_after, recorder_exit_code=recorder_exit_code,
         prometheus_testid=run.testid, prometheus_series=series,
     )
-    (out / "run.json").write_text(json.dumps(record.to_json(), indent=2))
+    record.save(out / "run.json")
     return record
 
 
