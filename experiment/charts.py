@@ -42,6 +42,18 @@ def _shade_bursts(ax, profile: Profile, label: bool = True) -> None:
         ax.axvspan(start, end, color="#f2c14e", alpha=0.25, lw=0, label="burst" if label and i == 0 else None)
 
 
+def _finish_with_waiters(ax, waiting, profile: Profile, ylabel: str, fontsize: int, ncol: int) -> None:
+    """Labels, limits, grid and one legend for a panel whose right axis (`waiting`) counts the
+    requests waiting for a connection in the service."""
+    ax.set_ylabel(ylabel)
+    waiting.set_ylabel("requests waiting")
+    ax.set_xlim(0, profile.duration_s())
+    ax.grid(True, alpha=0.25)
+    lines = ax.get_legend_handles_labels()
+    more = waiting.get_legend_handles_labels()
+    ax.legend(lines[0] + more[0], lines[1] + more[1], loc="upper right", fontsize=fontsize, ncol=ncol, framealpha=0.9)
+
+
 def _xy(points):
     return [p[0] for p in points], [p[1] for p in points]
 
@@ -148,13 +160,7 @@ def chart_pools(results: dict[str, list[RunResult]], profile: Profile, summary: 
         pool = results[key][0].headline.pool
         ax.set_title(f"{_arm_name(key)}: max waiters {fmt.num(pool.max_waiters)}, "
                      f"acquire timeouts {fmt.num(pool.acquire_timeouts)}", loc="left", fontsize=13)
-        ax.set_ylabel("connections in use")
-        waiting.set_ylabel("requests waiting")
-        ax.set_xlim(0, profile.duration_s())
-        ax.grid(True, alpha=0.25)
-        lines = ax.get_legend_handles_labels()
-        more = waiting.get_legend_handles_labels()
-        ax.legend(lines[0] + more[0], lines[1] + more[1], loc="upper right", fontsize=10, ncol=2, framealpha=0.9)
+        _finish_with_waiters(ax, waiting, profile, "connections in use", fontsize=10, ncol=2)
     axes[-1, 0].set_xlabel("seconds since the load started (bursts shaded)")
     fig.suptitle("Requests waiting for a connection (dashed, right axis), at most: "
                  + ", ".join(f"{ARMS_BY_KEY[k].act} {fmt.num(arm.median.pool.max_waiters)}"
@@ -190,13 +196,7 @@ def chart_database(results: dict[str, list[RunResult]], profile: Profile, summar
         ax.set_title(f"{_arm_name(key)}: at most {fmt.num(run.headline.pool.max_waiters)} waiting in the service; "
                      f"backends running a query, at most: {fmt.num(max(active.values(), default=None))}",
                      loc="left", fontsize=13)
-        ax.set_ylabel("backends")
-        waiting.set_ylabel("requests waiting")
-        ax.set_xlim(0, profile.duration_s())
-        ax.grid(True, alpha=0.25)
-        lines = ax.get_legend_handles_labels()
-        more = waiting.get_legend_handles_labels()
-        ax.legend(lines[0] + more[0], lines[1] + more[1], loc="upper right", fontsize=9, ncol=3, framealpha=0.9)
+        _finish_with_waiters(ax, waiting, profile, "backends", fontsize=9, ncol=3)
     axes[-1, 0].set_xlabel("seconds since the load started (bursts shaded)")
     fig.suptitle("The database's view: backends per state (left) beside requests waiting in the service (dashed, right)",
                  x=0.01, ha="left", fontsize=14)
