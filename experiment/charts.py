@@ -42,6 +42,22 @@ def _shade_bursts(ax, profile: Profile, label: bool = True) -> None:
         ax.axvspan(start, end, color="#f2c14e", alpha=0.25, lw=0, label="burst" if label and i == 0 else None)
 
 
+def _panels_with_waiters(results: dict[str, list[RunResult]], profile: Profile):
+    """One row per arm (its first repeat), bursts shaded: the left axis for connections, a right
+    axis for the requests waiting for one. Returns the figure and (key, run, left, right) per row."""
+    keys = list(results)
+    fig, axes = plt.subplots(len(keys), 1, figsize=(WIDTH_IN, 3.2 * len(keys) + 1), dpi=DPI, sharex=True,
+                             squeeze=False)
+    panels = []
+    for ax, key in zip(axes[:, 0], keys, strict=True):
+        _shade_bursts(ax, profile, label=False)
+        waiting = ax.twinx()
+        waiting.spines["right"].set_visible(True)
+        panels.append((key, results[key][0], ax, waiting))
+    axes[-1, 0].set_xlabel("seconds since the load started (bursts shaded)")
+    return fig, panels
+
+
 def _finish_with_waiters(ax, waiting, profile: Profile, ylabel: str, fontsize: int, ncol: int) -> None:
     """Labels, limits, grid and one legend for a panel whose right axis (`waiting`) counts the
     requests waiting for a connection in the service."""
@@ -137,16 +153,10 @@ def chart_endpoints(summary: Summary, path: Path) -> None:
 
 
 def chart_pools(results: dict[str, list[RunResult]], profile: Profile, summary: Summary, path: Path) -> None:
-    keys = list(results)
-    fig, axes = plt.subplots(len(keys), 1, figsize=(WIDTH_IN, 3.2 * len(keys) + 1), dpi=DPI, sharex=True,
-                             squeeze=False)
-    for ax, key in zip(axes[:, 0], keys):
-        run = results[key][0]
-        _shade_bursts(ax, profile, label=False)
-        # Connections in use (bounded by the pool size) on the left axis; waiters, which can be
-        # hundreds, on the right one.
-        waiting = ax.twinx()
-        waiting.spines["right"].set_visible(True)
+    # Connections in use (bounded by the pool size) on the left axis; waiters, which can be
+    # hundreds, on the right one.
+    fig, panels = _panels_with_waiters(results, profile)
+    for key, run, ax, waiting in panels:
         for pool, points in sorted(run.series.pool_in_use.items()):
             color = POOL_COLORS.get(pool, "#333333")
             size = run.series.pool_max.get(pool, 0)
@@ -157,11 +167,10 @@ def chart_pools(results: dict[str, list[RunResult]], profile: Profile, summary: 
         top = max(run.series.pool_max.values(), default=1)
         ax.set_ylim(0, top * 1.1)
         waiting.set_ylim(bottom=0)
-        pool = results[key][0].headline.pool
+        pool = run.headline.pool
         ax.set_title(f"{_arm_name(key)}: max waiters {fmt.num(pool.max_waiters)}, "
                      f"acquire timeouts {fmt.num(pool.acquire_timeouts)}", loc="left", fontsize=13)
         _finish_with_waiters(ax, waiting, profile, "connections in use", fontsize=10, ncol=2)
-    axes[-1, 0].set_xlabel("seconds since the load started (bursts shaded)")
     fig.suptitle("Requests waiting for a connection (dashed, right axis), at most: "
                  + ", ".join(f"{ARMS_BY_KEY[k].act} {fmt.num(arm.median.pool.max_waiters)}"
                              for k, arm in summary.arms.items()), x=0.01, ha="left", fontsize=14)
@@ -173,14 +182,8 @@ def chart_pools(results: dict[str, list[RunResult]], profile: Profile, summary: 
 def chart_database(results: dict[str, list[RunResult]], profile: Profile, summary: Summary, path: Path) -> None:
     """Where requests wait: the pool's backends as Postgres sees them (running a query or idle, left
     axis) beside the requests waiting for one of them in the service (right axis)."""
-    keys = list(results)
-    fig, axes = plt.subplots(len(keys), 1, figsize=(WIDTH_IN, 3.2 * len(keys) + 1), dpi=DPI, sharex=True,
-                             squeeze=False)
-    for ax, key in zip(axes[:, 0], keys, strict=True):
-        run = results[key][0]
-        _shade_bursts(ax, profile, label=False)
-        waiting = ax.twinx()
-        waiting.spines["right"].set_visible(True)
+    fig, panels = _panels_with_waiters(results, profile)
+    for key, run, ax, waiting in panels:
         for pool, states in sorted(run.series.backends.items()):
             color = POOL_COLORS.get(pool, "#333333")
             for state, points in sorted(states.items()):
@@ -197,7 +200,6 @@ def chart_database(results: dict[str, list[RunResult]], profile: Profile, summar
                      f"backends running a query, at most: {fmt.num(max(active.values(), default=None))}",
                      loc="left", fontsize=13)
         _finish_with_waiters(ax, waiting, profile, "backends", fontsize=9, ncol=3)
-    axes[-1, 0].set_xlabel("seconds since the load started (bursts shaded)")
     fig.suptitle("The database's view: backends per state (left) beside requests waiting in the service (dashed, right)",
                  x=0.01, ha="left", fontsize=14)
     fig.tight_layout()

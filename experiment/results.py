@@ -411,8 +411,11 @@ class Spread:
 
 @dataclass(frozen=True)
 class ArmSummary(JsonDocument):
+    """One arm over its repeats: what it is, the median of every headline number, the spread of
+    the ones the report shows, and each repeat's own headline."""
 
     WHERE = "arm"
+
     act: str
     label: str
     story: str
