@@ -27,20 +27,25 @@ fn echo_upstream() -> std::net::SocketAddr {
     upstream_addr
 }
 
-#[test]
-fn the_binary_prints_its_real_address_proxies_and_stops_cleanly_on_sigterm() {
-    let upstream_addr = echo_upstream();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_latency-proxy"))
+/// The proxy binary on a free port in front of `upstream`, with `extra` options, its stdout piped.
+fn spawn_proxy(upstream: std::net::SocketAddr, extra: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_latency-proxy"))
         .args([
             "--listen",
             "127.0.0.1:0",
             "--upstream",
-            &upstream_addr.to_string(),
+            &upstream.to_string(),
         ])
-        .args(["--delay-ms", "2"])
+        .args(extra)
         .stdout(Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn the_binary_prints_its_real_address_proxies_and_stops_cleanly_on_sigterm() {
+    let upstream_addr = echo_upstream();
+    let mut child = spawn_proxy(upstream_addr, &["--delay-ms", "2"]);
 
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
@@ -75,17 +80,10 @@ fn the_binary_prints_its_real_address_proxies_and_stops_cleanly_on_sigterm() {
 #[test]
 fn the_metrics_listener_counts_the_connection_and_the_bytes_in_each_direction() {
     let upstream_addr = echo_upstream();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_latency-proxy"))
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--upstream",
-            &upstream_addr.to_string(),
-        ])
-        .args(["--delay-ms", "0", "--metrics-listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_proxy(
+        upstream_addr,
+        &["--delay-ms", "0", "--metrics-listen", "127.0.0.1:0"],
+    );
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
     stdout.read_line(&mut first).unwrap();
