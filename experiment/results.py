@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import statistics
 import types
 import typing
@@ -260,6 +261,72 @@ class CpuSetsRecord:
 
 
 @dataclass(frozen=True)
+class K6ProcessRecord:
+    """One k6 process of a run: its share of the load (k6's execution segment, the mechanism
+    k6-operator splits a test with) and the files it wrote in the run folder. A run with one
+    process keeps the file names runs always had (`K6ProcessRecord.files(1, 1)`)."""
+
+    index: int  # 1-based
+    segment: str  # k6's --execution-segment, "0:1" for the whole load
+    samples: str  # its per-request samples (--out csv)
+    summary: str  # its own end-of-test summary (SUMMARY_PATH)
+    cast: str  # its terminal, as an asciinema cast
+    log: str  # its terminal, as text
+    cpu_group: str  # its name in cpu.jsonl
+    pid: int | None = None
+    exit_code: int | None = None  # None: still running when stopped
+    resumed: float | None = None  # unix s when the runner un-paused it (every process at once)
+
+    @classmethod
+    def files(cls, index: int, count: int) -> K6ProcessRecord:
+        """Process `index` of `count`: its segment and file names (the old names when alone)."""
+        segment = "0:1" if count == 1 else f"{_fraction(index - 1, count)}:{_fraction(index, count)}"
+        if count == 1:
+            return cls(index, segment, "k6-samples.csv.gz", "k6-summary.json", "k6.cast", "k6.log", "k6")
+        name = f"k6-{index}"
+        return cls(index, segment, f"{name}-samples.csv.gz", f"{name}-summary.json", f"{name}.cast", f"{name}.log",
+                   name)
+
+
+def _fraction(numerator: int, denominator: int) -> str:
+    """k6's notation for a segment's edge: 0, 1, or n/d reduced."""
+    if numerator == 0:
+        return "0"
+    if numerator == denominator:
+        return "1"
+    g = math.gcd(numerator, denominator)
+    return f"{numerator // g}/{denominator // g}"
+
+
+def k6_segment_sequence(count: int) -> str:
+    """k6's --execution-segment-sequence for `count` equal segments ("0,1/2,1" for two): every
+    process must be given the same sequence so the segments split the load without overlap."""
+    return ",".join(_fraction(i, count) for i in range(count + 1))
+
+
+@dataclass(frozen=True)
+class NetworkRecord:
+    """Bytes through the network interface the load crossed (the load side's end of the veth,
+    or the loopback when both roles share a host), read from /sys/class/net before and after k6."""
+
+    interface: str
+    rx_bytes: int  # received by the load side: the answers
+    tx_bytes: int  # sent by the load side: the requests
+
+
+@dataclass(frozen=True)
+class HostsRecord:
+    """Where the two roles ran (hosts.py): the system under test (Postgres, latency proxy,
+    service) and the load side (k6, UI, recorder, the runner and its Prometheus)."""
+
+    mode: str  # "local" (one host, loopback) or "netns" (two network namespaces joined by a veth)
+    sut_address: str  # where the service listens, as the load side reaches it
+    load_address: str  # the load side's address, as the system under test sees it
+    interface: str  # the load side's interface towards the system under test
+    sut_namespace: str | None = field(default=None, metadata=OMIT_NONE)
+
+
+@dataclass(frozen=True)
 class ScrapeCounts:
     ok: int
     failed: int
@@ -302,6 +369,14 @@ class RunRecord(JsonDocument):
     # holds this many of the run's series (None: not exported). Absent in runs before Prometheus.
     prometheus_testid: str | None = field(default=None, metadata=OMIT_NONE)
     prometheus_series: int | None = field(default=None, metadata=OMIT_NONE)
+    # The k6 processes that made the load (one unless split with --k6-processes); empty in runs
+    # from before, which had one, with the names of `K6ProcessRecord.files(1, 1)`.
+    k6_processes: list[K6ProcessRecord] = field(default_factory=list)
+    network: NetworkRecord | None = field(default=None, metadata=OMIT_NONE)  # absent in runs from before
+
+    def load_processes(self) -> list[K6ProcessRecord]:
+        """The run's k6 processes, the single one of older runs included."""
+        return self.k6_processes or [K6ProcessRecord.files(1, 1)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -589,6 +664,8 @@ class RunConfig(JsonDocument):
     versions: dict[str, Any]
     rates: Rates | None = None  # set once calibrated (or given)
     calibration: Calibration | None = None
+    hosts: HostsRecord | None = field(default=None, metadata=OMIT_NONE)  # absent in runs from before: local
+    k6_processes: int = 1  # k6 processes per run (execution segments)
 
     @property
     def recorded(self) -> bool:
