@@ -170,13 +170,18 @@ def system_under_test(ctx: Context, arm: Arm, run: RunLabels, out: Path) -> Iter
                 ctx.prometheus.unregister(job)
 
 
+def load_env(ctx: Context, rates: Rates) -> dict[str, str]:
+    """The variables that make the load what it is, wherever k6 runs (here, or a k6-operator
+    TestRun, k6operator.py): the profile at `rates` and the seeded users' password."""
+    return ctx.profile.k6_env(rates) | {"PASSWORD": ctx.lab.password, "K6_NO_USAGE_REPORT": "true"}
+
+
 def k6_env(ctx: Context, service: lab.Service, summary_path: Path, rates: Rates,
            **overrides: str) -> dict[str, str]:
-    """k6's environment for a run against `service`: the profile at `rates`, its samples also
+    """k6's environment for a run against `service`: the load at `rates`, its samples also
     written to the lab's Prometheus."""
-    return os.environ | ctx.profile.k6_env(rates) | ctx.prometheus.k6_env() | {
-        "BASE_URL": service.base_url, "PASSWORD": ctx.lab.password, "SUMMARY_PATH": str(summary_path),
-        "K6_NO_USAGE_REPORT": "true", "K6_CSV_TIME_FORMAT": "unix_milli",
+    return os.environ | load_env(ctx, rates) | ctx.prometheus.k6_env() | {
+        "BASE_URL": service.base_url, "SUMMARY_PATH": str(summary_path), "K6_CSV_TIME_FORMAT": "unix_milli",
     } | overrides
 
 
