@@ -13,15 +13,21 @@
 #                                  its series labelled LABEL=VALUE (e.g. run=..., arm=shared)
 #   scripts/prometheus.sh unregister JOB   stop scraping JOB's target
 #   scripts/prometheus.sh destroy  stop both and delete the stored series
+#   scripts/prometheus.sh exporter-start | exporter-stop
+#                                  the exporter alone: how scripts/netns.sh runs one beside the
+#                                  system-under-test host's Postgres (LAB_PROM_EXPORTER_LISTEN)
 #
 # Prometheus listens on 127.0.0.1:$LAB_PROM_PORT (default 59090) with the remote-write receiver on
 # (k6 sends its samples there) and native histograms on; the exporter on $LAB_PROM_EXPORTER_PORT
-# (default 59187), connected to the lab's Postgres (`scripts/pg.sh url`, or DATABASE_URL's server).
+# (default 59187; LAB_PROM_EXPORTER_LISTEN sets the whole address), connected to the lab's Postgres
+# (`scripts/pg.sh url`, or DATABASE_URL's server). Register's JOB names the target file: a file
+# named postgres-<anything> is scraped as job postgres too (a second host's exporter).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 port="${LAB_PROM_PORT:-59090}"
 exporter_port="${LAB_PROM_EXPORTER_PORT:-59187}"
+exporter_listen="${LAB_PROM_EXPORTER_LISTEN:-127.0.0.1:$exporter_port}"
 dir="$(realpath -m "${LAB_PROM_DIR:-$root/.lab/prometheus}")"
 targets="$dir/targets"
 # Long enough to rebuild a report from a past run's window; short enough not to fill a disk.
@@ -63,30 +69,34 @@ admin_url() {
   fi
 }
 
+start_exporter() {
+  command -v prometheus-postgres-exporter >/dev/null || {
+    say "prometheus-postgres-exporter is not installed (scripts/setup.sh installs it)"; exit 1; }
+  mkdir -p "$dir"
+  if pid_alive "$dir/exporter.pid"; then
+    say "the Postgres exporter already runs on $exporter_listen"
+  else
+    say "starting the Postgres exporter on $exporter_listen (log: $dir/exporter.log)"
+    DATA_SOURCE_NAME="$(admin_url)?sslmode=disable" setsid prometheus-postgres-exporter \
+      --web.listen-address="$exporter_listen" \
+      --disable-default-metrics --disable-settings-metrics --no-collector.database --no-collector.bgwriter \
+      --extend.query-path="$root/monitoring/postgres-exporter-queries.yaml" \
+      >"$dir/exporter.log" 2>&1 </dev/null &
+    echo $! >"$dir/exporter.pid"
+    wait_http "http://$exporter_listen/metrics" exporter
+  fi
+}
+
 start() {
-  for bin in prometheus prometheus-postgres-exporter; do
-    command -v "$bin" >/dev/null || { say "$bin is not installed (scripts/setup.sh installs it)"; exit 1; }
-  done
+  command -v prometheus >/dev/null || { say "prometheus is not installed (scripts/setup.sh installs it)"; exit 1; }
   mkdir -p "$dir/data" "$targets"
   cp "$root/monitoring/prometheus.yml" "$dir/prometheus.yml"
   for job in todo-service latency-proxy; do
     [[ -f "$targets/$job.json" ]] || write_target "$job" ""
   done
-  write_target postgres "127.0.0.1:$exporter_port"
+  write_target postgres "$exporter_listen"
   write_target prometheus "127.0.0.1:$port"
-
-  if pid_alive "$dir/exporter.pid"; then
-    say "the Postgres exporter already runs on 127.0.0.1:$exporter_port"
-  else
-    say "starting the Postgres exporter on 127.0.0.1:$exporter_port (log: $dir/exporter.log)"
-    DATA_SOURCE_NAME="$(admin_url)?sslmode=disable" setsid prometheus-postgres-exporter \
-      --web.listen-address="127.0.0.1:$exporter_port" \
-      --disable-default-metrics --disable-settings-metrics --no-collector.database --no-collector.bgwriter \
-      --extend.query-path="$root/monitoring/postgres-exporter-queries.yaml" \
-      >"$dir/exporter.log" 2>&1 </dev/null &
-    echo $! >"$dir/exporter.pid"
-    wait_http "http://127.0.0.1:$exporter_port/metrics" exporter
-  fi
+  start_exporter
 
   if pid_alive "$dir/prometheus.pid"; then
     say "already running on 127.0.0.1:$port"
@@ -118,13 +128,15 @@ stop_one() { # pidfile name
 
 case "${1:-start}" in
   start) start ;;
+  exporter-start) start_exporter ;;
+  exporter-stop) stop_one "$dir/exporter.pid" "the Postgres exporter" ;;
   stop)
     stop_one "$dir/prometheus.pid" prometheus
     stop_one "$dir/exporter.pid" "the Postgres exporter"
     ;;
   status)
     if pid_alive "$dir/prometheus.pid" && pid_alive "$dir/exporter.pid"; then
-      echo "running on 127.0.0.1:$port (exporter on 127.0.0.1:$exporter_port)"
+      echo "running on 127.0.0.1:$port (exporter on $exporter_listen)"
     else
       echo "stopped"; exit 3
     fi
@@ -146,5 +158,5 @@ case "${1:-start}" in
     rm -rf "$dir"
     say "destroyed"
     ;;
-  *) echo "usage: $0 start|stop|status|url|pids|register|unregister|destroy" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|url|pids|register|unregister|destroy|exporter-start|exporter-stop" >&2; exit 2 ;;
 esac

@@ -37,6 +37,7 @@ installed() {
     postgresql) ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 ;;  # what scripts/pg.sh runs
     postgresql-client) command -v psql >/dev/null ;;
     chromium) [[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]] ;;  # web/scripts/lib/browser.mjs
+    iproute2) command -v ip >/dev/null ;;  # scripts/netns.sh
     *) command -v "$1" >/dev/null ;;  # ffmpeg, wrk, prometheus...: named after their command
   esac
 }
