@@ -2,7 +2,7 @@
 
     python -m experiment --profile quick --k6 PATH --admin-url URL [--repeat N] [--delay-ms D]
                          [--out DIR] [--no-record] [--no-pin] [--arms shared,isolated,shared-3x]
-                         [--base-rps R --burst-rps R]
+                         [--base-rps R --burst-rps R] [--hosts local|netns] [--k6-processes N]
     python -m experiment --report-only DIR     # redo analysis, charts and report from raw data
 
 scripts/experiment.sh builds, starts Postgres, finds k6 and calls this.
@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import analysis, calibrate, charts, cpusets, fmt, machine, postkit, procs, render, report, runner, summary, tables
+from .hosts import HOST_MODES, LocalHost, NetnsHost, SystemUnderTestHost
 from .lab import Paths, ui_status
 from .monitoring import Prometheus
 from .profiles import ARMS, ARMS_BY_KEY, PROFILES, Arm, LabParams, Profile, Rates
@@ -45,6 +46,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--base-rps", type=int, help="explicit base rate (with --burst-rps): skips the calibration")
     parser.add_argument("--burst-rps", type=int, help="explicit burst rate (with --base-rps)")
     parser.add_argument("--arms", default=",".join(a.key for a in ARMS), help="comma-separated subset of arms")
+    parser.add_argument("--hosts", choices=HOST_MODES, default="local",
+                        help="where the system under test runs: on this host (local), or in a network namespace "
+                             "of its own joined by a veth pair (netns: scripts/netns.sh up)")
+    parser.add_argument("--k6-processes", type=int,
+                        help="k6 processes splitting the load with execution segments (default 1; 2 with --hosts netns)")
     parser.add_argument("--k6", default="k6", help="the k6 binary")
     parser.add_argument("--admin-url", help="Postgres URL of a database to run DROP/CREATE DATABASE from")
     parser.add_argument("--pg-data-dir", type=Path, help="Postgres data dir (for its postmaster.pid)")
@@ -60,8 +66,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             parser.error(f"unknown arm {key!r}; arms: {', '.join(ARMS_BY_KEY)}")
     if (args.base_rps is None) != (args.burst_rps is None):
         parser.error("--base-rps and --burst-rps go together")
-    if not args.report_only and not args.admin_url:
+    if not args.report_only and args.hosts == "local" and not args.admin_url:
         parser.error("--admin-url is required (scripts/experiment.sh passes it)")
+    if args.k6_processes is None:
+        # A lab that puts the load on a host of its own splits it too, as a load host that scales out would.
+        args.k6_processes = 2 if args.hosts == "netns" else 1
+    if args.k6_processes < 1:
+        parser.error("--k6-processes must be at least 1")
     return args
 
 
@@ -111,28 +122,43 @@ def prepare(args: argparse.Namespace) -> tuple[runner.Context, list[Arm], Path]:
     for binary in (paths.service_bin,) + ((paths.proxy_bin,) if params.delay_ms > 0 else ()):
         if not binary.exists():
             raise SystemExit(f"missing {binary}: build it (cargo build --release -p todo-service -p latency-proxy)")
-    pg_data = args.pg_data_dir or (ROOT / ".lab/pg/data")
+    host = system_under_test_host(args)
     ui_ok, ui_note = ui_status(ROOT)
     prometheus = Prometheus.of(ROOT)
     if not prometheus.ready():
         raise SystemExit(f"the lab's Prometheus does not answer at {prometheus.url}: start it (scripts/prometheus.sh start)")
-    ctx = runner.Context(paths=paths, profile=profile, lab=params, admin_url=args.admin_url,
-                         pg_data_dir=pg_data if pg_data.exists() else None, record=not args.no_record,
-                         ui_ok=ui_ok, ui_note=ui_note, cpus=cpus, run_id=run_id, prometheus=prometheus)
+    ctx = runner.Context(paths=paths, profile=profile, lab=params, host=host, record=not args.no_record,
+                         ui_ok=ui_ok, ui_note=ui_note, cpus=cpus, run_id=run_id, prometheus=prometheus,
+                         k6_processes=args.k6_processes)
     shown_script = load_script.relative_to(ROOT) if load_script.is_relative_to(ROOT) else load_script
     config = RunConfig(
         run_id=run_id, profile=profile, lab=params, arms=[a.key for a in arms], repeats=args.repeat,
         record=ctx.record, cpu_sets=CpuSetsRecord.of(cpus), ui=ui_note, load_script=str(shown_script),
         machine=Machine.from_json(machine.machine(), "machine.machine()"),
-        versions=machine.versions(ROOT, str(paths.k6), paths.psql, args.admin_url),
+        versions=machine.versions(ROOT, str(paths.k6), host.command([paths.psql]), host.admin_url),
+        hosts=host.record(), k6_processes=ctx.k6_processes,
     )
     config.save(out / "config.json")
     print(f"[experiment] profile {profile.name}: {len(arms) * args.repeat} runs of {profile.duration_s()} s "
           f"({', '.join(a.label for a in arms)}; {args.repeat} repeat(s)); results in {out}", flush=True)
     print(f"[experiment] CPU sets: {cpus.note}", flush=True)
+    where = host.record()
+    print(f"[experiment] hosts: {where.mode}; the service at {where.sut_address}, the load from {where.load_address} "
+          f"through {where.interface}; {ctx.k6_processes} k6 process(es)", flush=True)
     if ctx.record and not ui_ok:
         print(f"[experiment] UI recording skipped: {ui_note}", flush=True)
     return ctx, arms, out
+
+
+def system_under_test_host(args: argparse.Namespace) -> SystemUnderTestHost:
+    """This host (with the Postgres of --admin-url), or the network namespace of scripts/netns.sh."""
+    if args.hosts == "netns":
+        try:
+            return NetnsHost.of(ROOT)
+        except RuntimeError as error:
+            raise SystemExit(f"[experiment] {error}") from error
+    pg_data = args.pg_data_dir or (ROOT / ".lab/pg/data")
+    return LocalHost(admin_url=args.admin_url, pg_data_dir=pg_data if pg_data.exists() else None)
 
 
 def set_rates(ctx: runner.Context, out: Path, args: argparse.Namespace) -> None:
@@ -174,10 +200,10 @@ def run_all(ctx: runner.Context, arms: list[Arm], repeats: int,
 def _lab_postmaster(ctx: runner.Context) -> int | None:
     """The lab's own cluster's postmaster, from its postmaster.pid only (never a guess that could
     be another server); None for a server of DATABASE_URL, which is never pinned."""
-    if ctx.pg_data_dir is None:
+    if ctx.host.pg_data_dir is None:
         return None
     try:
-        return int((ctx.pg_data_dir / "postmaster.pid").read_text().splitlines()[0])
+        return int((ctx.host.pg_data_dir / "postmaster.pid").read_text().splitlines()[0])
     except (OSError, ValueError, IndexError):
         return None
 

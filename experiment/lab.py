@@ -1,7 +1,9 @@
 """The lab's moving parts for one run of an arm: database, latency proxy, service, warm-up, UI.
 
 Each function starts one thing and returns what the next step needs (URLs, pids). Processes are
-started through a `procs.Processes`, which stops them when the run ends.
+started through a `procs.Processes`, which stops them when the run ends. The database, the proxy
+and the service are the system under test: their commands run on its host (hosts.py) and listen
+on its address; the warm-up, the UI and the recorder are the load side, on the runner's own.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from . import procs
+from .hosts import SystemUnderTestHost
 from .profiles import Arm, LabParams, Profile
 from .results import WarmUp
 
@@ -52,21 +55,23 @@ def host_port(url: str) -> tuple[str, int]:
     return parts.hostname or "127.0.0.1", parts.port or 5432
 
 
-def recreate_database(paths: Paths, admin_url: str, database: str, log: Path) -> None:
-    """Drop and create the experiment's database, so every run starts from the same data."""
+def recreate_database(paths: Paths, host: SystemUnderTestHost, database: str, log: Path) -> None:
+    """Drop and create the experiment's database on `host`, so every run starts from the same data."""
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", database):
         raise ValueError(f"unsafe database name {database!r}")
     for sql in (f"DROP DATABASE IF EXISTS {database} WITH (FORCE)", f"CREATE DATABASE {database}"):
-        procs.run([paths.psql, admin_url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql], timeout=60, log_path=log)
+        procs.run(host.command([paths.psql, host.admin_url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql]), timeout=60,
+                  log_path=log)
 
 
-def seed(paths: Paths, db_url: str, lab: LabParams, profile: Profile, log: Path) -> None:
-    """Migrate and seed identical data; the Argon2 cost set here is what a login verifies."""
+def seed(paths: Paths, host: SystemUnderTestHost, db_url: str, lab: LabParams, profile: Profile, log: Path) -> None:
+    """Migrate and seed identical data (on `host`); the Argon2 cost set here is what a login verifies."""
     procs.run(
-        [str(paths.service_bin), "--database-url", db_url,
-         "--argon2-memory-kib", str(lab.argon2_memory_kib), "--argon2-iterations", str(lab.argon2_iterations),
-         "seed", "--users", str(profile.users), "--todos-per-user", str(profile.todos_per_user),
-         "--password", lab.password],
+        host.command([
+            str(paths.service_bin), "--database-url", db_url,
+            "--argon2-memory-kib", str(lab.argon2_memory_kib), "--argon2-iterations", str(lab.argon2_iterations),
+            "seed", "--users", str(profile.users), "--todos-per-user", str(profile.todos_per_user),
+            "--password", lab.password]),
         timeout=300, log_path=log,
     )
 
@@ -74,44 +79,49 @@ def seed(paths: Paths, db_url: str, lab: LabParams, profile: Profile, log: Path)
 @dataclass(frozen=True)
 class Proxy:
     pid: int
-    port: int  # where the service connects
+    port: int  # where the service connects, on the host's loopback
     metrics_address: str  # host:port of its /metrics, for Prometheus
 
 
-def start_proxy(children: procs.Processes, paths: Paths, upstream: tuple[str, int], delay_ms: int,
+def start_proxy(children: procs.Processes, paths: Paths, host: SystemUnderTestHost, delay_ms: int,
                 log: Path, prefix: Sequence[str] = ()) -> Proxy:
-    """Start the latency proxy in front of Postgres on a free port, with its metrics listener.
-    `prefix` goes in front of the command line (`taskset -c ...`, see cpusets.py)."""
-    port = procs.free_port()
+    """Start the latency proxy in front of `host`'s Postgres, beside it: it listens on the host's
+    loopback (only the service connects) and serves its metrics on the host's address (for
+    Prometheus). `prefix` goes in front of the command line (`taskset -c ...`, see cpusets.py)."""
+    upstream = host_port(host.admin_url)
     child = children.start(
         "latency-proxy",
-        [*prefix, str(paths.proxy_bin), "--listen", f"127.0.0.1:{port}", "--upstream", f"{upstream[0]}:{upstream[1]}",
-         "--delay-ms", str(delay_ms), "--metrics-listen", "127.0.0.1:0"],
+        host.command([*prefix, str(paths.proxy_bin), "--listen", "127.0.0.1:0", "--upstream",
+                      f"{upstream[0]}:{upstream[1]}", "--delay-ms", str(delay_ms),
+                      "--metrics-listen", f"{host.address}:0"]),
         log,
     )
+    # It prints these once bound, so no check from here is needed (nor possible across hosts).
+    port = int(child.wait_for_line(r"proxying \S+:(\d+) ->", 20).group(1))
     metrics = child.wait_for_line(r"metrics on http://(\S+)/metrics", 20).group(1)
-    procs.wait_until(lambda: procs.port_open("127.0.0.1", port), 20, "latency proxy", alive=child.alive)
     return Proxy(pid=child.pid, port=port, metrics_address=metrics)
 
 
 @dataclass(frozen=True)
 class Service:
     pid: int
-    base_url: str  # the public API, http://127.0.0.1:PORT
-    metrics_url: str  # the metrics listener, http://127.0.0.1:PORT
+    base_url: str  # the public API, http://ADDRESS:PORT on the system under test's host
+    metrics_url: str  # the metrics listener, http://ADDRESS:PORT
 
 
-def start_service(children: procs.Processes, paths: Paths, arm: Arm, db_url: str, lab: LabParams,
-                  log: Path, prefix: Sequence[str] = ()) -> Service:
-    """Start `todo-service serve` for this arm on free ports, and wait until it answers /health."""
+def start_service(children: procs.Processes, paths: Paths, host: SystemUnderTestHost, arm: Arm, db_url: str,
+                  lab: LabParams, log: Path, prefix: Sequence[str] = ()) -> Service:
+    """Start `todo-service serve` for this arm on `host`, on free ports of its address, and wait
+    until it answers /health from here (the load side)."""
     env = os.environ | {"RUST_LOG": os.environ.get("RUST_LOG", "warn")}
     child = children.start(
         "todo-service",
-        [*prefix, str(paths.service_bin), "--database-url", db_url,
-         "--argon2-memory-kib", str(lab.argon2_memory_kib), "--argon2-iterations", str(lab.argon2_iterations),
-         "serve", "--pool-mode", arm.pool_mode, "--pool-size", str(arm.pool_size),
-         "--acquire-timeout-ms", str(lab.acquire_timeout_ms),
-         "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"],
+        host.command([
+            *prefix, str(paths.service_bin), "--database-url", db_url,
+            "--argon2-memory-kib", str(lab.argon2_memory_kib), "--argon2-iterations", str(lab.argon2_iterations),
+            "serve", "--pool-mode", arm.pool_mode, "--pool-size", str(arm.pool_size),
+            "--acquire-timeout-ms", str(lab.acquire_timeout_ms),
+            "--listen", f"{host.address}:0", "--metrics-listen", f"{host.address}:0"]),
         log, env=env,
     )
     api = child.wait_for_line(r"listening on (http://\S+)", 60).group(1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 import psutil
@@ -47,7 +48,7 @@ def _os_name() -> str | None:
         return None
 
 
-def versions(root: Path, k6: str, psql: str, admin_url: str) -> dict:
+def versions(root: Path, k6: str, psql: Sequence[str], admin_url: str) -> dict:
     """Versions of everything that shapes the numbers, and the git commit of the lab."""
     commit = _first_line(["git", "-C", str(root), "rev-parse", "HEAD"])
     dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
@@ -59,7 +60,7 @@ def versions(root: Path, k6: str, psql: str, admin_url: str) -> dict:
         "git_dirty": bool(dirty),
         "rustc": _first_line(["rustc", "--version"]),
         "k6": _first_line([k6, "version"]),
-        "postgres": _first_line([psql, admin_url, "-tAc", "SHOW server_version"]),
+        "postgres": _first_line([*psql, admin_url, "-tAc", "SHOW server_version"]),
         "python": platform.python_version(),
         "matplotlib": matplotlib.__version__,
         "node": _first_line(["node", "--version"]),

@@ -8,6 +8,7 @@ guess.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import sys
@@ -17,12 +18,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import k6run, lab, procs, promql
+from . import hosts, k6run, lab, procs, promql
 from .cpu import CpuSampler, find_postmaster, postgres_filter
 from .cpusets import CpuSets
 from .monitoring import Prometheus, RunLabels
 from .profiles import Arm, LabParams, Profile, Rates
-from .results import CpuSetsRecord, RunRecord, WarmUp
+from .results import CpuSetsRecord, K6ProcessRecord, RunRecord, WarmUp, k6_segment_sequence
 
 # What a run folder holds (results/<run>/arms/<arm>/rep-<n>/).
 RUN_FILES = {
@@ -31,6 +32,7 @@ RUN_FILES = {
     "k6-summary.json": "the k6 script's own end-of-test summary (SUMMARY_PATH)",
     "k6.cast": "asciinema v2 recording of k6's terminal",
     "k6.log": "k6's terminal output as text",
+    "k6-<i>-*": "the same four files per k6 process when the load is split (--k6-processes N)",
     "cpu.jsonl": "cumulative CPU seconds of service, Postgres, k6, proxy, Prometheus, exporter, every second",
     promql.ANSWERS: "the answers of the run's PromQL queries (promql.py): every server-side number the report uses",
     "prometheus-series.json.gz": "the run's raw series from the lab's Prometheus (service, proxy, k6, database backends)",
@@ -49,14 +51,14 @@ class Context:
     paths: lab.Paths
     profile: Profile
     lab: LabParams
-    admin_url: str
-    pg_data_dir: Path | None
+    host: hosts.SystemUnderTestHost  # where the system under test runs; the load side is here
     record: bool
     ui_ok: bool
     ui_note: str
     cpus: CpuSets
     run_id: str  # the results folder's run id; labels every series of the run in Prometheus
     prometheus: Prometheus
+    k6_processes: int = 1  # k6 processes splitting each run's load (execution segments)
     rates: Rates | None = None  # set by calibration (or given explicitly) before the first run
     notes: list[str] = field(default_factory=list)
 
@@ -137,15 +139,15 @@ class SystemUnderTest:
 @contextmanager
 def system_under_test(ctx: Context, arm: Arm, run: RunLabels, out: Path) -> Iterator[SystemUnderTest]:
     """A fresh database with the seed data, the latency proxy and the service in `arm`'s mode (on
-    the system-under-test CPUs), warmed up and scraped by the lab's Prometheus with `run`'s
-    labels (the block starts once Prometheus has scraped the service); everything is stopped (and
-    no longer scraped) when the block ends."""
-    params, paths = ctx.lab, ctx.paths
+    the system under test's host and CPUs), warmed up and scraped by the lab's Prometheus with
+    `run`'s labels (the block starts once Prometheus has scraped the service); everything is
+    stopped (and no longer scraped) when the block ends."""
+    params, paths, host = ctx.lab, ctx.paths, ctx.host
     setup_log = out / "setup.log"
-    lab.recreate_database(paths, ctx.admin_url, params.database, setup_log)
-    direct_url = lab.with_database(ctx.admin_url, params.database)
+    lab.recreate_database(paths, host, params.database, setup_log)
+    direct_url = lab.with_database(host.admin_url, params.database)
     t = time.monotonic()
-    lab.seed(paths, direct_url, params, ctx.profile, setup_log)
+    lab.seed(paths, host, direct_url, params, ctx.profile, setup_log)
     seed_s = round(time.monotonic() - t, 2)
 
     sut = ctx.cpus.prefix("sut")
@@ -154,12 +156,12 @@ def system_under_test(ctx: Context, arm: Arm, run: RunLabels, out: Path) -> Iter
         service_db = direct_url
         try:
             if params.delay_ms > 0:
-                proxy = lab.start_proxy(children, paths, lab.host_port(ctx.admin_url), params.delay_ms,
-                                        out / "proxy.log", prefix=sut)
+                proxy = lab.start_proxy(children, paths, host, params.delay_ms, out / "proxy.log", prefix=sut)
                 proxy_pid, proxy_port = proxy.pid, proxy.port
-                service_db = lab.with_database(ctx.admin_url, params.database, host="127.0.0.1", port=proxy_port)
+                service_db = lab.with_database(host.admin_url, params.database, host="127.0.0.1", port=proxy_port)
                 ctx.prometheus.register("latency-proxy", proxy.metrics_address, run)
-            service = lab.start_service(children, paths, arm, service_db, params, out / "service.log", prefix=sut)
+            service = lab.start_service(children, paths, host, arm, service_db, params, out / "service.log",
+                                        prefix=sut)
             ctx.prometheus.register("todo-service", service.metrics_url.removeprefix("http://"), run)
             warm_up = lab.warm_up(service, ctx.profile, params)
             notes = () if ctx.prometheus.wait_scraped("todo-service", run) else (
@@ -185,10 +187,31 @@ def k6_env(ctx: Context, service: lab.Service, summary_path: Path, rates: Rates,
     } | overrides
 
 
-def k6_argv(ctx: Context, run: RunLabels, *extra: str) -> list[str]:
-    # --address "": no REST API on port 6565, which another k6 on the machine may hold.
-    return [*ctx.cpus.prefix("load"), str(ctx.paths.k6), "run", "--address", "", *Prometheus.k6_argv(run),
+def k6_argv(ctx: Context, run: RunLabels, *extra: str, api: str = "") -> list[str]:
+    """k6's command line for `run`. `api`: its REST API's address; "" turns it off, so it does not
+    take port 6565, which another k6 on the machine may hold."""
+    return [*ctx.cpus.prefix("load"), str(ctx.paths.k6), "run", "--address", api, *Prometheus.k6_argv(run),
             *extra, str(ctx.paths.load_script)]
+
+
+def k6_launches(ctx: Context, run: RunLabels, service: lab.Service, title: str,
+                out: Path) -> list[tuple[K6ProcessRecord, k6run.K6Launch]]:
+    """The run's k6 processes, each with its execution segment, files and REST API (paused until
+    every one is ready: k6run.py). Each tags its samples `k6_process` so Prometheus keeps their
+    series apart (two writers of one series would overwrite each other's samples)."""
+    assert ctx.rates is not None
+    count, sequence = ctx.k6_processes, k6_segment_sequence(ctx.k6_processes)
+    launches = []
+    for index in range(1, count + 1):
+        files = K6ProcessRecord.files(index, count)
+        api = f"127.0.0.1:{procs.free_port()}"
+        argv = k6_argv(ctx, run, "--out", f"csv={out / files.samples}", "--tag", f"k6_process={index}",
+                       "--execution-segment", files.segment, "--execution-segment-sequence", sequence,
+                       "--paused", api=api)
+        env = k6_env(ctx, service, out / files.summary, ctx.rates)
+        shown = title if count == 1 else f"{title} (process {index}/{count}, segment {files.segment})"
+        launches.append((files, k6run.K6Launch(argv, env, out / files.cast, out / files.log, shown, api)))
+    return launches
 
 
 def run_arm(ctx: Context, arm: Arm, repeat: int, repeats: int, out: Path) -> RunRecord:
@@ -205,28 +228,32 @@ def run_arm(ctx: Context, arm: Arm, repeat: int, repeats: int, out: Path) -> Run
         notes += sut.notes
         cpu = CpuSampler(out / "cpu.jsonl")
         cpu.track("service", service.pid)
-        cpu.track("postgres", find_postmaster(ctx.pg_data_dir), tree=True, keep=postgres_filter(ctx.lab.database))
+        cpu.track("postgres", find_postmaster(ctx.host.pg_data_dir), tree=True,
+                  keep=postgres_filter(ctx.lab.database))
         cpu.track("proxy", sut.proxy_pid)
-        for name, pid in ctx.prometheus.pids().items():  # what the monitoring costs
+        for name, pid in (ctx.prometheus.pids() | ctx.host.monitoring_pids()).items():  # what the monitoring costs
             cpu.track(name, pid)
         cpu.start()
         try:
             recording = _start_recording(ctx, sut.children, service, out, cpu)
             notes += recording.notes
-            env = k6_env(ctx, service, out / "k6-summary.json", ctx.rates)
-            argv = k6_argv(ctx, run, "--out", f"csv={out / 'k6-samples.csv.gz'}")
+            launches = k6_launches(ctx, run, service, f"k6: {arm.label}", out)
             queries = promql.RunQueries(run, ctx.lab.database)
             progress = Progress(f"[{arm.act} {arm.key} {repeat}/{repeats}]", profile.duration_s(), ctx.prometheus,
                                 queries)
             loadavg_before = _loadavg()
+            network_before = ctx.host.network()
             k6_started = time.time()
-            k6_exit_code = k6run.run_k6(
-                argv, env, out / "k6.cast", out / "k6.log", title=f"k6: {arm.label}",
-                timeout=profile.duration_s() + 120,
-                on_start=lambda proc: cpu.track("k6", proc.pid),
-                on_tick=lambda _proc: progress.tick(),
-            )
+            pids: dict[int, int] = {}
+
+            def started(i: int, proc) -> None:
+                pids[i] = proc.pid
+                cpu.track(launches[i][0].cpu_group, proc.pid)
+
+            outcomes = k6run.run_k6([launch for _, launch in launches], timeout=profile.duration_s() + 120,
+                                    on_start=started, on_tick=progress.tick)
             k6_ended = time.time()
+            network = hosts.difference(network_before, ctx.host.network())
             loadavg_after = _loadavg()
             progress.done()
             time.sleep(promql.SCRAPE_WAIT_S)  # the service's final counters are scraped before it stops
@@ -234,9 +261,15 @@ def run_arm(ctx: Context, arm: Arm, repeat: int, repeats: int, out: Path) -> Run
         finally:
             cpu.stop()
 
-    if k6_exit_code not in (0, 99):  # 99: the script's thresholds failed, which is data
-        notes.append(f"k6 exited with code {k6_exit_code}; see k6.log")
-    _ask_queries(ctx, queries, k6_started, k6_ended, out, notes)
+    k6_processes = [dataclasses.replace(files, pid=pids.get(i), exit_code=outcome.exit_code,
+                                        resumed=outcome.resumed)
+                    for i, ((files, _), outcome) in enumerate(zip(launches, outcomes, strict=True))]
+    for process in k6_processes:
+        if process.exit_code not in (0, 99):  # 99: the script's thresholds failed, which is data
+            notes.append(f"k6 process {process.index} exited with code {process.exit_code}; see {process.log}")
+    k6_exit_code = next((p.exit_code for p in k6_processes if p.exit_code not in (0, 99)),
+                        max(p.exit_code for p in k6_processes))
+    _ask_queries(ctx, queries, k6_processes, k6_started, k6_ended, out, notes)
     series = _export_series(ctx, run, k6_started, k6_ended, out, notes)
     record = RunRecord(
         arm=arm.key, act=arm.act, pool_mode=arm.pool_mode, pool_size=arm.pool_size, repeat=repeat,
@@ -246,14 +279,14 @@ def run_arm(ctx: Context, arm: Arm, repeat: int, repeats: int, out: Path) -> Run
         metrics_url=service.metrics_url, service_pid=service.pid, warm_up=sut.warm_up, recording=recording.status,
         ui_url=recording.ui_url, loadavg_before=loadavg_before, k6_started=k6_started, k6_exit_code=k6_exit_code,
         k6_ended=k6_ended, loadavg_after=loadavg_after, recorder_exit_code=recorder_exit_code,
-        prometheus_testid=run.testid, prometheus_series=series,
+        prometheus_testid=run.testid, prometheus_series=series, k6_processes=k6_processes, network=network,
     )
     record.save(out / "run.json")
     return record
 
 
-def _ask_queries(ctx: Context, queries: promql.RunQueries, k6_started: float, k6_ended: float, out: Path,
-                 notes: list[str]) -> None:
+def _ask_queries(ctx: Context, queries: promql.RunQueries, k6_processes: list[K6ProcessRecord], k6_started: float,
+                 k6_ended: float, out: Path, notes: list[str]) -> None:
     """Keep the answers of the run's PromQL queries in its folder (promql.ANSWERS): the report's
     server-side numbers. On failure a note says so, and the report shows them as missing."""
     try:

@@ -4,7 +4,11 @@
 # rates are calibrated first: multiples of what the shared pool can serve on this machine.
 #
 #   scripts/experiment.sh [--profile quick|default] [--repeat N] [--delay-ms D] [--out DIR] [--no-record]
-#                         [--pin | --no-pin] [--base-rps R --burst-rps R]
+#                         [--pin | --no-pin] [--base-rps R --burst-rps R] [--hosts local|netns] [--k6-processes N]
+#
+# --hosts netns puts the system under test (its own Postgres, the latency proxy, the service) in a
+# network namespace joined to the load side by a veth pair (scripts/netns.sh, created before the
+# runs and removed after them), and splits the load over 2 k6 processes unless --k6-processes says.
 #
 # Results go to results/<UTC timestamp>/ (and results/latest) unless --out is given: report.html,
 # summary.md, summary.json, charts/, post/, and the raw data of every run under arms/.
@@ -22,7 +26,13 @@ cd "$root"
 venv="${LAB_VENV:-$root/.lab/venv}"
 say() { echo "[experiment.sh] $*" >&2; }
 recording=true
-for arg in "$@"; do [[ "$arg" == --no-record ]] && recording=false; done
+netns=false
+previous=""
+for arg in "$@"; do
+  [[ "$arg" == --no-record ]] && recording=false
+  [[ "$arg" == --hosts=netns || ( "$previous" == --hosts && "$arg" == netns ) ]] && netns=true
+  previous="$arg"
+done
 
 packages=(postgresql-client)  # psql: the runner recreates its database with it
 [[ -n "${DATABASE_URL:-}" ]] || packages+=(postgresql)
@@ -48,4 +58,11 @@ else
   pg_args=(--pg-data-dir "$root/.lab/pg/data")
 fi
 
-exec "$venv/bin/python" -m experiment --k6 "$K6" --admin-url "$admin_url" "${pg_args[@]}" "$@"
+if $netns; then
+  # The system under test's host: created now, removed when the runner ends, however it ends.
+  scripts/netns.sh up
+  trap 'scripts/netns.sh down' EXIT
+  "$venv/bin/python" -m experiment --k6 "$K6" "$@"
+else
+  exec "$venv/bin/python" -m experiment --k6 "$K6" --admin-url "$admin_url" "${pg_args[@]}" "$@"
+fi
