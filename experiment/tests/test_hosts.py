@@ -1,0 +1,32 @@
+"""Where the system under test runs: the commands and addresses of each kind of host."""
+
+from pathlib import Path
+
+from experiment.hosts import LocalHost, NetnsHost, difference, interface_counters
+from experiment.results import NetworkRecord
+
+NETNS = NetnsHost(script=Path("scripts/netns.sh"), namespace="lab-sut", address="10.77.0.2", load_address="10.77.0.1",
+                  interface="lab-sut-load", admin_url="postgres://postgres@127.0.0.1:54329/postgres",
+                  pg_data_dir=Path(".lab/netns/pg/data"))
+
+
+def test_a_local_host_runs_commands_as_they_are_on_the_loopback():
+    host = LocalHost(admin_url="postgres://postgres@127.0.0.1:54329/postgres", pg_data_dir=None)
+    assert host.command(["psql", "-c", "select 1"]) == ["psql", "-c", "select 1"]
+    record = host.record()
+    assert (record.mode, record.sut_address, record.interface, record.sut_namespace) == ("local", "127.0.0.1", "lo", None)
+
+
+def test_a_netns_host_runs_commands_inside_its_namespace_and_is_reached_at_its_own_address():
+    assert NETNS.command(["taskset", "-c", "0", "todo-service"]) == [
+        "ip", "netns", "exec", "lab-sut", "taskset", "-c", "0", "todo-service"]
+    record = NETNS.record()
+    assert (record.mode, record.sut_address, record.load_address, record.sut_namespace) == (
+        "netns", "10.77.0.2", "10.77.0.1", "lab-sut")
+
+
+def test_the_interface_counters_are_read_from_the_kernel_and_subtracted():
+    before = interface_counters("lo")
+    assert before.rx_bytes >= 0 and before.tx_bytes >= 0
+    moved = difference(NetworkRecord("lo", 100, 50), NetworkRecord("lo", 1100, 2050))
+    assert (moved.interface, moved.rx_bytes, moved.tx_bytes) == ("lo", 1000, 2000)
