@@ -18,7 +18,22 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import analysis, calibrate, charts, cpusets, fmt, machine, postkit, procs, render, report, runner, summary, tables
+from . import (
+    analysis,
+    calibrate,
+    charts,
+    cpusets,
+    fmt,
+    k6operator,
+    machine,
+    postkit,
+    procs,
+    render,
+    report,
+    runner,
+    summary,
+    tables,
+)
 from .hosts import HOST_MODES, LocalHost, NetnsHost, SystemUnderTestHost
 from .lab import Paths, ui_status
 from .monitoring import Prometheus
@@ -58,6 +73,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--proxy-bin", type=Path, default=ROOT / "target/release/latency-proxy")
     parser.add_argument("--load-script", type=Path, help="the k6 script (default: found in load/)")
     parser.add_argument("--report-only", type=Path, metavar="DIR", help="only redo the report of a results folder")
+    parser.add_argument("--k8s-base-url", default=k6operator.DEFAULT_BASE_URL,
+                        help="the service's URL in a cluster, for the k6-operator TestRun written in the results folder")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -99,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\n[experiment] interrupted during the calibration: every process was stopped", flush=True)
         return 130
+    k6operator.write_for_run(ctx, out, base_url=args.k8s_base_url)
     results, interrupted = run_all(ctx, arms, args.repeat, out)
     code = make_report(out, results)
     return 130 if interrupted else code

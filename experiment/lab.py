@@ -66,14 +66,16 @@ def recreate_database(paths: Paths, host: SystemUnderTestHost, database: str, lo
 
 def seed(paths: Paths, host: SystemUnderTestHost, db_url: str, lab: LabParams, profile: Profile, log: Path) -> None:
     """Migrate and seed identical data (on `host`); the Argon2 cost set here is what a login verifies."""
-    procs.run(
-        host.command([
-            str(paths.service_bin), "--database-url", db_url,
-            "--argon2-memory-kib", str(lab.argon2_memory_kib), "--argon2-iterations", str(lab.argon2_iterations),
+    procs.run(host.command([str(paths.service_bin), "--database-url", db_url, *seed_options(lab, profile)]),
+              timeout=300, log_path=log)
+
+
+def seed_options(lab: LabParams, profile: Profile) -> list[str]:
+    """todo-service's options after --database-url that seed the lab's data (here, or a managed
+    Postgres for a k6-operator TestRun: k6operator.py)."""
+    return ["--argon2-memory-kib", str(lab.argon2_memory_kib), "--argon2-iterations", str(lab.argon2_iterations),
             "seed", "--users", str(profile.users), "--todos-per-user", str(profile.todos_per_user),
-            "--password", lab.password]),
-        timeout=300, log_path=log,
-    )
+            "--password", lab.password]
 
 
 @dataclass(frozen=True)

@@ -102,15 +102,8 @@ class Prometheus:
         return pids
 
     def k6_env(self) -> dict[str, str]:
-        """k6's environment for its remote-write output (`k6_argv`): trends as native histograms
-        (quantiles per second in PromQL; the raw CSV samples stay the source of the report's
-        exact percentiles), pushed every second, series marked stale when k6 ends."""
-        return {
-            "K6_PROMETHEUS_RW_SERVER_URL": self.url + "/api/v1/write",
-            "K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM": "true",
-            "K6_PROMETHEUS_RW_PUSH_INTERVAL": "1s",
-            "K6_PROMETHEUS_RW_STALE_MARKERS": "true",
-        }
+        """k6's environment for its remote-write output (`k6_argv`) to this Prometheus."""
+        return remote_write_env(self.url + "/api/v1/write")
 
     @staticmethod
     def k6_argv(run: RunLabels) -> list[str]:
@@ -146,6 +139,19 @@ class Prometheus:
         with gzip.open(path, "wt") as handle:
             json.dump({"start": start, "end": end, "step": STEP_S, "series": exported}, handle)
         return sum(len(result) for result in exported.values())
+
+
+def remote_write_env(write_url: str) -> dict[str, str]:
+    """k6's environment for its remote-write output to `write_url` (a Prometheus's
+    /api/v1/write, here or in a cluster: k6operator.py): trends as native histograms (quantiles
+    per second in PromQL; the raw CSV samples stay the source of the report's exact
+    percentiles), pushed every second, series marked stale when k6 ends."""
+    return {
+        "K6_PROMETHEUS_RW_SERVER_URL": write_url,
+        "K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM": "true",
+        "K6_PROMETHEUS_RW_PUSH_INTERVAL": "1s",
+        "K6_PROMETHEUS_RW_STALE_MARKERS": "true",
+    }
 
 
 def _run(script: Path, *args: str) -> str:
