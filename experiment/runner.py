@@ -197,15 +197,16 @@ def k6_argv(ctx: Context, run: RunLabels, *extra: str, api: str = "") -> list[st
 def k6_launches(ctx: Context, run: RunLabels, service: lab.Service, title: str,
                 out: Path) -> list[tuple[K6ProcessRecord, k6run.K6Launch]]:
     """The run's k6 processes, each with its execution segment, files and REST API (paused until
-    every one is ready: k6run.py). Each tags its samples `k6_process` so Prometheus keeps their
-    series apart (two writers of one series would overwrite each other's samples)."""
+    every one is ready: k6run.py). Each tags its samples `instance_id=<index>`, as k6-operator tags
+    its runners, so Prometheus keeps their series apart (two writers of one series would have
+    their samples dropped as duplicates)."""
     assert ctx.rates is not None
     count, sequence = ctx.k6_processes, k6_segment_sequence(ctx.k6_processes)
     launches = []
     for index in range(1, count + 1):
         files = K6ProcessRecord.files(index, count)
         api = f"127.0.0.1:{procs.free_port()}"
-        argv = k6_argv(ctx, run, "--out", f"csv={out / files.samples}", "--tag", f"k6_process={index}",
+        argv = k6_argv(ctx, run, "--out", f"csv={out / files.samples}", "--tag", f"instance_id={index}",
                        "--execution-segment", files.segment, "--execution-segment-sequence", sequence,
                        "--paused", api=api)
         env = k6_env(ctx, service, out / files.summary, ctx.rates)

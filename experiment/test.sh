@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The experiment's checks: unit tests, then (unless --unit) the quick profile end to end into a
-# temporary folder and a check that the report, charts and summary.json have data for every arm.
-# It never asserts the size of the effect: that is a benchmark result.
+# The experiment's checks: unit tests, then (unless --unit) the quick profile end to end twice,
+# on one host and on two (a network namespace for the system under test, the load split over two
+# k6 processes), each checked. It never asserts the size of the effect: that is a benchmark result.
 #
 #   experiment/test.sh [--unit] [--no-record]
 set -euo pipefail
@@ -26,16 +26,23 @@ echo "[experiment/test.sh] unit tests (the runner)"
 echo "[experiment/test.sh] unit tests (monitoring/: the dashboard checker and the query filling it shares with the web UI)"
 node --test monitoring/
 
-if ! $unit_only; then
+# The quick profile end to end into a temporary folder, then the checks of its results: the
+# report, charts and summary.json have data for every arm, and every panel of the Grafana
+# dashboard (the live dashboard's queries too) has data for each arm's run in the lab's
+# Prometheus that watched it. Extra arguments go to scripts/experiment.sh and check_results.
+quick_profile() { # title experiment-args... -- check-args...
+  local title="$1" out run_args=() check_args=()
+  shift
+  while (($#)) && [[ "$1" != -- ]]; do run_args+=("$1"); shift; done
+  (($#)) && shift
+  check_args=("$@")
   out="$(mktemp -d /tmp/lab-experiment.XXXXXX)"
-  echo "[experiment/test.sh] quick profile end to end into $out"
-  scripts/experiment.sh --profile quick --out "$out" "${record_args[@]}"
-  echo "[experiment/test.sh] checking the results"
+  echo "[experiment/test.sh] quick profile end to end, $title, into $out"
+  scripts/experiment.sh --profile quick --out "$out" "${record_args[@]}" "${run_args[@]}"
+  echo "[experiment/test.sh] checking the results ($title)"
   expect=()
   ((${#record_args[@]})) || expect=(--expect-recording)
-  "$venv/bin/python" -m experiment.check_results "$out" "${expect[@]}"
-  # Every panel of the Grafana dashboard (the live dashboard's queries too) has data for each
-  # arm's run, in the lab's Prometheus that watched it.
+  "$venv/bin/python" -m experiment.check_results "$out" "${expect[@]}" "${check_args[@]}"
   prometheus="$(scripts/prometheus.sh url)"
   runs="$("$venv/bin/python" -c '
 import sys
@@ -50,4 +57,12 @@ for path in sorted(Path(sys.argv[1]).glob("arms/*/rep-1/run.json")):
     node monitoring/check-dashboard.mjs --prometheus "$prometheus" --start "$start" --end "$end" \
       --var "instance=$instance" --var "testid=$testid"
   done <<<"$runs"
+}
+
+if ! $unit_only; then
+  quick_profile "one host"
+  # The two roles on two hosts: the system under test in a network namespace of its own, the
+  # load from 2 k6 processes on this side of the veth (scripts/netns.sh, made and removed by
+  # scripts/experiment.sh).
+  quick_profile "two hosts (netns), 2 k6 processes" --hosts netns -- --expect-hosts netns --expect-k6-processes 2
 fi
