@@ -42,6 +42,10 @@ class SystemUnderTestHost(Protocol):
         """`argv` as a command that runs on the host."""
         ...
 
+    def k6_options(self) -> list[str]:
+        """k6's options for reaching the host from the load side (its source addresses)."""
+        ...
+
     def monitoring_pids(self) -> dict[str, int]:
         """Processes of the host's own monitoring (an exporter beside its Postgres), by name."""
         ...
@@ -82,6 +86,9 @@ class LocalHost:
     def command(self, argv: Sequence[str]) -> list[str]:
         return list(argv)
 
+    def k6_options(self) -> list[str]:
+        return []  # on the loopback Linux reuses a closed connection's port at once (tcp_tw_reuse=2)
+
     def monitoring_pids(self) -> dict[str, int]:
         return {}  # the lab's exporter is the Prometheus's own (monitoring.Prometheus.pids)
 
@@ -103,6 +110,7 @@ class NetnsHost:
     address: str
     load_address: str
     interface: str
+    source_ips: str  # k6's source addresses on the load side, a range "A-B" (scripts/netns.sh says why)
     admin_url: str
     pg_data_dir: Path | None
     mode: str = "netns"
@@ -116,12 +124,18 @@ class NetnsHost:
             raise RuntimeError(f"the system-under-test namespace is not up: run {script} up")
         env = dict(line.split("=", 1) for line in _run(script, "env").splitlines() if "=" in line)
         return cls(script=script, namespace=env["NETNS"], address=env["SUT_ADDRESS"],
-                   load_address=env["LOAD_ADDRESS"], interface=env["LOAD_INTERFACE"], admin_url=env["PG_URL"],
+                   load_address=env["LOAD_ADDRESS"], interface=env["LOAD_INTERFACE"],
+                   source_ips=env["LOAD_SOURCE_IPS"], admin_url=env["PG_URL"],
                    pg_data_dir=Path(env["PG_DATA"]))
 
     def command(self, argv: Sequence[str]) -> list[str]:
         # ip netns exec execs the command: the pid the runner gets is the command's own.
         return ["ip", "netns", "exec", self.namespace, *argv]
+
+    def k6_options(self) -> list[str]:
+        # A new connection per request at ~1,000/s: across a real interface each closed one holds
+        # its local port for 60 s (TIME_WAIT), so k6 spreads them over several source addresses.
+        return ["--local-ips", self.source_ips]
 
     def monitoring_pids(self) -> dict[str, int]:
         pids = {}

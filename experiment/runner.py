@@ -191,7 +191,7 @@ def k6_argv(ctx: Context, run: RunLabels, *extra: str, api: str = "") -> list[st
     """k6's command line for `run`. `api`: its REST API's address; "" turns it off, so it does not
     take port 6565, which another k6 on the machine may hold."""
     return [*ctx.cpus.prefix("load"), str(ctx.paths.k6), "run", "--address", api, *Prometheus.k6_argv(run),
-            *extra, str(ctx.paths.load_script)]
+            *ctx.host.k6_options(), *extra, str(ctx.paths.load_script)]
 
 
 def k6_launches(ctx: Context, run: RunLabels, service: lab.Service, title: str,

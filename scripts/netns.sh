@@ -14,12 +14,20 @@
 #   scripts/netns.sh exec CMD  run CMD on the system-under-test host
 #
 #   load side (this namespace)          system under test (namespace $LAB_NETNS)
-#   <ns>-load  10.77.0.1/30  <--veth-->  <ns>-sut  10.77.0.2/30, lo: Postgres on 127.0.0.1:54329,
-#                                        exporter on 10.77.0.2:59187; the service and the latency
-#                                        proxy are started there by the runner for each run
+#   <ns>-load  10.77.0.1/24  <--veth-->  <ns>-sut  10.77.0.2/24, lo: Postgres on 127.0.0.1:54329,
+#   and k6's source addresses            exporter on 10.77.0.2:59187; the service and the latency
+#   10.77.0.11-10.77.0.18                proxy are started there by the runner for each run
+#
+# Why k6 gets 8 source addresses: the load opens a new connection per request, ~1,000 a second in
+# a burst, and k6 closes them, so each one's local port then waits 60 s in TIME_WAIT. Linux reuses
+# such ports at once only on the loopback (net.ipv4.tcp_tw_reuse=2, its default); across the veth
+# a single source address ran out of ports mid-burst (k6 stalled ~2 s and dropped 141-645
+# iterations per quick-profile arm; 0 with tcp_tw_reuse=1). Spreading the connections over
+# several source addresses (k6's --local-ips) is what a load host does, without changing a kernel
+# setting of this machine.
 #
 # LAB_NETNS names the namespace (default lab-sut, at most 10 characters: the interfaces are named
-# after it) and LAB_NETNS_NET the /30's first three octets (default 10.77.0), so two checkouts can
+# after it) and LAB_NETNS_NET the /24's first three octets (default 10.77.0), so two checkouts can
 # each have one. Needs root and iproute2 (scripts/setup.sh packages iproute2). Postgres's data is
 # in .lab/netns/pg, the exporter's files in .lab/netns/exporter. DATABASE_URL is not supported
 # here: a server of your own is already another host (run the runner against it locally).
@@ -32,6 +40,7 @@ load_if="$ns-load"
 sut_if="$ns-sut"
 load_addr="$net.1"
 sut_addr="$net.2"
+sources=(11 12 13 14 15 16 17 18)  # k6's source addresses: $net.11 to $net.18
 state="$root/.lab/netns"
 pg_port=54329  # inside the namespace: nothing else listens there
 exporter_port=59187
@@ -53,13 +62,14 @@ up() {
   [[ "$(id -u)" == 0 ]] || { say "creating network namespaces needs root"; exit 1; }
   "$root/scripts/setup.sh" packages iproute2 prometheus-postgres-exporter
   if ! ns_exists; then
-    say "creating namespace $ns: $load_if $load_addr/30 <-> $sut_if $sut_addr/30"
+    say "creating namespace $ns: $load_if $load_addr/24 (k6 from $net.${sources[0]}-$net.${sources[-1]}) <-> $sut_if $sut_addr/24"
     ip netns add "$ns"
     ip link add "$load_if" type veth peer name "$sut_if"
     ip link set "$sut_if" netns "$ns"
-    ip addr add "$load_addr/30" dev "$load_if"
+    ip addr add "$load_addr/24" dev "$load_if"
+    for n in "${sources[@]}"; do ip addr add "$net.$n/24" dev "$load_if"; done
     ip link set "$load_if" up
-    ip -n "$ns" addr add "$sut_addr/30" dev "$sut_if"
+    ip -n "$ns" addr add "$sut_addr/24" dev "$sut_if"
     ip -n "$ns" link set "$sut_if" up
     ip -n "$ns" link set lo up
   fi
@@ -101,6 +111,7 @@ NETNS=$ns
 SUT_ADDRESS=$sut_addr
 LOAD_ADDRESS=$load_addr
 LOAD_INTERFACE=$load_if
+LOAD_SOURCE_IPS=$net.${sources[0]}-$net.${sources[-1]}
 PG_URL=postgres://postgres@127.0.0.1:$pg_port/postgres
 PG_DATA=$state/pg/data
 ENV

@@ -6,7 +6,8 @@ from experiment.hosts import LocalHost, NetnsHost, difference, interface_counter
 from experiment.results import NetworkRecord
 
 NETNS = NetnsHost(script=Path("scripts/netns.sh"), namespace="lab-sut", address="10.77.0.2", load_address="10.77.0.1",
-                  interface="lab-sut-load", admin_url="postgres://postgres@127.0.0.1:54329/postgres",
+                  interface="lab-sut-load", source_ips="10.77.0.11-10.77.0.18",
+                  admin_url="postgres://postgres@127.0.0.1:54329/postgres",
                   pg_data_dir=Path(".lab/netns/pg/data"))
 
 
@@ -20,6 +21,7 @@ def test_a_local_host_runs_commands_as_they_are_on_the_loopback():
 def test_a_netns_host_runs_commands_inside_its_namespace_and_is_reached_at_its_own_address():
     assert NETNS.command(["taskset", "-c", "0", "todo-service"]) == [
         "ip", "netns", "exec", "lab-sut", "taskset", "-c", "0", "todo-service"]
+    assert NETNS.k6_options() == ["--local-ips", "10.77.0.11-10.77.0.18"]
     record = NETNS.record()
     assert (record.mode, record.sut_address, record.load_address, record.sut_namespace) == (
         "netns", "10.77.0.2", "10.77.0.1", "lab-sut")
