@@ -2,8 +2,9 @@
 
 It only computes: the CLI writes what it returns (analysis.json, client-per-second.csv).
 
-Time is in seconds since the k6 scenario started (its first request), so the burst windows of the
-profile line up with the data. Client-side numbers come from k6's per-request samples; pool, task,
+Time is in seconds since the k6 scenario started (the first request of any of its processes), so
+the burst windows of the profile line up with the data. Client-side numbers come from k6's
+per-request samples, every process's merged (exact percentiles over all of them); pool, task,
 database and server-side numbers from the answers of the run's PromQL queries (promql.py), kept in
 its folder; CPU from the /proc samples.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,9 +29,11 @@ from .results import (
     EndpointNumbers,
     Gauge,
     Headline,
+    K6ProcessRecord,
     K6Summary,
     Latency,
     LittlesLaw,
+    LoadProcessNumbers,
     PoolNumbers,
     ReadNumbers,
     RequestStats,
@@ -97,9 +101,11 @@ def _load_jsonl(path: Path) -> list[dict]:
 def analyze_run(run_dir: Path, profile: Profile, arm: str, repeat: int) -> RunResult:
     """Read one run's raw files and compute its headline and time series; writes nothing."""
     record = RunRecord.load(run_dir / "run.json") if (run_dir / "run.json").exists() else None
+    processes = record.load_processes() if record else [K6ProcessRecord.files(1, 1)]
     stored = stored_queries(run_dir)
-    requests = stats.load_requests(run_dir / "k6-samples.csv.gz")
-    t0 = stats.scenario_start(requests) or (record.k6_started if record else 0.0)
+    load = stats.load_run_requests(run_dir, processes)
+    requests = load.all
+    t0 = load.start() or (record.k6_started if record else 0.0)
     duration = profile.duration_s()
     windows = profile.burst_windows()
     series = RunSeries()
@@ -144,7 +150,12 @@ def analyze_run(run_dir: Path, profile: Profile, arm: str, repeat: int) -> RunRe
         for endpoint, (whole, burst, baseline, worst_second) in client.items()
     }
 
-    k6_summary = _k6_summary(run_dir / "k6-summary.json")
+    summaries = {p.index: _k6_summary(run_dir / p.summary) for p in processes}
+    k6_summary = _summed_summaries(list(summaries.values()))
+    cpu, process_cpu = _cpu(run_dir, t0, duration, windows, record.cpu_sets if record else None,
+                            [p.cpu_group for p in processes], series)
+    exit_codes = {p.index: process_exit_code(record, p) for p in processes}
+    firsts = [first for first in (load.first(p.index) for p in processes) if first is not None]
     read = endpoints[LIST]
     headline = Headline(
         requests=len(requests),
@@ -162,10 +173,10 @@ def analyze_run(run_dir: Path, profile: Profile, arm: str, repeat: int) -> RunRe
         pool=pool,
         tasks=tasks,
         in_flight=in_flight,
-        cpu=_cpu(run_dir, t0, duration, windows, record.cpu_sets if record else None, series),
-        k6_exit_code=record.k6_exit_code if record else None,
+        cpu=cpu,
+        k6_exit_code=worst_exit_code(list(exit_codes.values())) if record else None,
         k6_summary=k6_summary,
-        dropped_iterations=k6_summary.dropped_iterations if k6_summary else None,
+        dropped_iterations=_sum_present(_dropped(s) for s in summaries.values()),
         warm_up=record.warm_up if record else None,
         rates=record.rates if record else None,
         cpu_sets=record.cpu_sets if record else None,
@@ -173,6 +184,13 @@ def analyze_run(run_dir: Path, profile: Profile, arm: str, repeat: int) -> RunRe
         recording=record.recording if record else None,
         little=server.littles_law(burst_seconds),
         database=database,
+        load_processes={str(p.index): LoadProcessNumbers(
+            index=p.index, segment=p.segment, requests=len(load.by_process[p.index]),
+            dropped_iterations=_dropped(summaries[p.index]), exit_code=exit_codes[p.index],
+            first_request_offset_ms=_after_ms(load.first(p.index), t0), cpu=process_cpu[p.cpu_group])
+            for p in processes},
+        load_start_spread_ms=(max(firsts) - min(firsts)) * 1000 if firsts else None,
+        network=record.network if record else None,
     )
     return RunResult(arm=arm, repeat=repeat, run_dir=run_dir, headline=headline, series=series, per_second=per_second)
 
@@ -183,23 +201,28 @@ def _fields(value) -> dict:
 
 
 def _cpu(run_dir: Path, t0: float, duration: float, windows: list[tuple[float, float]],
-         sets: CpuSetsRecord | None, series: RunSeries) -> CpuNumbers:
-    """CPU of every group and of everything else on the machine, from the /proc samples."""
+         sets: CpuSetsRecord | None, k6_groups: list[str], series: RunSeries) -> tuple[CpuNumbers, dict[str, CpuUse]]:
+    """CPU of every group and of everything else on the machine, from the /proc samples; "k6" is
+    all of k6 (its processes' groups, `k6_groups`, added), and each of those groups on its own."""
     samples = _load_jsonl(run_dir / "cpu.jsonl")
+
+    def summed(names: Iterable[str]) -> list[tuple[float, float]]:
+        """Cores used by the named groups (or CPUs) together, per sample, over the run."""
+        by_t: dict[float, float] = {}
+        for name in names:
+            for t, cores in cpu_mod.usage_series(samples, name):
+                if 0 <= t - t0 <= duration + 1:
+                    by_t[t - t0] = by_t.get(t - t0, 0.0) + cores
+        return sorted(by_t.items())
+
     groups = {}
     for group in CPU_GROUPS:
-        usage = [(t - t0, cores) for t, cores in cpu_mod.usage_series(samples, group)
-                 if 0 <= t - t0 <= duration + 1]
-        series.cpu[group] = usage
-        groups[group] = _mean_peak(usage, windows)
-    monitoring: dict[float, float] = {}
-    for group in MONITORING:
-        for t, cores in cpu_mod.usage_series(samples, group):
-            if 0 <= t - t0 <= duration + 1:
-                monitoring[t - t0] = monitoring.get(t - t0, 0.0) + cores
+        series.cpu[group] = summed(k6_groups if group == "k6" else [group])
+        groups[group] = _mean_peak(series.cpu[group], windows)
+    monitoring = summed(MONITORING)
     if monitoring:
-        series.cpu["monitoring"] = sorted(monitoring.items())
-        groups["monitoring"] = _mean_peak(series.cpu["monitoring"], windows)
+        series.cpu["monitoring"] = monitoring
+        groups["monitoring"] = _mean_peak(monitoring, windows)
     # Everything else on the machine (other people's work on a shared machine), per sample.
     by_time: dict[float, float] = {}
     for group in OURS:
@@ -211,14 +234,53 @@ def _cpu(run_dir: Path, t0: float, duration: float, windows: list[tuple[float, f
     for side, cpus in (("sut", sets.sut if sets else None), ("load", sets.load if sets else None)):
         if not cpus:
             continue
-        by_t: dict[float, float] = {}
-        for n in cpus:
-            for t, cores in cpu_mod.usage_series(samples, f"cpu{n}"):
-                if 0 <= t - t0 <= duration + 1:
-                    by_t[t - t0] = by_t.get(t - t0, 0.0) + cores
-        series.cpu[f"{side}_side"] = sorted(by_t.items())
+        series.cpu[f"{side}_side"] = summed(f"cpu{n}" for n in cpus)
         sides[f"{side}_side"] = dataclasses.replace(_mean_peak(series.cpu[f"{side}_side"], windows), cpus=len(cpus))
-    return CpuNumbers(**groups, others=_mean_peak(series.cpu["others"], windows), **sides)
+    each_k6 = {name: _mean_peak(summed([name]), windows) for name in k6_groups}
+    return CpuNumbers(**groups, others=_mean_peak(series.cpu["others"], windows), **sides), each_k6
+
+
+def worst_exit_code(codes: list[int | None]) -> int | None:
+    """The exit code that speaks for all of a run's k6 processes: the first that is neither 0
+    nor 99 (a failed process; None, one still running when stopped, counts as failed), else 99
+    when any process's thresholds failed (which is data, not a failure), else 0; None for none."""
+    for code in codes:
+        if code not in (0, 99):
+            return code
+    return 99 if 99 in codes else 0 if codes else None
+
+
+def process_exit_code(record: RunRecord | None, process: K6ProcessRecord) -> int | None:
+    """A process's exit code: its own, or the run's in runs from before they were per process."""
+    if record is None:
+        return None
+    return process.exit_code if record.k6_processes else record.k6_exit_code
+
+
+def _after_ms(t: float | None, t0: float) -> float | None:
+    return None if t is None else (t - t0) * 1000
+
+
+def _dropped(summary: K6Summary | None) -> float | None:
+    return summary.dropped_iterations if summary else None
+
+
+def _sum_present(values: Iterable[float | None]) -> float | None:
+    """The sum of the values that exist (None when none does)."""
+    present = [v for v in values if v is not None]
+    return sum(present) if present else None
+
+
+def _summed_summaries(summaries: list[K6Summary | None]) -> K6Summary | None:
+    """The k6 summary of all of a run's processes: counts added (an endpoint's count is None
+    unless every process reported it), dropped iterations added; one process's summary as it is."""
+    if len(summaries) == 1 or not any(summaries):
+        return summaries[0] if summaries else None
+    endpoints = list(dict.fromkeys(e for s in summaries if s for e in s.counts))
+    counts = {e: None if any(s is None or s.counts.get(e) is None for s in summaries)
+              else sum(s.counts[e] for s in summaries if s) for e in endpoints}
+    return K6Summary(dropped_iterations=_sum_present(_dropped(s) for s in summaries),
+                     counts=counts, p95_ms={e: None for e in endpoints})
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:

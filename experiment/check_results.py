@@ -3,7 +3,8 @@
 summary.json, config.json and every run.json are read through their types (results.py), so a
 missing, renamed or unexpected field is a failed check that names it.
 
-    python -m experiment.check_results DIR [--arms shared,isolated,shared-3x]
+    python -m experiment.check_results DIR [--arms shared,isolated,shared-3x] [--expect-recording]
+        [--expect-k6-processes N] [--expect-hosts local|netns]
 
 It checks that the pipeline produced everything, never how big the effect is (that is a benchmark
 result, not a test). Prints one line per check and a closing `N passed, N failed` line.
@@ -15,14 +16,16 @@ import argparse
 import json
 import sys
 import tempfile
+from collections.abc import Callable
+from fractions import Fraction
 from pathlib import Path
 from typing import TypeVar
 
-from .analysis import LAST_METRICS_JSONL_COMMIT
+from .analysis import LAST_METRICS_JSONL_COMMIT, process_exit_code
 from .postkit import write_post
 from .profiles import ARMS
 from .promql import ANSWERS
-from .results import ResultsError, RunConfig, RunRecord, Summary
+from .results import HostsRecord, K6ProcessRecord, ResultsError, RunConfig, RunRecord, Summary
 from .stats import ENDPOINTS
 
 T = TypeVar("T")
@@ -30,7 +33,8 @@ T = TypeVar("T")
 CHARTS = ("read-p95.png", "endpoints.png", "pools.png", "cpu-tasks.png", "database.png")
 
 
-def checks(out: Path, arms: list[str], expect_recording: bool = False) -> list[tuple[str, bool, str]]:
+def checks(out: Path, arms: list[str], expect_recording: bool = False, expect_k6_processes: int | None = None,
+           expect_hosts: str | None = None) -> list[tuple[str, bool, str]]:
     results: list[tuple[str, bool, str]] = []
 
     def check(name: str, ok: bool, detail: str = "") -> None:
@@ -61,6 +65,14 @@ def checks(out: Path, arms: list[str], expect_recording: bool = False) -> list[t
     if expect_recording:
         check("the UI was recorded during the load", recorded,
               f"record={config.record}, ui={config.ui}" if config else "no config.json")
+    k6_processes = config.k6_processes if config else 1
+    hosts = config.hosts if config else None
+    if expect_k6_processes is not None:
+        check(f"config.json asks for {expect_k6_processes} k6 process(es) per run",
+              k6_processes == expect_k6_processes, f"{k6_processes}")
+    if expect_hosts is not None:
+        check(f"the roles ran on hosts {expect_hosts}", (hosts.mode if hosts else "local") == expect_hosts,
+              hosts.mode if hosts else "no hosts in config.json: local")
 
     summary_path = out / "summary.json"
     summary = load("summary.json", Summary, summary_path) if summary_path.exists() else None
@@ -117,11 +129,15 @@ def checks(out: Path, arms: list[str], expect_recording: bool = False) -> list[t
             if (Path(run_dir) / "metrics.jsonl").exists() and not (Path(run_dir) / ANSWERS).exists():
                 check(f"{arm}: {Path(run_dir).name} was recorded since the runner reads PromQL", False,
                       f"it has metrics.jsonl and no {ANSWERS}: analyse it with commit {LAST_METRICS_JSONL_COMMIT}")
-            for name in ("k6-samples.csv.gz", ANSWERS, "cpu.jsonl", "k6.cast", "run.json"):
+            record = load(f"{arm}: {Path(run_dir).name}/run.json", RunRecord, Path(run_dir) / "run.json") \
+                if (Path(run_dir) / "run.json").exists() else None
+            processes = record.load_processes() if record else [K6ProcessRecord.files(1, 1)]
+            files = [name for p in processes for name in (p.samples, p.summary, p.cast, p.log)]
+            for name in (*files, ANSWERS, "cpu.jsonl", "run.json"):
                 path = Path(run_dir) / name
                 check(f"{arm}: raw {name} kept", path.exists() and path.stat().st_size > 0)
-            if (Path(run_dir) / "run.json").exists():
-                load(f"{arm}: {Path(run_dir).name}/run.json", RunRecord, Path(run_dir) / "run.json")
+            if record:
+                _check_load(check, f"{arm}: {Path(run_dir).name}", record, k6_processes, hosts)
             if recorded:
                 recording = Path(run_dir) / "recording"
                 for page in ("ui", "dashboard"):
@@ -132,14 +148,55 @@ def checks(out: Path, arms: list[str], expect_recording: bool = False) -> list[t
     return results
 
 
+def _check_load(check: Callable[[str, bool, str], None], run: str, record: RunRecord, k6_processes: int,
+                hosts: HostsRecord | None) -> None:
+    """One run's k6 processes: each exited as a finished load does, there are as many as asked
+    for and their segments split the load; with the roles in two network namespaces, the
+    requests and answers crossed the load side's interface."""
+    processes = record.load_processes()
+    for p in processes:
+        code = process_exit_code(record, p)
+        check(f"{run}: k6 process {p.index} exited with 0 or 99 (99: its thresholds failed)", code in (0, 99),
+              f"{code}")
+    segments = [p.segment for p in processes]
+    check(f"{run}: {k6_processes} k6 process(es) made the load", len(processes) == k6_processes, f"{len(processes)}")
+    check(f"{run}: the k6 processes' execution segments split the load (0 to 1, no gap, no overlap)",
+          segments_cover(segments), ", ".join(segments))
+    if hosts and hosts.mode == "netns":
+        net = record.network
+        check(f"{run}: bytes crossed {hosts.interface} both ways during k6",
+              net is not None and net.interface == hosts.interface and net.rx_bytes > 0 and net.tx_bytes > 0,
+              f"{net.interface}: {net.tx_bytes} sent, {net.rx_bytes} received" if net else "no network record")
+
+
+def segments_cover(segments: list[str]) -> bool:
+    """Whether k6 execution segments ("0:1/2", "1/2:1") split 0..1 with no gap and no overlap."""
+    try:
+        bounds = sorted((Fraction(start), Fraction(end)) for start, end in (s.split(":") for s in segments))
+    except (ValueError, ZeroDivisionError):
+        return False
+    edge = Fraction(0)
+    for start, end in bounds:
+        if start != edge or end <= start:
+            return False
+        edge = end
+    return edge == 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="check_results")
     parser.add_argument("out", type=Path)
     parser.add_argument("--arms", default=",".join(a.key for a in ARMS))
     parser.add_argument("--expect-recording", action="store_true",
                         help="fail unless the UI and dashboard were recorded in every arm")
+    parser.add_argument("--expect-k6-processes", type=int, metavar="N",
+                        help="fail unless config.json asks for N k6 processes per run (each run is checked "
+                             "against config.json's number either way)")
+    parser.add_argument("--expect-hosts", choices=("local", "netns"),
+                        help="fail unless the roles ran so (netns: and each run's bytes crossed the veth)")
     args = parser.parse_args(argv)
-    results = checks(args.out, args.arms.split(","), args.expect_recording)
+    results = checks(args.out, args.arms.split(","), args.expect_recording, args.expect_k6_processes,
+                     args.expect_hosts)
     for name, ok, detail in results:
         print(f"{'ok  ' if ok else 'FAIL'} {name}" + (f" ({detail})" if detail else ""))
     failed = sum(1 for _, ok, _ in results if not ok)

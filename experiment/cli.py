@@ -297,7 +297,8 @@ def make_report(out: Path, results: dict[str, list[analysis.RunResult]] | None =
             notes += [f"{run.arm} rep {run.repeat}: {n}" for n in run.headline.notes]
     result_summary = summary.build(config.run_id, config.profile, config.lab, config.load_script, repeats,
                                    {k: v[:repeats] for k, v in results.items()}, config.machine,
-                                   config.versions, notes, config.rates, config.calibration, config.cpu_sets)
+                                   config.versions, notes, config.rates, config.calibration, config.cpu_sets,
+                                   config.hosts)
     result_summary.save(out / "summary.json")
     chart_files = charts.make_all({k: v[:repeats] for k, v in results.items()}, config.profile, result_summary,
                                   out / "charts")

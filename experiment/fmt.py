@@ -58,6 +58,11 @@ def ratio(value: float | None) -> str:
     return MISSING if value is None else f"{value:.2f}x"
 
 
+def megabytes(value: float | None) -> str:
+    """Bytes in MB (10^6), to a tenth."""
+    return MISSING if value is None else f"{value / 1e6:.1f} MB"
+
+
 def pools(sizes: dict[str, int], separator: str = " ") -> str:
     """Pool sizes by name, sorted: "login 4, todo_read 4, todo_write 4"."""
     return ", ".join(f"{pool}{separator}{n}" for pool, n in sorted(sizes.items()))

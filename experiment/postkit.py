@@ -2,7 +2,7 @@
 
 post.md is filled from the summary by templates/post.md.j2: no number in it is typed by hand. Clips need the UI
 recording (GIF per act from UI and dashboard frames, a side-by-side still of Act I vs Act III at
-Act I's worst moment) and the k6 cast (rendered to a GIF by `agg` when installed, else by
+Act I's worst moment) and the first k6 process's cast (rendered to a GIF by `agg` when installed, else by
 termrender.py). Whatever can't be made is listed in post/README.md with the reason.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import render, termrender
 from .profiles import ARMS_BY_KEY
-from .results import Summary
+from .results import K6ProcessRecord, RunRecord, Summary
 
 FRAME_FPS = 3  # UI/dashboard GIF playback: frames per second (frames were taken every frame_ms)
 
@@ -121,8 +121,8 @@ def make(run_dir: Path, summary: Summary, charts_dir: Path, chart_files: list[st
 
     first_runs = {key: Path(arm.run_dirs[0]) for key, arm in summary.arms.items() if arm.run_dirs}
     for key in ("shared", "isolated"):
-        cast = first_runs.get(key, Path("/nonexistent")) / "k6.cast"
-        if cast.exists():
+        cast = _first_cast(first_runs[key]) if key in first_runs else None
+        if cast and cast.exists():
             try:
                 how = render_cast(cast, post / f"k6-{key}.gif")
                 made.append(f"k6-{key}.gif ({how})")
@@ -139,6 +139,13 @@ def make(run_dir: Path, summary: Summary, charts_dir: Path, chart_files: list[st
         readme += ["", "Skipped:", ""] + [f"- {n}" for n in notes]
     (post / "README.md").write_text("\n".join(readme) + "\n")
     return notes
+
+
+def _first_cast(run_dir: Path) -> Path:
+    """The terminal of a run's first k6 process (the whole load's, when one process made it)."""
+    path = run_dir / "run.json"
+    process = RunRecord.load(path).load_processes()[0] if path.exists() else K6ProcessRecord.files(1, 1)
+    return run_dir / process.cast
 
 
 def _recording_clips(first_runs: dict[str, Path], post: Path, made: list[str], notes: list[str]) -> None:

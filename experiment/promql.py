@@ -23,14 +23,14 @@ Two kinds of question:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import stats
 from .monitoring import Prometheus, RunLabels
 from .profiles import Profile
-from .results import QueryAnswer, Series, StoredQueries
+from .results import K6ProcessRecord, QueryAnswer, Series, StoredQueries
 
 ANSWERS = "promql.json"  # in each run folder
 # A rate over 3 s holds 3 or 4 scrapes at 1 s: a per-second value that a late scrape does not blank.
@@ -169,11 +169,11 @@ def by_label(answer: QueryAnswer | None, label: str) -> dict[str, float]:
 
 
 def ask_for_run(prometheus: Prometheus, queries: RunQueries, run_dir: Path, profile: Profile,
-                k6_started: float, k6_ended: float) -> StoredQueries:
+                k6_started: float, k6_ended: float, *, processes: Sequence[K6ProcessRecord]) -> StoredQueries:
     """Evaluate a finished run's queries and keep the answers in `run_dir` (ANSWERS): per second
     from a few seconds before k6 started to a few after it ended; the windows from the scenario's
-    first request (k6's samples), as the analysis cuts them."""
-    t0 = stats.scenario_start(stats.load_requests(run_dir / "k6-samples.csv.gz")) or k6_started
+    first request (the samples of every k6 process, `processes`), as the analysis cuts them."""
+    t0 = stats.load_run_requests(run_dir, processes).start() or k6_started
     load = (t0, t0 + profile.duration_s() + 1)
     bursts = [(t0 + start, t0 + end) for start, end in profile.burst_windows()]
     stored = evaluate(prometheus, queries, k6_started - 5, k6_ended + 5, t0, load, bursts)

@@ -27,6 +27,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 FILTERS = {
     "ms": fmt.ms, "ms_tenths": fmt.ms_tenths, "pct": fmt.pct, "pct_fixed": fmt.pct_fixed, "cores": fmt.cores,
     "cores_unit": fmt.cores_unit, "num": fmt.num, "whole": fmt.whole, "ratio": fmt.ratio, "pools": fmt.pools,
+    "megabytes": fmt.megabytes,
     "markdown_table": lambda t: fmt.markdown_table(t.header, t.rows),
     "json": lambda value: json.dumps(value, indent=2),
 }
@@ -41,13 +42,14 @@ environment = jinja2.Environment(
 )
 environment.filters.update(FILTERS)
 environment.globals.update(mix_text=mix_text, ENDPOINT_TITLES=ENDPOINT_TITLES, CLIENT_SERVER_MAX_RATIO=CLIENT_SERVER_MAX_RATIO,
-                            MISSING=fmt.MISSING)
+                            MISSING=fmt.MISSING, most_load_processes=tables.most_load_processes,
+                            widest_start=tables.widest_start)
 
 
 def render(template: str, s: Summary, **context: Any) -> str:
     """The template filled in for summary `s` (plus the shared tables and `context`)."""
     shared_tables = {"headline": tables.headline(s), "repeats": tables.repeats(s), "endpoints": tables.endpoints(s),
-                     "spread": tables.spread(s), "pools": tables.pools(s)}
+                     "spread": tables.spread(s), "pools": tables.pools(s), "load_processes": tables.load_processes(s)}
     return environment.get_template(template).render(s=s, tables=shared_tables, **context)
 
 

@@ -224,11 +224,28 @@ class CpuNumbers:
 @dataclass(frozen=True)
 class K6Summary:
     """k6's own end-of-test summary (load/lib/summary.js): a cross-check of the counts, and the
-    iterations k6 could not start because every VU was busy."""
+    iterations k6 could not start because every VU was busy. With several k6 processes the counts
+    and dropped iterations are their sums, and each p95 is None: k6's per-process percentiles
+    cannot be merged (ours are exact, from the merged samples)."""
 
     dropped_iterations: float | None
     counts: dict[str, int | None]
     p95_ms: dict[str, float | None]
+
+
+@dataclass(frozen=True)
+class LoadProcessNumbers:
+    """One k6 process of a run (its execution segment of the load): the requests it made, the
+    iterations it dropped, how it exited, how long after the run's first request its own first
+    one came (the start spread between processes), and its CPU."""
+
+    index: int  # 1-based, as K6ProcessRecord
+    segment: str  # k6's --execution-segment
+    requests: int  # its load requests (setup() logins excluded)
+    dropped_iterations: float | None  # from its own summary
+    exit_code: int | None
+    first_request_offset_ms: float | None  # its first request after the run's first (0 for the first to start)
+    cpu: CpuUse  # its cpu.jsonl group
 
 
 # ---------------------------------------------------------------------------------------------
@@ -436,9 +453,9 @@ class Headline(JsonDocument):
     tasks: Gauge  # tokio_alive_tasks
     in_flight: Gauge  # http_requests_in_flight
     cpu: CpuNumbers
-    k6_exit_code: int | None
-    k6_summary: K6Summary | None
-    dropped_iterations: float | None  # k6's, from its summary
+    k6_exit_code: int | None  # the worst of its processes' (analysis.worst_exit_code)
+    k6_summary: K6Summary | None  # its processes' summaries, summed
+    dropped_iterations: float | None  # k6's, from its summaries: the sum over its processes
     warm_up: WarmUp | None
     rates: Rates | None
     cpu_sets: CpuSetsRecord | None
@@ -446,6 +463,12 @@ class Headline(JsonDocument):
     recording: str | None
     little: dict[str, LittlesLaw] = field(default_factory=dict)  # by pool, over the bursts
     database: dict[str, Backends] = field(default_factory=dict)  # by pool
+    # The k6 processes that made the load, by their index ("1", "2"...): a dict, so that an arm's
+    # median takes each process's numbers over the repeats. Empty in analyses from before.
+    load_processes: dict[str, LoadProcessNumbers] = field(default_factory=dict)
+    # The last process's first request after the first process's (ms): 0 with one process.
+    load_start_spread_ms: float | None = None
+    network: NetworkRecord | None = field(default=None, metadata=OMIT_NONE)  # the run record's
 
 T = TypeVar("T")
 
@@ -577,6 +600,7 @@ class Summary(JsonDocument):
     verdicts: list[VerdictSummary]
     contaminated: list[str]  # the runs whose k6 numbers are too far from the service's own
     notes: list[str]
+    hosts: HostsRecord | None = field(default=None, metadata=OMIT_NONE)  # config.json's; absent: one host
 
     def to_json(self) -> dict:
         """The JSON, with `schema` first and, after the arms, `headline`: the few numbers a post
@@ -592,8 +616,8 @@ class Summary(JsonDocument):
     def configuration_json(self) -> dict:
         """The part of the JSON that states how the run was set up (the report shows it raw)."""
         data = self.to_json()
-        return {k: data[k] for k in ("profile", "rates", "calibration", "cpu_sets", "lab", "load_script", "repeats",
-                                     "machine", "versions")}
+        return {k: data[k] for k in ("profile", "rates", "calibration", "cpu_sets", "hosts", "lab", "load_script",
+                                     "repeats", "machine", "versions") if k in data}
 
     @classmethod
     def from_json(cls, data: Any, where: str | None = None) -> Summary:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import heapq
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -18,7 +19,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from .results import RequestStats, Spread
+from .results import K6ProcessRecord, RequestStats, Spread
 
 # The service's endpoint names (the `endpoint` label of its metrics, see docs/contract.md) come from
 # load/shape.json through shape.py; re-exported here for the modules that import them from stats.
@@ -104,6 +105,31 @@ def load_requests(path: Path) -> list[Request]:
     """The load's requests in a k6 CSV (none if the file is missing): k6's setup() logins come
     before the scenarios start, they are neither load nor time zero."""
     return [r for r in read_k6_csv(str(path)) if r.endpoint != SETUP] if path.exists() else []
+
+
+@dataclass(frozen=True)
+class LoadRequests:
+    """A run's load requests: every k6 process's merged in time order (`all`, so a percentile
+    over them is exact, never an average of the processes' percentiles), and each process's own
+    (`by_process`, by its index)."""
+
+    all: list[Request]
+    by_process: dict[int, list[Request]]
+
+    def start(self) -> float | None:
+        """The scenario's time zero: the first request of any process."""
+        return scenario_start(self.all)
+
+    def first(self, index: int) -> float | None:
+        """Process `index`'s own first request (unix s)."""
+        return scenario_start(self.by_process.get(index, []))
+
+
+def load_run_requests(run_dir: Path, processes: Iterable[K6ProcessRecord]) -> LoadRequests:
+    """The load requests of every k6 process of a run (`RunRecord.load_processes()`), read from
+    their sample files in `run_dir`: the one reader of a run's samples."""
+    by_process = {p.index: load_requests(run_dir / p.samples) for p in processes}
+    return LoadRequests(all=list(heapq.merge(*by_process.values(), key=lambda r: r.t)), by_process=by_process)
 
 
 def scenario_start(requests: list[Request]) -> float | None:

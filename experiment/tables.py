@@ -127,3 +127,33 @@ def pools(summary: Summary) -> Table:
 
 def _one_decimal(value: float | None) -> str:
     return fmt.MISSING if value is None else f"{value:.1f}"
+
+
+LOAD_PROCESS_HEADER = ["arm", "repeat", "k6 process", "segment", "requests", "dropped iterations",
+                       "k6 CPU mean (cores)", "k6 CPU in bursts (cores)", "first request after the run's"]
+
+
+def load_processes(summary: Summary) -> Table:
+    """Every k6 process of every repeat of every arm: its execution segment, the requests it made
+    and the iterations it dropped, its CPU, and how long after the run's first request its own
+    first one came."""
+    rows = []
+    for key, arm in summary.arms.items():
+        for repeat, h in enumerate(arm.repeats, 1):
+            for p in h.load_processes.values():
+                rows.append([arm_name(summary, key), str(repeat), str(p.index), p.segment, fmt.whole(p.requests),
+                             fmt.num(p.dropped_iterations), fmt.cores(p.cpu.mean_cores),
+                             fmt.cores(p.cpu.burst_mean_cores), fmt.ms(p.first_request_offset_ms)])
+    return Table(LOAD_PROCESS_HEADER, rows)
+
+
+def most_load_processes(summary: Summary) -> int:
+    """The most k6 processes any run had (1 for runs analysed before they were counted)."""
+    return max((len(h.load_processes) for arm in summary.arms.values() for h in arm.repeats), default=1) or 1
+
+
+def widest_start(summary: Summary) -> tuple[str, float] | None:
+    """The run whose k6 processes started furthest apart ("shared rep 2"), and by how much (ms)."""
+    spreads = [(f"{key} rep {repeat}", h.load_start_spread_ms) for key, arm in summary.arms.items()
+               for repeat, h in enumerate(arm.repeats, 1) if h.load_start_spread_ms is not None]
+    return max(spreads, key=lambda spread: spread[1], default=None)

@@ -3,6 +3,7 @@ typed headlines with only the numbers a test cares about."""
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 from pathlib import Path
@@ -20,6 +21,7 @@ from experiment.results import (
     EndpointNumbers,
     Gauge,
     Headline,
+    K6ProcessRecord,
     Latency,
     Machine,
     PoolNumbers,
@@ -32,6 +34,7 @@ from experiment.results import (
     WarmUp,
     WriteNumbers,
 )
+from experiment.stats import percentile
 
 # 2 s of calm, one 2 s burst, 1 s of recovery: 5 s in all, the burst from 2 s to 4 s.
 TINY = Profile(name="tiny", base_x=0.25, burst_x=1.3, bursts=1, burst_s=2, gap_s=0, warmup_s=2, recovery_s=1,
@@ -73,6 +76,17 @@ CPU = {
     "machine": [0.0, 1.0, 2.0, 3.5, 5.0, 6.0],
     "cpu0": [0.0, 0.5, 1.0, 1.5, 2.0, 2.5],
     "cpu1": [0.0, 0.5, 1.0, 2.0, 3.0, 3.5],
+}
+
+
+# A run split between two k6 processes (execution segments 0:1/2 and 1/2:1): the load requests
+# of REQUESTS dealt to them in turn (setup() runs in each), the iterations each dropped, how each
+# exited, and their CPU seconds (cumulative, as CPU above), which add up to K6_CPU.
+DROPPED = (2, 1)
+EXIT_CODES = (0, 99)
+K6_CPU = {
+    "k6-1": [0.0, 0.1, 0.2, 0.5, 0.8, 0.9],
+    "k6-2": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5],
 }
 
 
@@ -129,12 +143,38 @@ def stored_queries() -> StoredQueries:
     )
 
 
-def write_run(run_dir: Path, record: RunRecord | None = None) -> Path:
-    """A run folder as runner.py leaves it: k6's samples and summary, the PromQL answers, CPU,
-    run.json."""
+def k6_processes(count: int) -> list[K6ProcessRecord]:
+    """The run record's k6 processes when the load is split `count` ways (none: one, as before)."""
+    if count == 1:
+        return []
+    return [dataclasses.replace(K6ProcessRecord.files(i, count), pid=1000 + i, exit_code=EXIT_CODES[i - 1],
+                                resumed=T0 - 1) for i in range(1, count + 1)]
+
+
+def write_run(run_dir: Path, record: RunRecord | None = None, processes: int = 1) -> Path:
+    """A run folder as runner.py leaves it: k6's samples, summary, cast and log (of each of
+    `processes` k6 processes, REQUESTS dealt to them in turn), the PromQL answers, CPU, run.json."""
     run_dir.mkdir(parents=True, exist_ok=True)
+    setup = [r for r in REQUESTS if r[1] == "setup_login"]
+    load = [r for r in REQUESTS if r[1] != "setup_login"]
+    for i in range(processes):
+        files = K6ProcessRecord.files(i + 1, processes)
+        _write_k6(run_dir, files, setup + load[i::processes], DROPPED[i])
+
+    stored_queries().save(run_dir / ANSWERS)
+    cpu = CPU | (K6_CPU if processes > 1 else {})
+    samples = [{"t": T0 + i, "cpu_s": {name: values[i] for name, values in cpu.items()}} for i in range(6)]
+    (run_dir / "cpu.jsonl").write_text("".join(json.dumps(s) + "\n" for s in samples))
+    record = record or run_record(k6_processes=k6_processes(processes))
+    (run_dir / "run.json").write_text(json.dumps(record.to_json(), indent=2))
+    return run_dir
+
+
+def _write_k6(run_dir: Path, files: K6ProcessRecord, requests: list[tuple[float, str, float, int]],
+              dropped: int) -> None:
+    """One k6 process's files: its samples (CSV, gzipped), its summary, its terminal."""
     rows = [CSV_HEADER]
-    for t, endpoint, ms, status in REQUESTS:
+    for t, endpoint, ms, status in requests:
         method, path = ("GET", "/todos") if endpoint == "list_todos" else \
             ("POST", "/todos") if endpoint == "create_todo" else ("POST", "/login")
         stamp = round((T0 + t) * 1000)
@@ -142,20 +182,16 @@ def write_run(run_dir: Path, record: RunRecord | None = None) -> Path:
                     f"endpoint={endpoint},")
         rows.append(f"http_req_duration,{stamp},{ms},,,,true,,{method},x,HTTP/1.1,default,,{status},,,http://h{path},"
                     f"endpoint={endpoint},")
-    with gzip.open(run_dir / "k6-samples.csv.gz", "wt") as handle:
+    with gzip.open(run_dir / files.samples, "wt") as handle:
         handle.write("\n".join(rows) + "\n")
-
-    stored_queries().save(run_dir / ANSWERS)
-    samples = [{"t": T0 + i, "cpu_s": {name: values[i] for name, values in CPU.items()}} for i in range(6)]
-    (run_dir / "cpu.jsonl").write_text("".join(json.dumps(s) + "\n" for s in samples))
-    (run_dir / "k6-summary.json").write_text(json.dumps({
-        "dropped_iterations": 2,
-        "endpoints": {"list_todos": {"count": 7, "latency_ms": {"p95": 270.0}},
-                      "login": {"count": 2, "latency_ms": {"p95": 47.75}},
-                      "create_todo": {"count": 2, "latency_ms": {"p95": 76.4}}},
-    }))
-    (run_dir / "run.json").write_text(json.dumps((record or run_record()).to_json(), indent=2))
-    return run_dir
+    # k6's summary: counts and p95s per endpoint (list_todos 7 requests, p95 270 ms, in one process).
+    endpoints = {}
+    for endpoint in ("list_todos", "login", "create_todo"):
+        durations = [ms for _, e, ms, _ in requests if e == endpoint]
+        endpoints[endpoint] = {"count": len(durations), "latency_ms": {"p95": percentile(durations, 95)}}
+    (run_dir / files.summary).write_text(json.dumps({"dropped_iterations": dropped, "endpoints": endpoints}))
+    (run_dir / files.cast).write_text('{"version": 2, "width": 80, "height": 24}\n[0.1, "o", "running"]\n')
+    (run_dir / files.log).write_text("running\n")
 
 
 def latency(p95: float | None = 10.0, count: int = 100, errors: int = 0) -> Latency:
