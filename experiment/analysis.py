@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import cpu as cpu_mod
-from . import promql, stats
+from . import k6run, promql, stats
 from .profiles import Profile
 from .results import (
     Backends,
@@ -52,7 +52,10 @@ BACKEND_PREFIX = "todo-service/"  # the service's pools name their connections t
 CPU_GROUPS = ("service", "postgres", "k6", "proxy", "ui", "recorder", "machine")
 # The lab's Prometheus and its Postgres exporter (runs since Prometheus joined the loop): summed
 # as "monitoring", so the report can show what watching the run cost.
-MONITORING = ("prometheus", "exporter")
+MONITORING = ("prometheus", "exporter", "exporter-sut")  # exporter-sut: beside the netns host's Postgres
+# The two roles (hosts.py) by the processes that make them: what each host used ("k6" is all of
+# its processes). The monitoring is apart: it watches both.
+ROLES = {"system_under_test": ("service", "postgres", "proxy"), "load_side": ("k6", "ui", "recorder")}
 # What the experiment runs; "machine" minus these is everybody else.
 OURS = (*CPU_GROUPS[:-1], "monitoring")
 
@@ -174,7 +177,7 @@ def analyze_run(run_dir: Path, profile: Profile, arm: str, repeat: int) -> RunRe
         tasks=tasks,
         in_flight=in_flight,
         cpu=cpu,
-        k6_exit_code=worst_exit_code(list(exit_codes.values())) if record else None,
+        k6_exit_code=k6run.worst_exit_code(list(exit_codes.values())) if record else None,
         k6_summary=k6_summary,
         dropped_iterations=_sum_present(_dropped(s) for s in summaries.values()),
         warm_up=record.warm_up if record else None,
@@ -236,18 +239,11 @@ def _cpu(run_dir: Path, t0: float, duration: float, windows: list[tuple[float, f
             continue
         series.cpu[f"{side}_side"] = summed(f"cpu{n}" for n in cpus)
         sides[f"{side}_side"] = dataclasses.replace(_mean_peak(series.cpu[f"{side}_side"], windows), cpus=len(cpus))
+    roles = {role: _mean_peak(summed(g for member in members for g in (k6_groups if member == "k6" else [member])),
+                              windows)
+             for role, members in ROLES.items()}
     each_k6 = {name: _mean_peak(summed([name]), windows) for name in k6_groups}
-    return CpuNumbers(**groups, others=_mean_peak(series.cpu["others"], windows), **sides), each_k6
-
-
-def worst_exit_code(codes: list[int | None]) -> int | None:
-    """The exit code that speaks for all of a run's k6 processes: the first that is neither 0
-    nor 99 (a failed process; None, one still running when stopped, counts as failed), else 99
-    when any process's thresholds failed (which is data, not a failure), else 0; None for none."""
-    for code in codes:
-        if code not in (0, 99):
-            return code
-    return 99 if 99 in codes else 0 if codes else None
+    return CpuNumbers(**groups, others=_mean_peak(series.cpu["others"], windows), **sides, roles=roles), each_k6
 
 
 def process_exit_code(record: RunRecord | None, process: K6ProcessRecord) -> int | None:

@@ -58,6 +58,16 @@ class K6Outcome:
     resumed: float | None
 
 
+def worst_exit_code(codes: list[int | None]) -> int | None:
+    """The exit code that speaks for all of a run's k6 processes: the first that is neither 0
+    nor 99 (a failed process; None, one still running when stopped, counts as failed), else 99
+    when any process's thresholds failed (which is data, not a failure), else 0; None for none."""
+    for code in codes:
+        if code not in (0, 99):
+            return code
+    return 99 if 99 in codes else 0 if codes else None
+
+
 def api_args(address: str) -> list[str]:
     """k6's options for a process the runner starts paused and lets go through its REST API."""
     return ["--paused", "--address", address]

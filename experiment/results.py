@@ -215,6 +215,9 @@ class CpuNumbers:
     monitoring: CpuUse | None = field(default=None, metadata=OMIT_NONE)
     sut_side: CpuUse | None = field(default=None, metadata=OMIT_NONE)
     load_side: CpuUse | None = field(default=None, metadata=OMIT_NONE)
+    # Each role's processes together (analysis.ROLES: system_under_test, load_side), whatever the
+    # CPU sets; empty in analyses from before.
+    roles: dict[str, CpuUse] = field(default_factory=dict)
 
     @property
     def pinned(self) -> bool:
@@ -453,7 +456,7 @@ class Headline(JsonDocument):
     tasks: Gauge  # tokio_alive_tasks
     in_flight: Gauge  # http_requests_in_flight
     cpu: CpuNumbers
-    k6_exit_code: int | None  # the worst of its processes' (analysis.worst_exit_code)
+    k6_exit_code: int | None  # the worst of its processes' (k6run.worst_exit_code)
     k6_summary: K6Summary | None  # its processes' summaries, summed
     dropped_iterations: float | None  # k6's, from its summaries: the sum over its processes
     warm_up: WarmUp | None

@@ -268,8 +268,7 @@ def run_arm(ctx: Context, arm: Arm, repeat: int, repeats: int, out: Path) -> Run
     for process in k6_processes:
         if process.exit_code not in (0, 99):  # 99: the script's thresholds failed, which is data
             notes.append(f"k6 process {process.index} exited with code {process.exit_code}; see {process.log}")
-    k6_exit_code = next((p.exit_code for p in k6_processes if p.exit_code not in (0, 99)),
-                        max(p.exit_code for p in k6_processes))
+    k6_exit_code = k6run.worst_exit_code([p.exit_code for p in k6_processes])
     _ask_queries(ctx, queries, k6_processes, k6_started, k6_ended, out, notes)
     series = _export_series(ctx, run, k6_started, k6_ended, out, notes)
     record = RunRecord(
@@ -291,7 +290,7 @@ def _ask_queries(ctx: Context, queries: promql.RunQueries, k6_processes: list[K6
     """Keep the answers of the run's PromQL queries in its folder (promql.ANSWERS): the report's
     server-side numbers. On failure a note says so, and the report shows them as missing."""
     try:
-        promql.ask_for_run(ctx.prometheus, queries, out, ctx.profile, k6_started, k6_ended)
+        promql.ask_for_run(ctx.prometheus, queries, out, ctx.profile, k6_started, k6_ended, processes=k6_processes)
     except (OSError, RuntimeError, ValueError) as error:
         notes.append(f"asking Prometheus for the run's numbers failed: {error}")
 

@@ -8,7 +8,8 @@ import json
 import pytest
 
 from experiment import check_results, postkit, render, report
-from experiment.analysis import analyze_run, worst_exit_code
+from experiment.analysis import analyze_run
+from experiment.k6run import worst_exit_code
 from experiment.results import (
     CpuSetsRecord,
     Headline,
@@ -57,6 +58,15 @@ def test_k6s_cpu_is_all_of_its_processes_added_per_sample(two):
     assert two.series.cpu["k6"] == [(t, pytest.approx(c)) for t, c in [(1, 0.2), (2, 0.2), (3, 0.4), (4, 0.4), (5, 0.2)]]
     # Everything else on the machine is the machine less the service and both processes.
     assert two.headline.cpu.others.mean_cores == pytest.approx(0.9 - 0.28)
+
+
+def test_each_role_is_its_processes_added_up(two):
+    cpu = two.headline.cpu
+    mean = [getattr(cpu, group).mean_cores or 0.0 for group in ("service", "postgres", "proxy")]
+    assert cpu.roles["system_under_test"].mean_cores == pytest.approx(sum(mean))
+    assert cpu.roles["load_side"].mean_cores == pytest.approx(
+        sum(getattr(cpu, group).mean_cores or 0.0 for group in ("k6", "ui", "recorder")))
+    assert cpu.roles["load_side"].mean_cores >= cpu.k6.mean_cores > 0
 
 
 def test_each_process_has_its_own_segment_requests_dropped_iterations_exit_code_start_and_cpu(two):
@@ -126,7 +136,8 @@ def test_the_documents_show_the_load_processes_and_where_the_roles_ran(tmp_path)
 def test_one_process_on_one_host_is_a_line_each_and_no_table(tmp_path, whole):
     report.write_markdown(whole, tmp_path / "summary.md", [])
     text = (tmp_path / "summary.md").read_text()
-    assert "- Hosts: one host, loopback.\n- Load: one k6 process per run.\n" in text
+    assert "- Hosts: one host, loopback.\n- CPU by role during the bursts" in text
+    assert "- Load: one k6 process per run.\n" in text
     assert "## Load processes" not in text
     assert render.shared().hosts(dataclasses.replace(whole, hosts=NETNS)).endswith("lab-load0 (bytes not recorded).")
 
