@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from . import procs
 from .results import HostsRecord, NetworkRecord
 
 HOST_MODES = ("local", "netns")
@@ -122,7 +123,7 @@ class NetnsHost:
         status = subprocess.run([str(script), "status"], capture_output=True, text=True, timeout=30)
         if status.returncode != 0:
             raise RuntimeError(f"the system-under-test namespace is not up: run {script} up")
-        env = dict(line.split("=", 1) for line in _run(script, "env").splitlines() if "=" in line)
+        env = dict(line.split("=", 1) for line in procs.script_output(script, "env").splitlines() if "=" in line)
         return cls(script=script, namespace=env["NETNS"], address=env["SUT_ADDRESS"],
                    load_address=env["LOAD_ADDRESS"], interface=env["LOAD_INTERFACE"],
                    source_ips=env["LOAD_SOURCE_IPS"], admin_url=env["PG_URL"],
@@ -138,11 +139,7 @@ class NetnsHost:
         return ["--local-ips", self.source_ips]
 
     def monitoring_pids(self) -> dict[str, int]:
-        pids = {}
-        for line in _run(self.script, "pids").splitlines():
-            name, pid = line.split()
-            pids[name] = int(pid)
-        return pids
+        return procs.script_pids(self.script)
 
     def record(self) -> HostsRecord:
         return HostsRecord(mode=self.mode, sut_address=self.address, load_address=self.load_address,
@@ -151,6 +148,3 @@ class NetnsHost:
     def network(self) -> NetworkRecord:
         return interface_counters(self.interface)
 
-
-def _run(script: Path, *args: str) -> str:
-    return subprocess.run([str(script), *args], check=True, capture_output=True, text=True, timeout=60).stdout

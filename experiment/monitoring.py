@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import gzip
 import json
-import subprocess
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from . import procs
 
 # Prometheus refuses a query_range of more than 11,000 points per series; 1 s steps fit 3 hours.
 STEP_S = 1.0
@@ -61,7 +62,7 @@ class Prometheus:
     @classmethod
     def of(cls, root: Path) -> Prometheus:
         script = root / "scripts" / "prometheus.sh"
-        return cls(script, _run(script, "url").strip())
+        return cls(script, procs.script_output(script, "url").strip())
 
     def ready(self) -> bool:
         try:
@@ -72,7 +73,7 @@ class Prometheus:
 
     def register(self, job: str, address: str, run: RunLabels) -> None:
         """Scrape `address` (host:port) as `job` from now on, its series labelled with `run`."""
-        _run(self.script, "register", job, address, *(f"{k}={v}" for k, v in run.target_labels().items()))
+        procs.script_output(self.script, "register", job, address, *(f"{k}={v}" for k, v in run.target_labels().items()))
 
     def wait_scraped(self, job: str, run: RunLabels, timeout: float = 20.0) -> bool:
         """Wait until `job`'s target of `run` has been scraped once; False if it has not been
@@ -91,15 +92,11 @@ class Prometheus:
         return False
 
     def unregister(self, job: str) -> None:
-        _run(self.script, "unregister", job)
+        procs.script_output(self.script, "unregister", job)
 
     def pids(self) -> dict[str, int]:
         """The Prometheus and exporter processes, for CPU accounting: {"prometheus": pid, "exporter": pid}."""
-        pids = {}
-        for line in _run(self.script, "pids").splitlines():
-            name, pid = line.split()
-            pids[name] = int(pid)
-        return pids
+        return procs.script_pids(self.script)
 
     def k6_env(self) -> dict[str, str]:
         """k6's environment for its remote-write output (`k6_argv`) to this Prometheus."""
@@ -153,6 +150,3 @@ def remote_write_env(write_url: str) -> dict[str, str]:
         "K6_PROMETHEUS_RW_STALE_MARKERS": "true",
     }
 
-
-def _run(script: Path, *args: str) -> str:
-    return subprocess.run([str(script), *args], check=True, capture_output=True, text=True, timeout=60).stdout

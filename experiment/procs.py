@@ -194,3 +194,14 @@ def run(argv: Sequence[str], timeout: float, log_path: Path | None = None, env: 
     if check and result.returncode != 0:
         raise RuntimeError(f"{argv[0]} failed ({result.returncode}): {result.stderr.strip()[-800:]}")
     return result
+
+
+def script_output(script: Path, *args: str) -> str:
+    """The stdout of one of the lab's own scripts (scripts/prometheus.sh, scripts/netns.sh); fails
+    if it fails."""
+    return subprocess.run([str(script), *args], check=True, capture_output=True, text=True, timeout=60).stdout
+
+
+def script_pids(script: Path) -> dict[str, int]:
+    """`SCRIPT pids`: the processes a lab script keeps running, one "NAME PID" line each."""
+    return {name: int(pid) for name, pid in (line.split() for line in script_output(script, "pids").splitlines())}
