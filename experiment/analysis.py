@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import cpu as cpu_mod
-from . import k6run, promql, stats
+from . import promql, stats
 from .profiles import Profile
 from .results import (
     Backends,
@@ -29,7 +29,6 @@ from .results import (
     EndpointNumbers,
     Gauge,
     Headline,
-    K6ProcessRecord,
     K6Summary,
     Latency,
     LittlesLaw,
@@ -40,6 +39,7 @@ from .results import (
     RunRecord,
     StoredQueries,
     WriteNumbers,
+    k6_processes_of,
 )
 from .stats import ENDPOINTS, LIST, WRITES
 
@@ -104,7 +104,7 @@ def _load_jsonl(path: Path) -> list[dict]:
 def analyze_run(run_dir: Path, profile: Profile, arm: str, repeat: int) -> RunResult:
     """Read one run's raw files and compute its headline and time series; writes nothing."""
     record = RunRecord.load(run_dir / "run.json") if (run_dir / "run.json").exists() else None
-    processes = record.load_processes() if record else [K6ProcessRecord.files(1, 1)]
+    processes = k6_processes_of(record)
     stored = stored_queries(run_dir)
     load = stats.load_run_requests(run_dir, processes)
     requests = load.all
@@ -157,7 +157,6 @@ def analyze_run(run_dir: Path, profile: Profile, arm: str, repeat: int) -> RunRe
     k6_summary = _summed_summaries(list(summaries.values()))
     cpu, process_cpu = _cpu(run_dir, t0, duration, windows, record.cpu_sets if record else None,
                             [p.cpu_group for p in processes], series)
-    exit_codes = {p.index: process_exit_code(record, p) for p in processes}
     firsts = [first for first in (load.first(p.index) for p in processes) if first is not None]
     read = endpoints[LIST]
     headline = Headline(
@@ -177,7 +176,7 @@ def analyze_run(run_dir: Path, profile: Profile, arm: str, repeat: int) -> RunRe
         tasks=tasks,
         in_flight=in_flight,
         cpu=cpu,
-        k6_exit_code=k6run.worst_exit_code(list(exit_codes.values())) if record else None,
+        k6_exit_code=record.k6_exit_code if record else None,  # the worst of its processes' (runner.py)
         k6_summary=k6_summary,
         dropped_iterations=_sum_present(_dropped(s) for s in summaries.values()),
         warm_up=record.warm_up if record else None,
@@ -189,7 +188,7 @@ def analyze_run(run_dir: Path, profile: Profile, arm: str, repeat: int) -> RunRe
         database=database,
         load_processes={str(p.index): LoadProcessNumbers(
             index=p.index, segment=p.segment, requests=len(load.by_process[p.index]),
-            dropped_iterations=_dropped(summaries[p.index]), exit_code=exit_codes[p.index],
+            dropped_iterations=_dropped(summaries[p.index]), exit_code=p.exit_code,
             first_request_offset_ms=_after_ms(load.first(p.index), t0), cpu=process_cpu[p.cpu_group])
             for p in processes},
         load_start_spread_ms=(max(firsts) - min(firsts)) * 1000 if firsts else None,
@@ -244,13 +243,6 @@ def _cpu(run_dir: Path, t0: float, duration: float, windows: list[tuple[float, f
              for role, members in ROLES.items()}
     each_k6 = {name: _mean_peak(summed([name]), windows) for name in k6_groups}
     return CpuNumbers(**groups, others=_mean_peak(series.cpu["others"], windows), **sides, roles=roles), each_k6
-
-
-def process_exit_code(record: RunRecord | None, process: K6ProcessRecord) -> int | None:
-    """A process's exit code: its own, or the run's in runs from before they were per process."""
-    if record is None:
-        return None
-    return process.exit_code if record.k6_processes else record.k6_exit_code
 
 
 def _after_ms(t: float | None, t0: float) -> float | None:

@@ -21,11 +21,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TypeVar
 
-from .analysis import LAST_METRICS_JSONL_COMMIT, process_exit_code
+from .analysis import LAST_METRICS_JSONL_COMMIT
 from .postkit import write_post
 from .profiles import ARMS
 from .promql import ANSWERS
-from .results import HostsRecord, K6ProcessRecord, ResultsError, RunConfig, RunRecord, Summary
+from .results import HostsRecord, ResultsError, RunConfig, RunRecord, Summary, k6_processes_of
 from .stats import ENDPOINTS
 
 T = TypeVar("T")
@@ -131,7 +131,7 @@ def checks(out: Path, arms: list[str], expect_recording: bool = False, expect_k6
                       f"it has metrics.jsonl and no {ANSWERS}: analyse it with commit {LAST_METRICS_JSONL_COMMIT}")
             record = load(f"{arm}: {Path(run_dir).name}/run.json", RunRecord, Path(run_dir) / "run.json") \
                 if (Path(run_dir) / "run.json").exists() else None
-            processes = record.load_processes() if record else [K6ProcessRecord.files(1, 1)]
+            processes = k6_processes_of(record)
             files = [name for p in processes for name in (p.samples, p.summary, p.cast, p.log)]
             for name in (*files, ANSWERS, "cpu.jsonl", "run.json"):
                 path = Path(run_dir) / name
@@ -155,9 +155,8 @@ def _check_load(check: Callable[[str, bool, str], None], run: str, record: RunRe
     requests and answers crossed the load side's interface."""
     processes = record.load_processes()
     for p in processes:
-        code = process_exit_code(record, p)
-        check(f"{run}: k6 process {p.index} exited with 0 or 99 (99: its thresholds failed)", code in (0, 99),
-              f"{code}")
+        check(f"{run}: k6 process {p.index} exited with 0 or 99 (99: its thresholds failed)", p.exit_code in (0, 99),
+              f"{p.exit_code}")
     segments = [p.segment for p in processes]
     check(f"{run}: {k6_processes} k6 process(es) made the load", len(processes) == k6_processes, f"{len(processes)}")
     check(f"{run}: the k6 processes' execution segments split the load (0 to 1, no gap, no overlap)",

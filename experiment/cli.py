@@ -148,19 +148,19 @@ def prepare(args: argparse.Namespace) -> tuple[runner.Context, list[Arm], Path]:
     ctx = runner.Context(paths=paths, profile=profile, lab=params, host=host, record=not args.no_record,
                          ui_ok=ui_ok, ui_note=ui_note, cpus=cpus, run_id=run_id, prometheus=prometheus,
                          k6_processes=args.k6_processes)
+    where = host.record()
     shown_script = load_script.relative_to(ROOT) if load_script.is_relative_to(ROOT) else load_script
     config = RunConfig(
         run_id=run_id, profile=profile, lab=params, arms=[a.key for a in arms], repeats=args.repeat,
         record=ctx.record, cpu_sets=CpuSetsRecord.of(cpus), ui=ui_note, load_script=str(shown_script),
         machine=Machine.from_json(machine.machine(), "machine.machine()"),
         versions=machine.versions(ROOT, str(paths.k6), host.command([paths.psql]), host.admin_url),
-        hosts=host.record(), k6_processes=ctx.k6_processes,
+        hosts=where, k6_processes=ctx.k6_processes,
     )
     config.save(out / "config.json")
     print(f"[experiment] profile {profile.name}: {len(arms) * args.repeat} runs of {profile.duration_s()} s "
           f"({', '.join(a.label for a in arms)}; {args.repeat} repeat(s)); results in {out}", flush=True)
     print(f"[experiment] CPU sets: {cpus.note}", flush=True)
-    where = host.record()
     print(f"[experiment] hosts: {where.mode}; the service at {where.sut_address}, the load from {where.load_address} "
           f"through {where.interface}; {ctx.k6_processes} k6 process(es)", flush=True)
     if ctx.record and not ui_ok:

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+import psutil
+
 from . import procs
 from .results import HostsRecord, NetworkRecord
 
@@ -36,6 +38,7 @@ class SystemUnderTestHost(Protocol):
 
     mode: str
     address: str  # where its services listen, as the load side reaches them
+    interface: str  # the load side's network interface towards it (its bytes: interface_counters)
     admin_url: str  # a Postgres URL, valid on that host, allowed to DROP/CREATE DATABASE
     pg_data_dir: Path | None  # its Postgres's data folder (postmaster.pid), None for a server of DATABASE_URL
 
@@ -55,16 +58,11 @@ class SystemUnderTestHost(Protocol):
         """Where the roles ran, for config.json and the report."""
         ...
 
-    def network(self) -> NetworkRecord:
-        """The counters of the load side's interface towards the host now."""
-        ...
-
 
 def interface_counters(interface: str) -> NetworkRecord:
     """Bytes received and sent so far on `interface` of the runner's own namespace (the load side)."""
-    stats = Path("/sys/class/net") / interface / "statistics"
-    return NetworkRecord(interface=interface, rx_bytes=int((stats / "rx_bytes").read_text()),
-                         tx_bytes=int((stats / "tx_bytes").read_text()))
+    counters = psutil.net_io_counters(pernic=True)[interface]
+    return NetworkRecord(interface=interface, rx_bytes=counters.bytes_recv, tx_bytes=counters.bytes_sent)
 
 
 def difference(before: NetworkRecord, after: NetworkRecord) -> NetworkRecord:
@@ -96,9 +94,6 @@ class LocalHost:
     def record(self) -> HostsRecord:
         return HostsRecord(mode=self.mode, sut_address=self.address, load_address=self.address,
                            interface=self.interface)
-
-    def network(self) -> NetworkRecord:
-        return interface_counters(self.interface)
 
 
 @dataclass(frozen=True)
@@ -144,7 +139,4 @@ class NetnsHost:
     def record(self) -> HostsRecord:
         return HostsRecord(mode=self.mode, sut_address=self.address, load_address=self.load_address,
                            interface=self.interface, sut_namespace=self.namespace)
-
-    def network(self) -> NetworkRecord:
-        return interface_counters(self.interface)
 

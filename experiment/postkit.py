@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import render, termrender
 from .profiles import ARMS_BY_KEY
-from .results import K6ProcessRecord, RunRecord, Summary
+from .results import RunRecord, Summary, k6_processes_of
 
 FRAME_FPS = 3  # UI/dashboard GIF playback: frames per second (frames were taken every frame_ms)
 
@@ -144,8 +144,7 @@ def make(run_dir: Path, summary: Summary, charts_dir: Path, chart_files: list[st
 def _first_cast(run_dir: Path) -> Path:
     """The terminal of a run's first k6 process (the whole load's, when one process made it)."""
     path = run_dir / "run.json"
-    process = RunRecord.load(path).load_processes()[0] if path.exists() else K6ProcessRecord.files(1, 1)
-    return run_dir / process.cast
+    return run_dir / k6_processes_of(RunRecord.load(path) if path.exists() else None)[0].cast
 
 
 def _recording_clips(first_runs: dict[str, Path], post: Path, made: list[str], notes: list[str]) -> None:

@@ -172,12 +172,6 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str, interval: f
     raise StartError(f"{what}: not ready after {timeout:.0f}s")
 
 
-def port_open(host: str, port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((host, port)) == 0
-
-
 def http_ok(url: str, timeout: float = 2.0) -> bool:
     with urllib.request.urlopen(url, timeout=timeout) as response:
         return 200 <= response.status < 400

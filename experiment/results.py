@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import statistics
 import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
@@ -300,7 +300,7 @@ class K6ProcessRecord:
     @classmethod
     def files(cls, index: int, count: int) -> K6ProcessRecord:
         """Process `index` of `count`: its segment and file names (the old names when alone)."""
-        segment = "0:1" if count == 1 else f"{_fraction(index - 1, count)}:{_fraction(index, count)}"
+        segment = f"{Fraction(index - 1, count)}:{Fraction(index, count)}"
         if count == 1:
             return cls(index, segment, "k6-samples.csv.gz", "k6-summary.json", "k6.cast", "k6.log", "k6")
         name = f"k6-{index}"
@@ -308,26 +308,16 @@ class K6ProcessRecord:
                    name)
 
 
-def _fraction(numerator: int, denominator: int) -> str:
-    """k6's notation for a segment's edge: 0, 1, or n/d reduced."""
-    if numerator == 0:
-        return "0"
-    if numerator == denominator:
-        return "1"
-    g = math.gcd(numerator, denominator)
-    return f"{numerator // g}/{denominator // g}"
-
-
 def k6_segment_sequence(count: int) -> str:
     """k6's --execution-segment-sequence for `count` equal segments ("0,1/2,1" for two): every
     process must be given the same sequence so the segments split the load without overlap."""
-    return ",".join(_fraction(i, count) for i in range(count + 1))
+    return ",".join(str(Fraction(i, count)) for i in range(count + 1))  # k6's notation: 0, 1/2, 1
 
 
 @dataclass(frozen=True)
 class NetworkRecord:
     """Bytes through the network interface the load crossed (the load side's end of the veth,
-    or the loopback when both roles share a host), read from /sys/class/net before and after k6."""
+    or the loopback when both roles share a host), counted by the kernel (psutil) before and after k6."""
 
     interface: str
     rx_bytes: int  # received by the load side: the answers
@@ -395,8 +385,14 @@ class RunRecord(JsonDocument):
     network: NetworkRecord | None = field(default=None, metadata=OMIT_NONE)  # absent in runs from before
 
     def load_processes(self) -> list[K6ProcessRecord]:
-        """The run's k6 processes, the single one of older runs included."""
-        return self.k6_processes or [K6ProcessRecord.files(1, 1)]
+        """The run's k6 processes; for older runs their single one, with the run's exit code."""
+        return self.k6_processes or [dataclasses.replace(K6ProcessRecord.files(1, 1), exit_code=self.k6_exit_code)]
+
+
+def k6_processes_of(record: RunRecord | None) -> list[K6ProcessRecord]:
+    """A run's k6 processes (`RunRecord.load_processes`); one, with the old file names and no exit
+    code, for a run folder without run.json."""
+    return record.load_processes() if record else [K6ProcessRecord.files(1, 1)]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -187,10 +187,12 @@ def k6_env(ctx: Context, service: lab.Service, summary_path: Path, rates: Rates,
     } | overrides
 
 
-def k6_argv(ctx: Context, run: RunLabels, *extra: str, api: str = "") -> list[str]:
-    """k6's command line for `run`. `api`: its REST API's address; "" turns it off, so it does not
-    take port 6565, which another k6 on the machine may hold."""
-    return [*ctx.cpus.prefix("load"), str(ctx.paths.k6), "run", "--address", api, *Prometheus.k6_argv(run),
+def k6_argv(ctx: Context, run: RunLabels, *extra: str, paused_api: str | None = None) -> list[str]:
+    """k6's command line for `run`; with `paused_api` it starts paused, its REST API there
+    (k6run.py lets it go), else with no REST API, so it does not take port 6565, which another k6
+    on the machine may hold."""
+    api = k6run.api_args(paused_api) if paused_api else ["--address", ""]
+    return [*ctx.cpus.prefix("load"), str(ctx.paths.k6), "run", *api, *Prometheus.k6_argv(run),
             *ctx.host.k6_options(), *extra, str(ctx.paths.load_script)]
 
 
@@ -208,7 +210,7 @@ def k6_launches(ctx: Context, run: RunLabels, service: lab.Service, title: str,
         api = f"127.0.0.1:{procs.free_port()}"
         argv = k6_argv(ctx, run, "--out", f"csv={out / files.samples}", "--tag", f"instance_id={index}",
                        "--execution-segment", files.segment, "--execution-segment-sequence", sequence,
-                       "--paused", api=api)
+                       paused_api=api)
         env = k6_env(ctx, service, out / files.summary, ctx.rates)
         shown = title if count == 1 else f"{title} (process {index}/{count}, segment {files.segment})"
         launches.append((files, k6run.K6Launch(argv, env, out / files.cast, out / files.log, shown, api)))
@@ -243,7 +245,7 @@ def run_arm(ctx: Context, arm: Arm, repeat: int, repeats: int, out: Path) -> Run
             progress = Progress(f"[{arm.act} {arm.key} {repeat}/{repeats}]", profile.duration_s(), ctx.prometheus,
                                 queries)
             loadavg_before = _loadavg()
-            network_before = ctx.host.network()
+            network_before = hosts.interface_counters(ctx.host.interface)
             k6_started = time.time()
             pids: dict[int, int] = {}
 
@@ -254,7 +256,7 @@ def run_arm(ctx: Context, arm: Arm, repeat: int, repeats: int, out: Path) -> Run
             outcomes = k6run.run_k6([launch for _, launch in launches], timeout=profile.duration_s() + 120,
                                     on_start=started, on_tick=progress.tick)
             k6_ended = time.time()
-            network = hosts.difference(network_before, ctx.host.network())
+            network = hosts.difference(network_before, hosts.interface_counters(ctx.host.interface))
             loadavg_after = _loadavg()
             progress.done()
             time.sleep(promql.SCRAPE_WAIT_S)  # the service's final counters are scraped before it stops

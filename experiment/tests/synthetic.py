@@ -10,6 +10,7 @@ from pathlib import Path
 
 from experiment import summary
 from experiment.analysis import RunResult, analyze_run
+from experiment.k6run import worst_exit_code
 from experiment.profiles import ARMS_BY_KEY, SHARED, LabParams, Profile, Rates
 from experiment.promql import ANSWERS
 from experiment.results import (
@@ -101,6 +102,8 @@ def run_record(**changes) -> RunRecord:
         loadavg_before="0.1 0.1 0.1 1/100 1", k6_started=T0 - 2, k6_exit_code=0, k6_ended=T0 + 6,
         loadavg_after="0.5 0.2 0.1 1/100 2", proxy_port=3,
     )
+    if changes.get("k6_processes"):  # as runner.py writes it: the worst of its processes'
+        fields["k6_exit_code"] = worst_exit_code([p.exit_code for p in changes["k6_processes"]])
     return RunRecord(**fields | changes)
 
 
