@@ -17,7 +17,10 @@ Run it with `scripts/experiment.sh` (which builds and starts what it needs), or,
 - `monitoring.py` the lab's Prometheus: targets, k6's remote write, queries, the raw export.
 - `promql.py`    the named PromQL queries of one run, asked when it ends; their answers are kept
                  in its folder (promql.json) and are every server-side number the report uses.
-- `cpu.py`       CPU of service, Postgres (process tree), k6, proxy, through psutil.
+- `calibrate.py` the probe before the acts: hold times (so the pool's capacity), CPU per role.
+- `budget.py`    the CPU budget: the delay at which this machine shows the lesson with CPU to spare.
+- `cpulimit.py`  the CPU the lab may use: affinity mask and cgroup CPU quota (v1, v2).
+- `cpu.py`       CPU of service, Postgres (process tree), k6, proxy, the lab, through psutil.
 - `results.py`   the typed results (run.json, a run's headline, an arm, summary.json, config.json)
                  and the one place that knows their JSON shape.
 - `stats.py`     client-side numbers from k6's per-request samples.

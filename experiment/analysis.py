@@ -52,12 +52,16 @@ BACKEND_PREFIX = "todo-service/"  # the service's pools name their connections t
 CPU_GROUPS = ("service", "postgres", "k6", "proxy", "ui", "recorder", "machine")
 # The lab's Prometheus and its Postgres exporter (runs since Prometheus joined the loop): summed
 # as "monitoring", so the report can show what watching the run cost.
-MONITORING = ("prometheus", "exporter", "exporter-sut")  # exporter-sut: beside the netns host's Postgres
+MONITORING = cpu_mod.MONITORING_GROUPS
 # The two roles (hosts.py) by the processes that make them: what each host used ("k6" is all of
 # its processes). The monitoring is apart: it watches both.
 ROLES = {"system_under_test": ("service", "postgres", "proxy"), "load_side": ("k6", "ui", "recorder")}
 # What the experiment runs; "machine" minus these is everybody else.
 OURS = (*CPU_GROUPS[:-1], "monitoring")
+# Sampled since the lab knows its usable CPU (cpulimit.py, cpu.CpuSampler): "lab", what counts
+# against the usable CPU, and "throttled", the seconds per second a CPU quota held the lab back.
+# Absent in runs from before.
+BUDGET_GROUPS = ("lab", "throttled")
 
 
 @dataclass
@@ -92,13 +96,6 @@ class RunResult:
 
 class OldResults(ValueError):
     """A run folder from before the runner read PromQL: it has no stored answers to analyse."""
-
-
-def _load_jsonl(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    with open(path) as handle:
-        return [json.loads(line) for line in handle if line.strip()]
 
 
 def analyze_run(run_dir: Path, profile: Profile, arm: str, repeat: int) -> RunResult:
@@ -206,7 +203,7 @@ def _cpu(run_dir: Path, t0: float, duration: float, windows: list[tuple[float, f
          sets: CpuSetsRecord | None, k6_groups: list[str], series: RunSeries) -> tuple[CpuNumbers, dict[str, CpuUse]]:
     """CPU of every group and of everything else on the machine, from the /proc samples; "k6" is
     all of k6 (its processes' groups, `k6_groups`, added), and each of those groups on its own."""
-    samples = _load_jsonl(run_dir / "cpu.jsonl")
+    samples = cpu_mod.load_samples(run_dir / "cpu.jsonl")
 
     def summed(names: Iterable[str]) -> list[tuple[float, float]]:
         """Cores used by the named groups (or CPUs) together, per sample, over the run."""
@@ -221,10 +218,11 @@ def _cpu(run_dir: Path, t0: float, duration: float, windows: list[tuple[float, f
     for group in CPU_GROUPS:
         series.cpu[group] = summed(k6_groups if group == "k6" else [group])
         groups[group] = _mean_peak(series.cpu[group], windows)
-    monitoring = summed(MONITORING)
-    if monitoring:
-        series.cpu["monitoring"] = monitoring
-        groups["monitoring"] = _mean_peak(monitoring, windows)
+    for group in (*BUDGET_GROUPS, "monitoring"):
+        points = summed(MONITORING if group == "monitoring" else [group])
+        if points:
+            series.cpu[group] = points
+            groups[group] = _mean_peak(points, windows)
     # Everything else on the machine (other people's work on a shared machine), per sample.
     by_time: dict[float, float] = {}
     for group in OURS:

@@ -18,19 +18,36 @@ requests per second:
 Hold times are measured at low load, so they leave out what contention adds under a burst
 (Postgres and service CPU, locks): the real capacity in a burst is at most C, never more, which
 only makes a burst above 1x C more certain to overflow the shared pool.
+
+The probe has two steady stages: the hold times come from the first, at `LabParams.probe_rps`; a
+second at `CPU_STAGE_X` of the capacity just measured gives every role's CPU a second point, so
+the CPU budget (budget.py) can tell each role's cost per request from its fixed cost. During both
+the CPU of every role is sampled as in the acts (cpu.jsonl), the UI recorded when the acts will be.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from . import procs, promql
+from . import cpu as cpu_mod
+from . import procs, promql, runner
+from .budget import REST, ROLE_GROUPS, ProbeStage
 from .monitoring import Prometheus, RunLabels
 from .profiles import SHARED, Arm, Rates
 from .results import Calibration
 from .runner import Context, k6_argv, k6_env, system_under_test
+
+# The CPU stage's rate, as a share of the capacity the hold stage measured: well under it (the
+# pool must not queue, or waiting would be read as cost), well above the hold stage (the two
+# points must be far apart for a slope), and near the base rate of the acts.
+CPU_STAGE_X = 0.5
+# The CPU is averaged over a stage's steady part: its first seconds (k6's setup logins, VUs
+# starting) and its last second are left out.
+STAGE_SETTLE_S = 3
 
 
 def probe_counts(prometheus: Prometheus, queries: promql.RunQueries, start: float,
@@ -60,42 +77,92 @@ def mix_from_k6_summary(path: Path) -> dict[str, float]:
     return {e: v["count"] / total for e, v in endpoints.items() if v["count"]}
 
 
-def calibrate(ctx: Context, out: Path, arm: Arm = SHARED) -> Calibration:
-    """Run the probe against `arm` (the shared pool) into `out`; writes out/calibration.json."""
+def calibrate(ctx: Context, out: Path, arm: Arm = SHARED) -> tuple[Calibration, list[ProbeStage]]:
+    """Run the probe against `arm` (the shared pool) at `ctx.lab.delay_ms` into `out`; writes
+    out/calibration.json. Returns the calibration and the CPU of its two stages."""
     out.mkdir(parents=True, exist_ok=True)
     profile, params = ctx.profile, ctx.lab
-    print(f"[experiment] calibrating: {params.probe_rps} req/s for {profile.probe_s} s against {arm.label}",
-          flush=True)
+    print(f"[experiment] calibrating at {params.delay_ms} ms: {params.probe_rps} req/s for {profile.probe_s} s "
+          f"against {arm.label}, then a CPU stage", flush=True)
     run = RunLabels(ctx.run_id, "calibration", 1)
     queries = promql.RunQueries(run, params.database)
     with system_under_test(ctx, arm, run, out) as sut:
         for note in sut.notes:
             print(f"[experiment] calibration: {note}", flush=True)
-        time.sleep(promql.SCRAPE_WAIT_S)  # a scrape after the warm-up: its requests are not the probe's
-        before = time.time()
-        probe = Rates(base_rps=params.probe_rps, burst_rps=params.probe_rps, source="probe")
-        steady = {"BURSTS": "0", "WARMUP_S": str(profile.probe_s), "RECOVERY_S": "0"}
-        result = procs.run(k6_argv(ctx, run, "--quiet"), timeout=profile.probe_s + 120, log_path=out / "k6.log",
-                           env=k6_env(ctx, sut.service, out / "k6-summary.json", probe, **steady), check=False)
-        time.sleep(promql.SCRAPE_WAIT_S)  # a scrape after the probe's last request
-        after = time.time()
-    if result.returncode not in (0, 99):
-        raise RuntimeError(f"the calibration probe's k6 exited with {result.returncode}; see {out / 'k6.log'}")
+        cpu = runner.start_cpu_sampler(ctx, sut, out / "cpu.jsonl")
+        try:
+            recording = runner.start_recording(ctx, sut.children, sut.service, out, cpu, load_s=3 * profile.probe_s)
+            time.sleep(promql.SCRAPE_WAIT_S)  # a scrape after the warm-up: its requests are not the probe's
+            hold_stage = _stage(ctx, sut, run, cpu, out, "hold", params.probe_rps)
+            counts = probe_counts(ctx.prometheus, queries, hold_stage.start, hold_stage.end)
+            hold_s, requests = counts["hold_seconds"], counts["requests"]
+            mix = mix_from_k6_summary(out / "k6-summary.json")
+            hold_ms, mean_ms, capacity_rps = capacity(arm.pool_size, hold_s, requests, mix)
+            cpu_rps = max(2 * params.probe_rps, round(CPU_STAGE_X * capacity_rps))
+            cpu_stage = _stage(ctx, sut, run, cpu, out, "cpu", cpu_rps)
+            if recording.recorder:
+                runner.finish_recording(recording.recorder)
+        finally:
+            cpu.stop()
 
-    counts = probe_counts(ctx.prometheus, queries, before, after)
-    (out / "probe-counts.json").write_text(json.dumps({"start": before, "end": after, "counts": counts}, indent=1))
-    hold_s, requests = counts["hold_seconds"], counts["requests"]
-    mix = mix_from_k6_summary(out / "k6-summary.json")
-    hold_ms, mean_ms, capacity_rps = capacity(arm.pool_size, hold_s, requests, mix)
+    (out / "probe-counts.json").write_text(json.dumps({"start": hold_stage.start, "end": hold_stage.end,
+                                                       "counts": counts}, indent=1))
     errors = round(sum(requests.values()) - sum(counts["requests_2xx"].values()))
     calibration = Calibration(
         connections=arm.pool_size, probe_rps=params.probe_rps, probe_s=profile.probe_s,
         requests={e: round(n) for e, n in requests.items()}, errors=errors, mix=mix,
-        hold_ms=hold_ms, mean_hold_ms=mean_ms, capacity_rps=capacity_rps,
+        hold_ms=hold_ms, mean_hold_ms=mean_ms, capacity_rps=capacity_rps, delay_ms=params.delay_ms,
     )
     (out / "calibration.json").write_text(json.dumps(calibration.to_dict(), indent=2))
-    print(f"[experiment] calibration: a request holds a connection {mean_ms:.2f} ms on average "
+    samples = cpu_mod.load_samples(out / "cpu.jsonl")
+    stages = [_stage_cpu(samples, stage, ctx.usable is not None) for stage in (hold_stage, cpu_stage)]
+    print(f"[experiment] calibration at {params.delay_ms} ms: a request holds a connection {mean_ms:.2f} ms on average "
           f"({', '.join(f'{e} {v:.2f} ms' for e, v in sorted(hold_ms.items()))}); "
           f"{arm.pool_size} connections serve at most {capacity_rps:.0f} req/s"
           + (f"; {errors} probe requests failed" if errors else ""), flush=True)
-    return calibration
+    return calibration, stages
+
+
+@dataclass(frozen=True)
+class _Stage:
+    """One steady stage of the probe as it ran: its rate and when k6's scenarios ran (unix s)."""
+
+    name: str
+    rate_rps: int
+    start: float
+    end: float
+
+
+def _stage(ctx: Context, sut: runner.SystemUnderTest, run: RunLabels, cpu: cpu_mod.CpuSampler, out: Path,
+           name: str, rate_rps: int) -> _Stage:
+    """k6 at a steady `rate_rps` for the profile's probe_s, its CPU tracked as "k6". The hold
+    stage keeps the old file names (k6-summary.json, k6.log); the CPU stage is k6-cpu-*."""
+    profile = ctx.profile
+    prefix = "k6" if name == "hold" else f"k6-{name}"
+    rates = Rates(base_rps=rate_rps, burst_rps=rate_rps, source="probe")
+    steady = {"BURSTS": "0", "WARMUP_S": str(profile.probe_s), "RECOVERY_S": "0"}
+    with procs.Processes() as children:
+        k6 = children.start(f"k6 ({name} stage)", k6_argv(ctx, run, "--quiet"), out / f"{prefix}.log",
+                            env=k6_env(ctx, sut.service, out / f"{prefix}-summary.json", rates, **steady))
+        cpu.track("k6", k6.pid)
+        try:
+            code = k6.proc.wait(timeout=profile.probe_s + 120)
+        except subprocess.TimeoutExpired:
+            code = None
+        end = time.time()
+    time.sleep(promql.SCRAPE_WAIT_S)  # a scrape after the stage's last request
+    if code not in (0, 99):
+        raise RuntimeError(f"the calibration probe's k6 ({name} stage) exited with {code}; see {out / f'{prefix}.log'}")
+    return _Stage(name, rate_rps, start=end - profile.probe_s, end=end)
+
+
+def _stage_cpu(samples: list[dict], stage: _Stage, with_lab: bool) -> ProbeStage:
+    """Each budget role's mean cores over the steady part of `stage`, and "rest": what counts
+    against the usable CPU beyond the roles (sampled as "lab" since the lab knows its usable CPU)."""
+    start, end = stage.start + STAGE_SETTLE_S, stage.end - 1
+    cores = {role: cpu_mod.mean_cores(samples, groups, start, end) or 0.0 for role, groups in ROLE_GROUPS.items()}
+    lab = cpu_mod.mean_cores(samples, ["lab"], start, end) if with_lab else None
+    if lab is not None:
+        cores[REST] = max(0.0, lab - sum(cores.values()))
+    return ProbeStage(rate_rps=stage.rate_rps, cores={r: round(c, 4) for r, c in cores.items()},
+                      seconds=round(end - start, 1))

@@ -97,8 +97,14 @@ def checks(out: Path, arms: list[str], expect_recording: bool = False, expect_k6
         hold = calibration.hold_ms if calibration else {}
         check("the calibration measured a hold time for every endpoint", set(hold) >= set(ENDPOINTS), f"{hold}")
         check("the calibrated capacity is a positive rate", calibration is not None and calibration.capacity_rps > 0)
-        check("the calibration's raw files are kept",
-              all((out / "calibration" / n).exists() for n in ("calibration.json", "k6-summary.json", "k6.log")))
+        probed = out / "calibration" / f"{calibration.delay_ms}ms" if calibration else out / "calibration"
+        check("the calibration's raw files are kept (both stages, their CPU)",
+              all((probed / n).exists() for n in ("calibration.json", "k6-summary.json", "k6.log", "k6-cpu-summary.json",
+                                                   "cpu.jsonl")), str(probed))
+        plan = summary.cpu_plan
+        check("the CPU plan judged the chosen delay", plan is not None and plan.chosen is not None
+              and plan.chosen.delay_ms == summary.lab.delay_ms and bool(plan.chosen.predicted))
+        check("the usable CPU is recorded", summary.usable_cpu is not None and summary.usable_cpu.usable > 0)
     for arm in arms:
         data = summary.arms.get(arm)
         check(f"summary.json has arm {arm}", data is not None)

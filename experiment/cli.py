@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -20,8 +21,10 @@ from pathlib import Path
 
 from . import (
     analysis,
+    budget,
     calibrate,
     charts,
+    cpulimit,
     cpusets,
     fmt,
     k6operator,
@@ -42,6 +45,8 @@ from .results import CpuSetsRecord, Machine, RunConfig
 from .stats import ENDPOINTS
 
 ROOT = Path(__file__).resolve().parent.parent
+# Exit status when no delay of the ladder fits the CPU budget (budget.py) and --force was not given.
+EXIT_NO_CPU_BUDGET = 5
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -49,8 +54,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", choices=sorted(PROFILES), default="default")
     parser.add_argument("--repeat", type=int, default=1, help="runs per arm (the report shows the spread)")
-    parser.add_argument("--delay-ms", type=int, default=LabParams.delay_ms,
-                        help="one-way delay of the latency proxy in front of Postgres (0: no proxy)")
+    parser.add_argument("--delay-ms", type=int,
+                        help="one-way delay of the latency proxy in front of Postgres (0: no proxy); default: the "
+                             f"smallest from {LabParams.delay_ms} ms up at which the CPU budget fits (budget.py)")
+    parser.add_argument("--force", action="store_true",
+                        help=f"run the acts even when no delay fits the CPU budget (else exit {EXIT_NO_CPU_BUDGET} "
+                             "before any act)")
     parser.add_argument("--out", type=Path, help="results folder (default results/<UTC timestamp>)")
     parser.add_argument("--no-record", action="store_true", help="don't record the UI")
     pin = parser.add_mutually_exclusive_group()
@@ -112,10 +121,15 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     ctx, arms, out = prepare(args)
     try:
-        set_rates(ctx, out, args)
+        plan = set_rates(ctx, out, args)
     except KeyboardInterrupt:
         print("\n[experiment] interrupted during the calibration: every process was stopped", flush=True)
         return 130
+    if plan is not None and plan.how == "searched" and not plan.fits and not args.force:
+        print(f"[experiment] stopped before the acts: {plan.note or 'no delay fits the CPU budget'}. On this machine "
+              f"the acts would measure the CPU, not the pools. --force runs them anyway; --delay-ms or "
+              f"--base-rps/--burst-rps choose by hand.", file=sys.stderr, flush=True)
+        return EXIT_NO_CPU_BUDGET
     k6operator.write_for_run(ctx, out, base_url=args.k8s_base_url)
     results, interrupted = run_all(ctx, arms, args.repeat, out)
     code = make_report(out, results)
@@ -125,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
 def prepare(args: argparse.Namespace) -> tuple[runner.Context, list[Arm], Path]:
     """Check the binaries, pick the results folder, and write its config.json."""
     profile = PROFILES[args.profile]
-    params = LabParams(delay_ms=args.delay_ms, pin_cpus=args.pin)
+    params = LabParams(pin_cpus=args.pin, **({} if args.delay_ms is None else {"delay_ms": args.delay_ms}))
+    usable = cpulimit.usable_cpu()  # before pinning: the runner's own affinity is then the load side's
     cpus = cpusets.choose(params.pin_cpus)
     cpusets.pin_self(cpus)
     arms = [ARMS_BY_KEY[k] for k in args.arms.split(",")]
@@ -147,7 +162,7 @@ def prepare(args: argparse.Namespace) -> tuple[runner.Context, list[Arm], Path]:
         raise SystemExit(f"the lab's Prometheus does not answer at {prometheus.url}: start it (scripts/prometheus.sh start)")
     ctx = runner.Context(paths=paths, profile=profile, lab=params, host=host, record=not args.no_record,
                          ui_ok=ui_ok, ui_note=ui_note, cpus=cpus, run_id=run_id, prometheus=prometheus,
-                         k6_processes=args.k6_processes)
+                         k6_processes=args.k6_processes, usable=usable)
     where = host.record()
     shown_script = load_script.relative_to(ROOT) if load_script.is_relative_to(ROOT) else load_script
     config = RunConfig(
@@ -155,12 +170,12 @@ def prepare(args: argparse.Namespace) -> tuple[runner.Context, list[Arm], Path]:
         record=ctx.record, cpu_sets=CpuSetsRecord.of(cpus), ui=ui_note, load_script=str(shown_script),
         machine=Machine.from_json(machine.machine(), "machine.machine()"),
         versions=machine.versions(ROOT, str(paths.k6), host.command([paths.psql]), host.admin_url),
-        hosts=where, k6_processes=ctx.k6_processes,
+        hosts=where, k6_processes=ctx.k6_processes, usable_cpu=usable,
     )
     config.save(out / "config.json")
     print(f"[experiment] profile {profile.name}: {len(arms) * args.repeat} runs of {profile.duration_s()} s "
           f"({', '.join(a.label for a in arms)}; {args.repeat} repeat(s)); results in {out}", flush=True)
-    print(f"[experiment] CPU sets: {cpus.note}", flush=True)
+    print(f"[experiment] CPU: {usable.why}; CPU sets: {cpus.note}", flush=True)
     print(f"[experiment] hosts: {where.mode}; the service at {where.sut_address}, the load from {where.load_address} "
           f"through {where.interface}; {ctx.k6_processes} k6 process(es)", flush=True)
     if ctx.record and not ui_ok:
@@ -179,20 +194,55 @@ def system_under_test_host(args: argparse.Namespace) -> SystemUnderTestHost:
     return LocalHost(admin_url=args.admin_url, pg_data_dir=pg_data if pg_data.exists() else None)
 
 
-def set_rates(ctx: runner.Context, out: Path, args: argparse.Namespace) -> None:
-    """The acts' rates: explicit, or multiples of the shared pool's capacity measured now. Both
-    the rates and the calibration go into config.json, so --report-only can state them."""
-    calibration = None
+def set_rates(ctx: runner.Context, out: Path, args: argparse.Namespace) -> budget.CpuPlan | None:
+    """The acts' delay and rates: explicit rates; or the capacity measured at an explicit delay; or
+    the smallest delay at which the bursts fit the CPU budget, and that delay's capacity (budget.py).
+    The rates, the calibration, the delay and the plan go into config.json, so --report-only can
+    state them. Returns the plan (None with explicit rates: nothing was probed)."""
     if args.base_rps is not None:
         ctx.rates = Rates(base_rps=args.base_rps, burst_rps=args.burst_rps, source="explicit")
-    else:
+        print(f"[experiment] rates (explicit): {ctx.rates.base_rps} req/s base, {ctx.rates.burst_rps} req/s in "
+              f"bursts, at {ctx.lab.delay_ms} ms; no calibration, so no CPU budget", flush=True)
+        _record_in_config(out, rates=ctx.rates, lab=ctx.lab)
+        return None
+    plan = plan_delay(ctx, out, search=args.delay_ms is None, force=args.force)
+    chosen = plan.chosen
+    assert chosen is not None
+    ctx.lab = dataclasses.replace(ctx.lab, delay_ms=chosen.delay_ms)
+    ctx.rates = Rates.calibrated(ctx.profile, chosen.calibration.capacity_rps)
+    for line in render.plan_lines(plan):
+        print(f"[experiment] {line}", flush=True)
+    print(f"[experiment] rates ({ctx.rates.source}, {ctx.lab.delay_ms} ms): {ctx.rates.base_rps} req/s base, "
+          f"{ctx.rates.burst_rps} req/s in bursts", flush=True)
+    _record_in_config(out, rates=ctx.rates, calibration=chosen.calibration, lab=ctx.lab, cpu_plan=plan)
+    return plan
+
+
+def plan_delay(ctx: runner.Context, out: Path, search: bool, force: bool = False) -> budget.CpuPlan:
+    """Probe at the lab's delay; while searching and the bursts would not fit the CPU budget,
+    probe at the next delay the last probe predicts to fit (budget.next_delay), up to
+    budget.MAX_PROBES probes. Each probe's raw files are in calibration/<delay>ms/."""
+    usable = ctx.usable.usable if ctx.usable else float(len(os.sched_getaffinity(0)))
+    tries: list[budget.DelayTry] = []
+    note = None
+    delay: int | None = ctx.lab.delay_ms
+    while delay is not None:
+        ctx.lab = dataclasses.replace(ctx.lab, delay_ms=delay)
         with cpusets.postgres_pinned(ctx.cpus, _lab_postmaster(ctx)) as pin_note:
             print(f"[experiment] Postgres {pin_note}", flush=True)
-            calibration = calibrate.calibrate(ctx, out / "calibration")
-        ctx.rates = Rates.calibrated(ctx.profile, calibration.capacity_rps)
-    print(f"[experiment] rates ({ctx.rates.source}): {ctx.rates.base_rps} req/s base, "
-          f"{ctx.rates.burst_rps} req/s in bursts", flush=True)
-    _record_in_config(out, rates=ctx.rates, calibration=calibration)
+            calibration, stages = calibrate.calibrate(ctx, out / "calibration" / f"{delay}ms")
+        tries.append(budget.judge(delay, calibration, stages, ctx.profile.burst_x, usable))
+        if tries[-1].fits or not search:
+            break
+        if len(tries) == budget.MAX_PROBES:
+            note = f"{len(tries)} probes and none fitted"
+            break
+        delay = budget.next_delay(tries[-1], ctx.profile.burst_x, usable)
+        if delay is None:
+            note = f"no delay up to {budget.DELAY_LADDER[-1]} ms is predicted to fit"
+    return budget.CpuPlan(usable_cpus=usable, max_share=budget.MAX_PLANNED_SHARE,
+                          how="searched" if search else "explicit delay", tries=tries, fits=tries[-1].fits,
+                          forced=force and search and not tries[-1].fits, note=note)
 
 
 def run_all(ctx: runner.Context, arms: list[Arm], repeats: int,
@@ -298,7 +348,7 @@ def make_report(out: Path, results: dict[str, list[analysis.RunResult]] | None =
     result_summary = summary.build(config.run_id, config.profile, config.lab, config.load_script, repeats,
                                    {k: v[:repeats] for k, v in results.items()}, config.machine,
                                    config.versions, notes, config.rates, config.calibration, config.cpu_sets,
-                                   config.hosts)
+                                   config.hosts, config.usable_cpu, config.cpu_plan)
     result_summary.save(out / "summary.json")
     chart_files = charts.make_all({k: v[:repeats] for k, v in results.items()}, config.profile, result_summary,
                                   out / "charts")

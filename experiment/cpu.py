@@ -1,4 +1,5 @@
-"""CPU used by the service, Postgres, k6 and the latency proxy, sampled through psutil every second.
+"""CPU used by the service, Postgres, k6 and the latency proxy, sampled through psutil every second,
+and the lab's own use of the CPU it may use (cpulimit.py).
 
 A process's CPU time is its user + system time (all its threads). For Postgres, which forks a
 backend per connection, the group is the postmaster, its auxiliary processes and the backends
@@ -16,6 +17,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psutil
+
+from .cpulimit import UsableCpu, cgroup_pids, throttled_seconds
+
+# The lab's Prometheus and its Postgres exporters (exporter-sut: beside the netns host's Postgres):
+# what watching a run costs, summed as "monitoring" by the analysis and the CPU budget.
+MONITORING_GROUPS = ("prometheus", "exporter", "exporter-sut")
 
 # A process gone between listing and reading, or one we may not read: left out of the sample.
 _GONE = (psutil.NoSuchProcess, psutil.AccessDenied)
@@ -96,12 +103,21 @@ class CpuSampler:
     increase, plus all of the time of processes started in between. So a Postgres backend that
     exits doesn't make the total drop, and the members can be filtered (`keep`).
     `track()` adds a process later (k6 starts after the sampler).
+
+    With `usable` (cpulimit.py) each line also has "lab": the CPU counted against the usable CPU
+    (the processes of the cgroup whose quota limits the lab; without a quota, the busy time of the
+    CPUs in the affinity mask), and, under a quota, "throttled": the seconds the kernel held the
+    cgroup's threads back because the quota was spent (added over threads: a rate above 0 means the
+    lab wanted more CPU than it may use).
     """
 
-    def __init__(self, path: Path, interval: float = 1.0):
+    def __init__(self, path: Path, interval: float = 1.0, usable: UsableCpu | None = None):
         self.path = path
         self.interval = interval
-        self._groups: dict[str, tuple[int, bool, Keep | None]] = {}
+        self.usable = usable
+        self._groups: dict[str, Members] = {}
+        if usable is not None and usable.limited_by_quota and usable.quota_cgroup:
+            self.track_cgroup("lab", Path(usable.quota_cgroup))
         self._prev: dict[str, dict[psutil.Process, float]] = {}
         self._total: dict[str, float] = {}
         self._prev_since_boot = 0.0
@@ -113,8 +129,15 @@ class CpuSampler:
         """Sample `pid` as `name`; with tree=True also its descendants for which keep(process) holds."""
         if pid is None:
             return
+        self._track(name, lambda: _tree(pid, tree, keep))
+
+    def track_cgroup(self, name: str, folder: Path) -> None:
+        """Sample every process in cgroup `folder` (and below) as `name`."""
+        self._track(name, lambda: _processes(cgroup_pids(folder)))
+
+    def _track(self, name: str, members: Members) -> None:
         with self._lock:
-            self._groups[name] = (pid, tree, keep)
+            self._groups[name] = members
 
     def start(self) -> CpuSampler:
         self._thread.start()
@@ -130,8 +153,8 @@ class CpuSampler:
         with self._lock:
             groups = dict(self._groups)
         cpu = {}
-        for name, (pid, tree, keep) in groups.items():
-            seconds = _members_cpu(pid, tree, keep, boot)
+        for name, members in groups.items():
+            seconds = _members_cpu(members(), boot)
             if seconds is None:
                 self._prev.pop(name, None)
                 continue
@@ -146,8 +169,15 @@ class CpuSampler:
                         self._total[name] += used  # started since the last sample: all of its time is new
             self._prev[name] = {process: used for process, (used, _) in seconds.items()}
             cpu[name] = round(self._total[name], 4)
-        for name, busy in busy_seconds().items():
-            cpu[name] = round(busy, 3)
+        busy = busy_seconds()
+        for name, seconds in busy.items():
+            cpu[name] = round(seconds, 3)
+        if self.usable is not None and not self.usable.limited_by_quota:
+            cpu["lab"] = round(sum(busy.get(f"cpu{n}", 0.0) for n in self.usable.affinity), 3)
+        elif self.usable is not None and self.usable.quota_cgroup:
+            throttled = throttled_seconds(Path(self.usable.quota_cgroup))
+            if throttled is not None:
+                cpu["throttled"] = round(throttled, 4)
         self._prev_since_boot = now
         return {"t": time.time(), "cpu_s": cpu}
 
@@ -160,14 +190,37 @@ class CpuSampler:
                 self._stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
 
 
-def _members_cpu(pid: int, tree: bool, keep: Keep | None, boot: float) -> dict[psutil.Process, tuple[float, float]] | None:
-    """(CPU seconds used, start in seconds since boot) of `pid` and, with `tree`, of its descendants
-    that `keep` accepts; None when `pid` is not running. Keyed by psutil's Process, which tells a
-    reused pid from the process that had it."""
+# A group's processes now: the first is the one whose presence makes the group present (None:
+# the group is not there now).
+Members = Callable[[], list[psutil.Process] | None]
+
+
+def _tree(pid: int, tree: bool, keep: Keep | None) -> list[psutil.Process] | None:
+    """`pid` and, with `tree`, its descendants that `keep` accepts; None when `pid` is not running."""
     try:
         root = psutil.Process(pid)
-        members = [root, *(p for p in root.children(recursive=True) if keep is None or keep(p))] if tree else [root]
+        return [root, *(p for p in root.children(recursive=True) if keep is None or keep(p))] if tree else [root]
     except _GONE:
+        return None
+
+
+def _processes(pids: list[int]) -> list[psutil.Process]:
+    """The processes of `pids` still running."""
+    found = []
+    for pid in pids:
+        try:
+            found.append(psutil.Process(pid))
+        except _GONE:
+            continue
+    return found
+
+
+def _members_cpu(members: list[psutil.Process] | None,
+                 boot: float) -> dict[psutil.Process, tuple[float, float]] | None:
+    """(CPU seconds used, start in seconds since boot) of each member; None when the group is not
+    there (no members, or its first one gone). Keyed by psutil's Process, which tells a reused pid
+    from the process that had it."""
+    if members is None:
         return None
     seconds = {}
     for process in members:
@@ -177,7 +230,9 @@ def _members_cpu(pid: int, tree: bool, keep: Keep | None, boot: float) -> dict[p
                 seconds[process] = (times.user + times.system, process.create_time() - boot)
         except _GONE:
             continue  # exited meanwhile
-    return seconds if root in seconds else None
+    if members and members[0] not in seconds:
+        return None
+    return seconds
 
 
 def usage_series(samples: list[dict], name: str) -> list[tuple[float, float]]:
@@ -197,3 +252,26 @@ def usage_series(samples: list[dict], name: str) -> list[tuple[float, float]]:
                 series.append((sample["t"], dv / dt))
         prev = (sample["t"], value)
     return series
+
+
+def mean_cores(samples: list[dict], names: list[str] | tuple[str, ...], start: float, end: float) -> float | None:
+    """The cores the named groups used together, on average between unix times `start` and `end`
+    (over the samples taken in between); None when none of them was sampled there."""
+    total, seen = 0.0, False
+    for name in names:
+        points = [cores for t, cores in usage_series(samples, name) if start < t <= end]
+        if points:
+            total += sum(points) / len(points)
+            seen = True
+    return total if seen else None
+
+
+def load_samples(path: Path) -> list[dict]:
+    """The samples of a cpu.jsonl (CpuSampler), in order; a torn last line is left out."""
+    samples = []
+    for line in path.read_text().splitlines() if path.exists() else []:
+        try:
+            samples.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return samples

@@ -17,7 +17,7 @@ from typing import Any
 import jinja2
 
 from . import fmt, tables
-from .results import Summary
+from .results import CpuPlan, Summary
 from .shape import mix_text
 from .stats import ENDPOINT_TITLES
 from .verdict import CLIENT_SERVER_MAX_RATIO
@@ -49,7 +49,8 @@ environment.globals.update(mix_text=mix_text, ENDPOINT_TITLES=ENDPOINT_TITLES, C
 def render(template: str, s: Summary, **context: Any) -> str:
     """The template filled in for summary `s` (plus the shared tables and `context`)."""
     shared_tables = {"headline": tables.headline(s), "repeats": tables.repeats(s), "endpoints": tables.endpoints(s),
-                     "spread": tables.spread(s), "pools": tables.pools(s), "load_processes": tables.load_processes(s)}
+                     "spread": tables.spread(s), "pools": tables.pools(s), "load_processes": tables.load_processes(s),
+                     "cpu_budget": tables.cpu_budget(s)}
     return environment.get_template(template).render(s=s, tables=shared_tables, **context)
 
 
@@ -65,3 +66,8 @@ def contamination_banner(s: Summary) -> str | None:
 
 def calibration_lines(s: Summary) -> list[str]:
     return shared().calibration_lines(s).splitlines()
+
+
+def plan_lines(plan: CpuPlan) -> list[str]:
+    """How the delay was chosen, one line per probe and one for the outcome (printed before the acts)."""
+    return shared().plan_lines(plan).splitlines()

@@ -215,6 +215,11 @@ class CpuNumbers:
     monitoring: CpuUse | None = field(default=None, metadata=OMIT_NONE)
     sut_side: CpuUse | None = field(default=None, metadata=OMIT_NONE)
     load_side: CpuUse | None = field(default=None, metadata=OMIT_NONE)
+    # What counts against the usable CPU (cpulimit.py: the quota's cgroup, or the CPUs of the
+    # affinity mask), and the seconds per second a CPU quota held the lab back; None in runs from
+    # before the lab knew its usable CPU (then `machine` is judged) and, for `throttled`, without a quota.
+    lab: CpuUse | None = field(default=None, metadata=OMIT_NONE)
+    throttled: CpuUse | None = field(default=None, metadata=OMIT_NONE)
     # Each role's processes together (analysis.ROLES: system_under_test, load_side), whatever the
     # CPU sets; empty in analyses from before.
     roles: dict[str, CpuUse] = field(default_factory=dict)
@@ -538,6 +543,7 @@ class Calibration:
     hold_ms: dict[str, float]  # connection-milliseconds per request, per endpoint
     mean_hold_ms: float  # over the mix
     capacity_rps: float  # connections / mean hold
+    delay_ms: int | None = field(default=None, metadata=OMIT_NONE)  # the latency proxy's delay it ran at (absent: before the CPU budget)
 
     def busy_connections(self, rate_rps: float) -> dict[str, float]:
         """Connections each endpoint keeps busy at `rate_rps` (Little's law: rate x share x hold)."""
@@ -549,6 +555,81 @@ class Calibration:
     @classmethod
     def from_dict(cls, data: Any, where: str = "calibration") -> Calibration:
         return _decode(cls, data, where)
+
+
+# The CPU the lab may use (cpulimit.py), and the plan that fitted the load to it (budget.py).
+
+@dataclass(frozen=True)
+class UsableCpu:
+    """How much CPU the lab may use, and why: stated in the report, and what every CPU verdict and
+    the CPU budget are judged against."""
+
+    cores_seen: int  # the CPUs the kernel lists (os.cpu_count())
+    affinity: list[int]  # the CPUs this process may run on (sched_getaffinity)
+    usable: float  # the least of len(affinity) and the quota, in CPUs
+    why: str  # in words, for the report
+    quota_cpus: float | None = field(default=None, metadata=OMIT_NONE)  # the tightest CFS quota, in CPUs
+    quota_cgroup: str | None = field(default=None, metadata=OMIT_NONE)  # the cgroup folder it is set on
+    lab_cgroup: str | None = field(default=None, metadata=OMIT_NONE)  # the process's own cgroup folder (hierarchy with the quota)
+
+    @property
+    def limited_by_quota(self) -> bool:
+        return self.quota_cpus is not None and self.quota_cpus < len(self.affinity)
+
+
+@dataclass(frozen=True)
+class RoleCost:
+    """One role's CPU as a straight line in the request rate."""
+
+    fixed_cores: float  # with no requests (its own timers, screenshots, scrapes, runtime)
+    ms_per_request: float  # CPU milliseconds per request, on top
+
+    def cores(self, rate_rps: float) -> float:
+        return self.fixed_cores + self.ms_per_request * rate_rps / 1000
+
+
+@dataclass(frozen=True)
+class ProbeStage:
+    """One steady stage of the calibration probe: its rate and each role's mean cores."""
+
+    rate_rps: float
+    cores: dict[str, float]  # role -> mean cores over the stage (cpu.jsonl)
+    seconds: float  # how long the CPU was averaged over
+
+
+@dataclass(frozen=True)
+class DelayTry:
+    """One probe at one delay, and what the budget made of it."""
+
+    delay_ms: int
+    calibration: Calibration
+    stages: list[ProbeStage]
+    costs: dict[str, RoleCost]
+    burst_rps: int  # the profile's burst multiple of this probe's capacity
+    predicted: dict[str, float]  # role -> cores in the bursts
+    predicted_total: float
+    fits: bool  # predicted_total <= MAX_PLANNED_SHARE x usable
+
+
+@dataclass(frozen=True)
+class CpuPlan:
+    """How the delay was chosen: every probe, the usable CPU it was judged against, the outcome."""
+
+    usable_cpus: float
+    max_share: float
+    how: str  # "searched" (the ladder), "explicit delay" (--delay-ms), "explicit rates" (no probe)
+    tries: list[DelayTry]
+    fits: bool  # the chosen try fits the budget
+    forced: bool = False  # --force: the acts ran although nothing fitted
+    note: str | None = field(default=None, metadata=OMIT_NONE)  # why the search stopped, when it did
+
+    @property
+    def chosen(self) -> DelayTry | None:
+        return self.tries[-1] if self.tries else None
+
+    @property
+    def budget_cores(self) -> float:
+        return self.max_share * self.usable_cpus
 
 
 @dataclass(frozen=True)
@@ -600,6 +681,14 @@ class Summary(JsonDocument):
     contaminated: list[str]  # the runs whose k6 numbers are too far from the service's own
     notes: list[str]
     hosts: HostsRecord | None = field(default=None, metadata=OMIT_NONE)  # config.json's; absent: one host
+    usable_cpu: UsableCpu | None = field(default=None, metadata=OMIT_NONE)  # config.json's
+    cpu_plan: CpuPlan | None = field(default=None, metadata=OMIT_NONE)  # config.json's
+
+    @property
+    def usable_cpus(self) -> float:
+        """What every CPU verdict is judged against: the usable CPU, or, in runs from before the
+        lab knew it, the cores the machine listed."""
+        return self.usable_cpu.usable if self.usable_cpu else float(self.machine.cores or 1)
 
     def to_json(self) -> dict:
         """The JSON, with `schema` first and, after the arms, `headline`: the few numbers a post
@@ -616,7 +705,7 @@ class Summary(JsonDocument):
         """The part of the JSON that states how the run was set up (the report shows it raw)."""
         data = self.to_json()
         return {k: data[k] for k in ("profile", "rates", "calibration", "cpu_sets", "hosts", "lab", "load_script",
-                                     "repeats", "machine", "versions") if k in data}
+                                     "repeats", "machine", "usable_cpu", "versions") if k in data}
 
     @classmethod
     def from_json(cls, data: Any, where: str | None = None) -> Summary:
@@ -689,6 +778,9 @@ class RunConfig(JsonDocument):
     calibration: Calibration | None = None
     hosts: HostsRecord | None = field(default=None, metadata=OMIT_NONE)  # absent in runs from before: local
     k6_processes: int = 1  # k6 processes per run (execution segments)
+    # The CPU the lab may use, and how the delay was fitted to it; absent in runs from before.
+    usable_cpu: UsableCpu | None = field(default=None, metadata=OMIT_NONE)
+    cpu_plan: CpuPlan | None = field(default=None, metadata=OMIT_NONE)  # None also with explicit rates
 
     @property
     def recorded(self) -> bool:

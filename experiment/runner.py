@@ -20,6 +20,7 @@ from pathlib import Path
 
 from . import hosts, k6run, lab, procs, promql
 from .cpu import CpuSampler, find_postmaster, postgres_filter
+from .cpulimit import UsableCpu
 from .cpusets import CpuSets
 from .monitoring import Prometheus, RunLabels
 from .profiles import Arm, LabParams, Profile, Rates
@@ -59,6 +60,7 @@ class Context:
     run_id: str  # the results folder's run id; labels every series of the run in Prometheus
     prometheus: Prometheus
     k6_processes: int = 1  # k6 processes splitting each run's load (execution segments)
+    usable: UsableCpu | None = None  # the CPU the lab may use (cpulimit.py); sampled against in every run
     rates: Rates | None = None  # set by calibration (or given explicitly) before the first run
     notes: list[str] = field(default_factory=list)
 
@@ -172,6 +174,19 @@ def system_under_test(ctx: Context, arm: Arm, run: RunLabels, out: Path) -> Iter
                 ctx.prometheus.unregister(job)
 
 
+def start_cpu_sampler(ctx: Context, sut: SystemUnderTest, path: Path) -> CpuSampler:
+    """A CPU sampler writing to `path`, already tracking the system under test (service, Postgres,
+    proxy), the monitoring, and what counts against the usable CPU; k6, the UI and the recorder
+    are tracked when they start."""
+    cpu = CpuSampler(path, usable=ctx.usable)
+    cpu.track("service", sut.service.pid)
+    cpu.track("postgres", find_postmaster(ctx.host.pg_data_dir), tree=True, keep=postgres_filter(ctx.lab.database))
+    cpu.track("proxy", sut.proxy_pid)
+    for name, pid in (ctx.prometheus.pids() | ctx.host.monitoring_pids()).items():  # what the monitoring costs
+        cpu.track(name, pid)
+    return cpu.start()
+
+
 def load_env(ctx: Context, rates: Rates) -> dict[str, str]:
     """The variables that make the load what it is, wherever k6 runs (here, or a k6-operator
     TestRun, k6operator.py): the profile at `rates` and the seeded users' password."""
@@ -229,16 +244,9 @@ def run_arm(ctx: Context, arm: Arm, repeat: int, repeats: int, out: Path) -> Run
     with system_under_test(ctx, arm, run, out) as sut:
         service = sut.service
         notes += sut.notes
-        cpu = CpuSampler(out / "cpu.jsonl")
-        cpu.track("service", service.pid)
-        cpu.track("postgres", find_postmaster(ctx.host.pg_data_dir), tree=True,
-                  keep=postgres_filter(ctx.lab.database))
-        cpu.track("proxy", sut.proxy_pid)
-        for name, pid in (ctx.prometheus.pids() | ctx.host.monitoring_pids()).items():  # what the monitoring costs
-            cpu.track(name, pid)
-        cpu.start()
+        cpu = start_cpu_sampler(ctx, sut, out / "cpu.jsonl")
         try:
-            recording = _start_recording(ctx, sut.children, service, out, cpu)
+            recording = start_recording(ctx, sut.children, service, out, cpu)
             notes += recording.notes
             launches = k6_launches(ctx, run, service, f"k6: {arm.label}", out)
             queries = promql.RunQueries(run, ctx.lab.database)
@@ -260,7 +268,7 @@ def run_arm(ctx: Context, arm: Arm, repeat: int, repeats: int, out: Path) -> Run
             loadavg_after = _loadavg()
             progress.done()
             time.sleep(promql.SCRAPE_WAIT_S)  # the service's final counters are scraped before it stops
-            recorder_exit_code = _finish_recording(recording.recorder) if recording.recorder else None
+            recorder_exit_code = finish_recording(recording.recorder) if recording.recorder else None
         finally:
             cpu.stop()
 
@@ -320,8 +328,10 @@ class Recording:
     notes: tuple[str, ...] = ()
 
 
-def _start_recording(ctx: Context, children: procs.Processes, service: lab.Service, out: Path,
-                     cpu: CpuSampler) -> Recording:
+def start_recording(ctx: Context, children: procs.Processes, service: lab.Service, out: Path,
+                    cpu: CpuSampler, load_s: float | None = None) -> Recording:
+    """The UI server and the recorder (when recording), tracked by `cpu`, recording for the load's
+    `load_s` seconds (default: the profile's) and a margin."""
     if not ctx.record:
         return Recording(None, "off (--no-record)")
     if not ctx.ui_ok:
@@ -333,7 +343,7 @@ def _start_recording(ctx: Context, children: procs.Processes, service: lab.Servi
         # k6 spends a few seconds allocating VUs and logging in before the load starts: record
         # longer than the load, and stop the recorder once k6 is done.
         recorder = lab.start_recorder(children, ctx.paths.root, ui_url, out / "recording",
-                                      ctx.profile.duration_s() + RECORD_MARGIN_S, ctx.lab.frame_ms,
+                                      (load_s or ctx.profile.duration_s()) + RECORD_MARGIN_S, ctx.lab.frame_ms,
                                       out / "record-ui.log", prefix=load)
         cpu.track("recorder", recorder.pid, tree=True)  # node -> Chromium
         return Recording(recorder, "on", ui_url)
@@ -341,7 +351,7 @@ def _start_recording(ctx: Context, children: procs.Processes, service: lab.Servi
         return Recording(None, f"skipped: {error}", notes=(f"UI recording failed to start: {error}",))
 
 
-def _finish_recording(recorder: procs.Child) -> int | None:
+def finish_recording(recorder: procs.Child) -> int | None:
     """Let the recorder save the frame after the load ended, then stop it; returns its exit code
     (None: it was still running)."""
     time.sleep(2)

@@ -12,7 +12,18 @@ from dataclasses import dataclass
 from . import fmt, stats, verdict
 from .analysis import RunResult
 from .profiles import ARMS_BY_KEY, LabParams, Profile, Rates
-from .results import ArmSummary, Calibration, CpuSetsRecord, Headline, HostsRecord, Machine, Summary, median
+from .results import (
+    ArmSummary,
+    Calibration,
+    CpuPlan,
+    CpuSetsRecord,
+    Headline,
+    HostsRecord,
+    Machine,
+    Summary,
+    UsableCpu,
+    median,
+)
 
 
 @dataclass(frozen=True)
@@ -59,16 +70,19 @@ def arm_summary(key: str, runs: list[RunResult]) -> ArmSummary:
 def build(run_id: str, profile: Profile, lab: LabParams, load_script: str, repeats: int,
           results: dict[str, list[RunResult]], machine: Machine, versions: dict, notes: list[str],
           rates: Rates, calibration: Calibration | None, cpu_sets: CpuSetsRecord | None,
-          hosts: HostsRecord | None = None) -> Summary:
+          hosts: HostsRecord | None = None, usable_cpu: UsableCpu | None = None,
+          cpu_plan: CpuPlan | None = None) -> Summary:
+    usable = usable_cpu.usable if usable_cpu else float(machine.cores or 1)
     per_repeat = []
     for i in range(repeats):
         arm_headlines = {key: runs[i].headline for key, runs in results.items() if i < len(runs)}
-        per_repeat.append(verdict.judge(arm_headlines, machine.cores or 1))
+        per_repeat.append(verdict.judge(arm_headlines, usable))
     return Summary(
         run_id=run_id, profile=profile, rates=rates, calibration=calibration, cpu_sets=cpu_sets, lab=lab,
         load_script=load_script, repeats=repeats, machine=machine, versions=versions,
         arms={key: arm_summary(key, runs) for key, runs in results.items()},
         verdicts=verdict.combine(per_repeat), contaminated=contaminated(results), notes=notes, hosts=hosts,
+        usable_cpu=usable_cpu, cpu_plan=cpu_plan,
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import fmt
+from . import budget, fmt
 from .results import Summary
 from .stats import ENDPOINT_TITLES, ENDPOINTS
 from .summary import SPREAD
@@ -157,3 +157,20 @@ def widest_start(summary: Summary) -> tuple[str, float] | None:
     spreads = [(f"{key} rep {repeat}", h.load_start_spread_ms) for key, arm in summary.arms.items()
                for repeat, h in enumerate(arm.repeats, 1) if h.load_start_spread_ms is not None]
     return max(spreads, key=lambda spread: spread[1], default=None)
+
+
+def cpu_budget(summary: Summary) -> Table:
+    """Each role's CPU in the bursts as the plan predicted it (budget.py) beside what it used in
+    each arm (mean cores in the bursts, median over repeats); the last row is the total against
+    the usable CPU. No rows without a plan (explicit rates, runs from before)."""
+    plan = summary.cpu_plan
+    chosen = plan.chosen if plan else None
+    header = ["role", "predicted", *(f"{arm_name(summary, key)} measured" for key in summary.arms)]
+    if chosen is None:
+        return Table(header, [])
+    measured = {key: budget.measured_in_bursts(arm.median.cpu) for key, arm in summary.arms.items()}
+    rows = [[role, fmt.cores(chosen.predicted.get(role)), *(fmt.cores(m.get(role)) for m in measured.values())]
+            for role in [*budget.ROLE_GROUPS, budget.REST] if role in chosen.predicted]
+    rows.append([f"total (of {fmt.num(plan.usable_cpus)} usable)", fmt.cores(chosen.predicted_total),
+                 *(fmt.cores(m["total"]) for m in measured.values())])
+    return Table(header, rows)

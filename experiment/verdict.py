@@ -43,8 +43,9 @@ class Verdict:
         return {True: "yes", False: "no", None: "n/a"}[self.holds]
 
 
-def judge(arms: dict[str, Headline], cores: int) -> list[Verdict]:
-    """Judge one repeat. `arms` maps arm key ("shared", "isolated", "shared-3x") to its headline."""
+def judge(arms: dict[str, Headline], cores: float) -> list[Verdict]:
+    """Judge one repeat. `arms` maps arm key ("shared", "isolated", "shared-3x") to its headline;
+    `cores` is the CPU the lab may use (cpulimit.py; the machine's cores in runs from before)."""
     shared, isolated = arms.get("shared"), arms.get("isolated")
     verdicts = []
 
@@ -69,10 +70,10 @@ def judge(arms: dict[str, Headline], cores: int) -> list[Verdict]:
         own = (shared.cpu.sut_side.cpus if shared.cpu.sut_side else None) or cores
         verdicts.append(Verdict(
             "cpu_low_act1", "Act I: the service's CPU stays low: it is waiting, not working",
-            f"service's busiest second <= {CPU_MAX_SHARE:.0%} of the {own} cores it may use",
+            f"service's busiest second <= {CPU_MAX_SHARE:.0%} of the {_num(own)} cores it may use",
             None if peak is None else peak <= CPU_MAX_SHARE * own,
             f"service peak {_cores(peak)}, mean {_cores(shared.cpu.service.mean_cores)}; "
-            f"Postgres peak {_cores(pg_peak)}; {own} of the machine's {cores} cores for the service"))
+            f"Postgres peak {_cores(pg_peak)}; {_num(own)} usable cores for the service"))
 
         waiters, timeouts = shared.pool.max_waiters, shared.pool.acquire_timeouts
         verdicts.append(Verdict(
@@ -152,12 +153,14 @@ def judge(arms: dict[str, Headline], cores: int) -> list[Verdict]:
     return verdicts
 
 
-def _cpu_to_spare(arms: dict[str, Headline], cores: int) -> list[Verdict]:
+def _cpu_to_spare(arms: dict[str, Headline], cores: float) -> list[Verdict]:
     """Whether the bursts left CPU to spare: per side when the run was pinned (cpusets.py), else
-    for the whole machine. A saturated side makes latencies include waiting for CPU."""
+    the lab's use of the CPU it may use (cpulimit.py: its cgroup's processes under a quota, its
+    CPUs otherwise; the whole machine in runs from before). A saturated side makes latencies
+    include waiting for CPU."""
     pinned = all(h.cpu.pinned for h in arms.values())
     groups = ((lambda c: c.sut_side, "the system under test's CPUs"), (lambda c: c.load_side, "the load side's CPUs")) \
-        if pinned else ((lambda c: c.machine, "the whole machine"),)
+        if pinned else ((lambda c: c.lab or c.machine, "the lab"),)
     worst_share, parts = 0.0, []
     for group, words in groups:
         shares = []
@@ -167,11 +170,11 @@ def _cpu_to_spare(arms: dict[str, Headline], cores: int) -> list[Verdict]:
             n = use.cpus if use and use.cpus is not None else cores
             if mean is not None:
                 shares.append(mean / n)
-                parts.append(f"{words} in {key}: {_cores(mean)} of {n}")
+                parts.append(f"{words} in {key}: {_cores(mean)} of {_num(n)}")
         worst_share = max([worst_share, *shares])
     if not parts:
         return []
-    where = "each side's CPUs (pinned apart)" if pinned else f"the machine's {cores} cores"
+    where = "each side's CPUs (pinned apart)" if pinned else f"the {_num(cores)} usable cores"
     return [Verdict(
         "cpu_to_spare", "The CPU had room to spare during the bursts (else latency includes waiting for CPU)",
         f"mean CPU during the bursts < {MACHINE_BUSY_MAX:.0%} of {where}, in every arm",

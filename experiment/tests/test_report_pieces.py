@@ -56,7 +56,7 @@ def test_the_post_takes_every_number_from_the_summary(tmp_path):
     )
     postkit.write_post(s, tmp_path / "post.md")
     post = (tmp_path / "post.md").read_text()
-    for text in ("1601 req/s", "301 req/s", "812 ms", "4.21%", "377", "9.5 ms", "0.31 of 2 cores", "RUN123",
+    for text in ("1601 req/s", "301 req/s", "812 ms", "4.21%", "377", "9.5 ms", "0.31 of 2 usable cores", "RUN123",
                  "4 for login", "36 connections", "0.61 cores", "23.5 ms inside the service", "9.8 ms",
                  "at most 1232 requests a second", "1.3x", "load side on CPU 0"):
         assert text in post, text

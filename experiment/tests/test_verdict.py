@@ -67,6 +67,18 @@ def test_a_saturated_machine_is_called_out():
     assert by_key(verdict.judge({"shared": idle}, cores=2))["cpu_to_spare"].holds
 
 
+def test_under_a_cpu_quota_the_lab_is_judged_against_the_usable_cpu_not_the_cores():
+    # A cgroup limited to 1.2 CPUs on a 2-core machine: 1.0 core busy is 50% of the machine, but
+    # 83% of what the lab may use.
+    def quota_arm(lab_burst):
+        h = headline(machine=CpuUse(None, None, 1.0))
+        return dataclasses.replace(h, cpu=dataclasses.replace(h.cpu, lab=CpuUse(None, None, lab_burst)))
+
+    v = by_key(verdict.judge({"shared": quota_arm(1.0)}, cores=1.2))["cpu_to_spare"]
+    assert not v.holds and "1.00 cores of 1.2" in v.evidence
+    assert by_key(verdict.judge({"shared": quota_arm(0.8)}, cores=1.2))["cpu_to_spare"].holds
+
+
 def test_when_pinned_each_side_is_judged_on_its_own_cpus():
     def arm(load_side_burst):
         return headline(machine=CpuUse(None, None, 1.2),  # 60% of the machine: fine as a whole ...
