@@ -111,6 +111,19 @@ def judge(delay_ms: int, calibration: Calibration, stages: list[ProbeStage], bur
                     predicted=predicted, predicted_total=total, fits=total <= max_share * usable_cpus)
 
 
+def fixed_costs_note(last: DelayTry, usable_cpus: float, max_share: float = MAX_PLANNED_SHARE) -> str | None:
+    """Why no delay can fit, when what runs besides the requests already takes the budget: no
+    delay lowers the recorder's screenshots, the monitoring's scrapes or other people's work."""
+    fixed = {role: cost.fixed_cores for role, cost in last.costs.items()}
+    total = sum(fixed.values())
+    if total <= max_share * usable_cpus:
+        return None
+    worst = max(fixed, key=lambda role: fixed[role])
+    return (f"what runs whatever the rate already takes {total:.2f} cores of a {max_share * usable_cpus:.2f}-core "
+            f"budget ({worst} {fixed[worst]:.2f}" + ("; rest is this runner and everything else the machine ran"
+                                                     if worst == REST else "") + ")")
+
+
 def next_delay(last: DelayTry, burst_x: float, usable_cpus: float,
                max_share: float = MAX_PLANNED_SHARE) -> int | None:
     """The smallest delay of the ladder above `last`'s at which its costs predict the bursts fit;

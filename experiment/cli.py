@@ -239,7 +239,8 @@ def plan_delay(ctx: runner.Context, out: Path, search: bool, force: bool = False
             break
         delay = budget.next_delay(tries[-1], ctx.profile.burst_x, usable)
         if delay is None:
-            note = f"no delay up to {budget.DELAY_LADDER[-1]} ms is predicted to fit"
+            note = (budget.fixed_costs_note(tries[-1], usable)
+                    or f"no delay up to {budget.DELAY_LADDER[-1]} ms is predicted to fit")
     return budget.CpuPlan(usable_cpus=usable, max_share=budget.MAX_PLANNED_SHARE,
                           how="searched" if search else "explicit delay", tries=tries, fits=tries[-1].fits,
                           forced=force and search and not tries[-1].fits, note=note)

@@ -79,6 +79,8 @@ def test_no_next_delay_when_the_fixed_costs_alone_exceed_the_budget():
     heavy = ProbeStage(50, {"recorder": 1.0}, 10), ProbeStage(400, {"recorder": 1.0}, 10)
     last = budget.judge(5, AT_5MS, list(heavy), burst_x=1.3, usable_cpus=1.2)
     assert budget.next_delay(last, burst_x=1.3, usable_cpus=1.2) is None
+    assert "recorder 1.00" in budget.fixed_costs_note(last, usable_cpus=1.2)
+    assert budget.fixed_costs_note(budget.judge(5, AT_5MS, [LOW, HIGH], 1.3, 2), usable_cpus=2) is None
 
 
 def plan_summary(plan: CpuPlan, usable: UsableCpu):
