@@ -124,7 +124,7 @@ def chart_read_p95(results: dict[str, list[RunResult]], profile: Profile, summar
 def _caption(summary: Summary) -> str:
     r = summary.rates
     return (f"{r.base_rps}→{r.burst_rps} req/s bursts, {mix_text('scenario', ' / ')} · "
-            f"DB delay {summary.lab.delay_ms} ms · {summary.machine.cores} cores")
+            f"DB delay {summary.lab.delay_ms} ms · {summary.usable_cpus:g} usable CPUs")
 
 
 def chart_endpoints(summary: Summary, path: Path) -> None:

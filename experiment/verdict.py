@@ -170,7 +170,9 @@ def _cpu_to_spare(arms: dict[str, Headline], cores: float) -> list[Verdict]:
             n = use.cpus if use and use.cpus is not None else cores
             if mean is not None:
                 shares.append(mean / n)
-                parts.append(f"{words} in {key}: {_cores(mean)} of {_num(n)}")
+                throttled = h.cpu.throttled.burst_mean_cores if h.cpu.throttled and not pinned else None
+                parts.append(f"{words} in {key}: {_cores(mean)} of {_num(n)}"
+                             + (f" (its CPU quota held it back {throttled:.2f} s per second)" if throttled else ""))
         worst_share = max([worst_share, *shares])
     if not parts:
         return []

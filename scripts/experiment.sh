@@ -5,6 +5,12 @@
 #
 #   scripts/experiment.sh [--profile quick|default] [--repeat N] [--delay-ms D] [--out DIR] [--no-record]
 #                         [--pin | --no-pin] [--base-rps R --burst-rps R] [--hosts local|netns] [--k6-processes N]
+#                         [--force]
+#
+# The database delay is chosen by the CPU budget (experiment/budget.py): the smallest from 5 ms up
+# at which the bursts are predicted to use under 60% of the CPU the lab may use (the affinity mask
+# and any cgroup CPU quota: experiment/cpulimit.py). When none fits, it stops before the acts with
+# exit status 5, unless --force; --delay-ms or --base-rps/--burst-rps choose by hand.
 #
 # --hosts netns puts the system under test (its own Postgres, the latency proxy, the service) in a
 # network namespace joined to the load side by a veth pair (scripts/netns.sh, created before the
