@@ -13,6 +13,11 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 venv="${LAB_VENV:-$root/.lab/venv}"
+if [[ " $* " == *" --help "* || " $* " == *" -h "* ]]; then  # before any set-up
+  if [[ -x "$venv/bin/python" ]]; then exec "$venv/bin/python" -m experiment.demo --help; fi
+  sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
+  exit 0
+fi
 
 scripts/setup.sh lab
 scripts/setup.sh web
