@@ -21,7 +21,7 @@ K6="${K6:-$(scripts/install-k6.sh)}"
 db_url="$(fresh_database bench_database_outage)"
 "$service_bin" --database-url "$db_url" --argon2-memory-kib 1024 --argon2-iterations 1 \
   seed --users 10 --todos-per-user 5 >&2
-trap 'stop_service; scripts/pg.sh start' EXIT
+trap 'stop_service; scripts/pg.sh stop' EXIT  # the cluster is this bench's (and the test's): none left running
 RUST_BACKTRACE=1 NO_COLOR=1 start_service --database-url "$db_url" serve \
   --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0
 log_before="$(wc -c <"$service_log")"

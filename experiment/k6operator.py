@@ -1,6 +1,6 @@
 """The lab's load as a k6-operator `TestRun`: the manifests that run load/todo-load.js in a
 Kubernetes cluster with the local run's environment, against a deployed service, writing to a
-Prometheus of the user's (README.md, "Running the load from Kubernetes").
+Prometheus of the user's (docs/hosts-and-kubernetes.md, "Running the load from Kubernetes").
 
 The script imports ./lib/*.js and opens ../shape.json, so a ConfigMap of plain files cannot hold
 it (a key cannot contain '/'): `k6 archive` bundles the script, its imports and opened files into

@@ -33,6 +33,12 @@ def read_shape(path: Path) -> tuple[tuple[Endpoint, ...], dict[str, dict]]:
     return mix, data["profiles"]
 
 
+def read_hand_rates(path: Path) -> tuple[int, int]:
+    """The base and burst rates (req/s) k6 runs a preset at when none are given: `hand_rates`."""
+    rates = json.loads(path.read_text())["hand_rates"]
+    return rates["base_rps"], rates["burst_rps"]
+
+
 # Every endpoint, in the file's order (the k6 scenarios' order); `PROFILE_FIELDS` are the profiles'
 # fields by name, turned into `Profile`s by profiles.py.
 MIX, PROFILE_FIELDS = read_shape(SHAPE_PATH)

@@ -3,28 +3,26 @@
 # endpoint, same connections) and a control (one pool, 3x bigger), then writes the report. The
 # rates are calibrated first: multiples of what the shared pool can serve on this machine.
 #
-#   scripts/experiment.sh [--profile quick|default] [--repeat N] [--delay-ms D] [--out DIR] [--no-record]
-#                         [--pin | --no-pin] [--base-rps R --burst-rps R] [--hosts local|netns] [--k6-processes N]
-#                         [--force]
+#   scripts/experiment.sh [OPTION...]          every option goes to `python -m experiment`
+#   scripts/experiment.sh --help               this text, and the options with their defaults
+#   scripts/experiment.sh --report-only DIR    redo a results folder's report from its raw data
 #
 # The database delay is chosen by the CPU budget (experiment/budget.py): the smallest from 5 ms up
 # at which the bursts are predicted to use under 60% of the CPU the lab may use (the affinity mask
 # and any cgroup CPU quota: experiment/cpulimit.py). When none fits, it stops before the acts with
 # exit status 5, unless --force; --delay-ms or --base-rps/--burst-rps choose by hand.
 #
+# Results go to results/<UTC timestamp>/ (and results/latest) unless --out is given: report.html,
+# summary.md, summary.json, charts/, post/, and the raw data of every run under arms/.
+# Set-up first (`scripts/setup.sh lab`, idempotent): psql and, unless DATABASE_URL is set,
+# PostgreSQL and the throwaway cluster (scripts/pg.sh; with DATABASE_URL its server is used,
+# through a database named lab_experiment); the lab's Prometheus and Postgres exporter
+# (scripts/prometheus.sh); the virtualenv with experiment/requirements.txt; a release build of the
+# service and the latency proxy; k6; and (unless --no-record) Chromium, ffmpeg and the web UI's
+# build for the recording. --help and --report-only need none of it (only the virtualenv).
 # --hosts netns puts the system under test (its own Postgres, the latency proxy, the service) in a
 # network namespace joined to the load side by a veth pair (scripts/netns.sh, created before the
 # runs and removed after them), and splits the load over 2 k6 processes unless --k6-processes says.
-#
-# Results go to results/<UTC timestamp>/ (and results/latest) unless --out is given: report.html,
-# summary.md, summary.json, charts/, post/, and the raw data of every run under arms/.
-# Set-up (scripts/setup.sh, idempotent) is what this run needs: psql and, unless DATABASE_URL is
-# set, PostgreSQL and the throwaway cluster (scripts/pg.sh; with DATABASE_URL its server is used,
-# through a database named lab_experiment); the lab's Prometheus and Postgres exporter
-# (scripts/prometheus.sh); the virtualenv with experiment/requirements.txt; a
-# release build of the service and the latency proxy; k6; and (unless --no-record) Chromium,
-# ffmpeg and the web UI's build for the recording.
-# Any other option is passed to `python -m experiment` (see `--help` there).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -35,18 +33,28 @@ recording=true
 netns=false
 previous=""
 for arg in "$@"; do
+  case "$arg" in
+    -h | --help)
+      sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
+      if [[ -x "$venv/bin/python" ]]; then
+        echo; exec "$venv/bin/python" -m experiment --help
+      fi
+      echo "The options and their defaults (argparse's list, experiment/cli.py): this --help again once the"
+      echo "virtualenv exists (any run makes it, or scripts/setup.sh python); README.md's options table."
+      exit 0
+      ;;
+    --report-only | --report-only=*)
+      # The raw data is all a report needs: no packages, build, Postgres or Prometheus.
+      [[ -x "$venv/bin/python" ]] || scripts/setup.sh python
+      exec "$venv/bin/python" -m experiment "$@"
+      ;;
+  esac
   [[ "$arg" == --no-record ]] && recording=false
   [[ "$arg" == --hosts=netns || ( "$previous" == --hosts && "$arg" == netns ) ]] && netns=true
   previous="$arg"
 done
 
-packages=(postgresql-client)  # psql: the runner recreates its database with it
-[[ -n "${DATABASE_URL:-}" ]] || packages+=(postgresql)
-scripts/setup.sh packages "${packages[@]}"
-scripts/setup.sh python
-scripts/setup.sh build
-scripts/setup.sh postgres
-scripts/setup.sh prometheus  # scrapes every run's service, proxy and database; k6 writes to it
+scripts/setup.sh lab
 K6="$(scripts/setup.sh k6)"
 # The recording is optional: without what it needs the runner skips it (or the GIFs) with a note.
 if $recording; then

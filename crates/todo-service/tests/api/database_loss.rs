@@ -4,7 +4,8 @@
 //!
 //! This restarts a real Postgres, so it uses a cluster of its own (`scripts/pg.sh` with
 //! `LAB_PG_DIR=.lab/pg-restartable`, port `TEST_RESTARTABLE_PG_PORT`, default 54339), never the
-//! one the other tests share. The test starts that cluster itself if it is not running.
+//! one the other tests share. The test starts that cluster itself and stops it when it ends,
+//! passed or failed, so a finished test run leaves no second Postgres behind.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -26,15 +27,40 @@ fn restartable_port() -> String {
     std::env::var("TEST_RESTARTABLE_PG_PORT").unwrap_or_else(|_| "54339".into())
 }
 
-fn restartable_pg(command: &str) {
+/// Runs `scripts/pg.sh COMMAND` on the test's own cluster; whether it succeeded.
+fn restartable_pg(command: &str) -> bool {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let status = Command::new(root.join("scripts/pg.sh"))
+    Command::new(root.join("scripts/pg.sh"))
         .arg(command)
         .env("LAB_PG_DIR", root.join(".lab/pg-restartable"))
         .env("LAB_PG_PORT", restartable_port())
         .status()
-        .expect("running scripts/pg.sh");
-    assert!(status.success(), "scripts/pg.sh {command} failed");
+        .is_ok_and(|status| status.success())
+}
+
+/// The test's own Postgres, running while this value lives: started by `start`, stopped when it
+/// is dropped (after the service, which is declared later), also when an assertion fails.
+struct RestartablePg;
+
+impl RestartablePg {
+    fn start() -> Self {
+        let pg = RestartablePg;
+        pg.run("start");
+        pg
+    }
+
+    fn run(&self, command: &str) {
+        assert!(restartable_pg(command), "scripts/pg.sh {command} failed");
+    }
+}
+
+impl Drop for RestartablePg {
+    fn drop(&mut self) {
+        // No assertion here: a panic while unwinding from a failed one would abort the tests.
+        if !restartable_pg("stop") {
+            eprintln!("could not stop the restartable Postgres (.lab/pg-restartable): scripts/stop.sh does");
+        }
+    }
 }
 
 fn restartable_admin_url() -> String {
@@ -82,7 +108,7 @@ async fn write_until(
 
 #[tokio::test]
 async fn losing_the_database_answers_503_recovers_by_itself_and_loses_no_acknowledged_write() {
-    restartable_pg("start");
+    let pg = RestartablePg::start();
     let app = Arc::new(
         spawn_app_on(
             &restartable_admin_url(),
@@ -99,7 +125,7 @@ async fn losing_the_database_answers_503_recovers_by_itself_and_loses_no_acknowl
         .collect();
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    restartable_pg("stop");
+    pg.run("stop");
     let down_since = Instant::now();
     let mut outage_answers = Vec::new();
     while down_since.elapsed() < OUTAGE {
@@ -117,7 +143,7 @@ async fn losing_the_database_answers_503_recovers_by_itself_and_loses_no_acknowl
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    restartable_pg("start");
+    pg.run("start");
     let back_at = Instant::now();
     loop {
         if app.list_todos(&token, "").await.status() == 200 {
