@@ -22,7 +22,7 @@ Run it with `scripts/experiment.sh` (which builds and starts what it needs), or,
                  and the one place that knows their JSON shape.
 - `stats.py`     client-side numbers from k6's per-request samples.
 - `analysis.py`  one run's raw files -> headline numbers and time series (computes, writes nothing).
-- `verdict.py`   the story's expected signs, judged with stated thresholds.
+- `verdict.py`   the story's expected signs and the trust checks, judged with stated thresholds.
 - `summary.py`   the run's summary: medians and spread over repeats, verdicts, contamination.
 - `fmt.py`       how every document writes a number.   `tables.py`  the tables they share.
 - `render.py`    fills the Jinja2 templates of templates/ (report.html, summary.md, post.md, and

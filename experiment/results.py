@@ -563,6 +563,16 @@ class Machine(JsonDocument):
     kernel: str | None
     os: str | None
 
+
+@dataclass(frozen=True)
+class RepeatVerdict:
+    """One repeat's own judgement of a sign (verdict.judge): what verdicts.xml and `--check` read."""
+
+    repeat: int  # 1-based
+    holds: bool | None  # None: could not judge
+    evidence: str
+
+
 @dataclass(frozen=True)
 class VerdictSummary:
     """One expected sign judged over every repeat (verdict.combine): `verdict` is yes, no, mixed
@@ -577,6 +587,8 @@ class VerdictSummary:
     verdict: str
     held_in: int
     judged: int
+    trust: bool = False  # a trust check (verdict.TRUST_CHECKS): on the measurement, not the story
+    repeats: list[RepeatVerdict] = field(default_factory=list)  # each repeat's; empty in summaries from before
 
 
 @dataclass(frozen=True)
