@@ -24,6 +24,7 @@ Run it with `scripts/experiment.sh` (which builds and starts what it needs), or,
 - `analysis.py`  one run's raw files -> headline numbers and time series (computes, writes nothing).
 - `verdict.py`   the story's expected signs and the trust checks, judged with stated thresholds.
 - `summary.py`   the run's summary: medians and spread over repeats, verdicts, contamination.
+- `junit.py`     verdicts.xml: the verdicts as JUnit XML, for CI (`--check` applies the same rule).
 - `fmt.py`       how every document writes a number.   `tables.py`  the tables they share.
 - `render.py`    fills the Jinja2 templates of templates/ (report.html, summary.md, post.md, and
                  the words they share in _shared.j2): a writer edits those, not the Python.

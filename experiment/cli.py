@@ -24,6 +24,7 @@ from . import (
     charts,
     cpusets,
     fmt,
+    junit,
     k6operator,
     machine,
     postkit,
@@ -269,8 +270,8 @@ def _point_latest(out: Path) -> None:
 
 
 def make_report(out: Path, results: dict[str, list[analysis.RunResult]] | None = None) -> int:
-    """Write charts, summary.json/md, report.html and post/ for the runs in `out` (analysed again
-    from their raw files unless `results` are given)."""
+    """Write charts, summary.json/md, verdicts.xml, report.html and post/ for the runs in `out`
+    (analysed again from their raw files unless `results` are given)."""
     out = out.resolve()
     config = RunConfig.load(out / "config.json")
     if config.rates is None:
@@ -300,6 +301,7 @@ def make_report(out: Path, results: dict[str, list[analysis.RunResult]] | None =
                                    config.versions, notes, config.rates, config.calibration, config.cpu_sets,
                                    config.hosts)
     result_summary.save(out / "summary.json")
+    junit.write(result_summary, out / junit.NAME)
     chart_files = charts.make_all({k: v[:repeats] for k, v in results.items()}, config.profile, result_summary,
                                   out / "charts")
     report.write_markdown(result_summary, out / "summary.md", chart_files)
