@@ -5,13 +5,21 @@
 #
 #   scripts/experiment.sh [--profile quick|default] [--repeat N] [--delay-ms D] [--out DIR] [--no-record]
 #                         [--pin | --no-pin] [--base-rps R --burst-rps R] [--hosts local|netns] [--k6-processes N]
+#                         [--check]
+#
+# Exit status: 0 for a finished run, whatever its verdicts. With --check, for a pipeline to gate on:
+# 3 when an expected sign that is not a *may* did not hold (or could not be judged) in some repeat,
+# 4 when a trust check failed (CPU to spare, k6 measured the service, the load was offered, the
+# monitoring stayed small; 4 wins over 3); the last lines name the failed checks, and verdicts.xml
+# (JUnit XML, in every results folder) holds every verdict. 1: the lab could not start or nothing
+# to report; 2: bad arguments; 130: interrupted.
 #
 # --hosts netns puts the system under test (its own Postgres, the latency proxy, the service) in a
 # network namespace joined to the load side by a veth pair (scripts/netns.sh, created before the
 # runs and removed after them), and splits the load over 2 k6 processes unless --k6-processes says.
 #
 # Results go to results/<UTC timestamp>/ (and results/latest) unless --out is given: report.html,
-# summary.md, summary.json, charts/, post/, and the raw data of every run under arms/.
+# summary.md, summary.json, verdicts.xml, charts/, post/, and the raw data of every run under arms/.
 # Set-up (scripts/setup.sh, idempotent) is what this run needs: psql and, unless DATABASE_URL is
 # set, PostgreSQL and the throwaway cluster (scripts/pg.sh; with DATABASE_URL its server is used,
 # through a database named lab_experiment); the lab's Prometheus and Postgres exporter
