@@ -12,7 +12,7 @@ Run it with `scripts/experiment.sh` (which builds and starts what it needs), or,
 - `runner.py`    one run of one arm: fresh database, proxy, service, warm-up, k6, CPU sampler.
 - `lab.py`       starting the lab's pieces: database, latency proxy, service, UI, recorder.
 - `procs.py`     child processes that never outlive the runner (process groups, timeouts).
-- `k6run.py`     k6 under a pseudo-terminal, recorded as an asciinema cast.
+- `k6run.py`     k6 under a pseudo-terminal, recorded as an asciinema cast; its HTML report.
 - `cast.py`      the asciinema v2 cast format: written by k6run.py, read by termrender.py.
 - `monitoring.py` the lab's Prometheus: targets, k6's remote write, queries, the raw export.
 - `promql.py`    the named PromQL queries of one run, asked when it ends; their answers are kept

@@ -139,7 +139,7 @@ def checks(out: Path, arms: list[str], expect_recording: bool = False, expect_k6
             record = load(f"{arm}: {Path(run_dir).name}/run.json", RunRecord, Path(run_dir) / "run.json") \
                 if (Path(run_dir) / "run.json").exists() else None
             processes = k6_processes_of(record)
-            files = [name for p in processes for name in (p.samples, p.summary, p.cast, p.log)]
+            files = [name for p in processes for name in (p.samples, p.summary, p.cast, p.log, p.html_report) if name]
             for name in (*files, ANSWERS, "cpu.jsonl", "run.json"):
                 path = Path(run_dir) / name
                 check(f"{arm}: raw {name} kept", path.exists() and path.stat().st_size > 0)

@@ -249,6 +249,7 @@ class LoadProcessNumbers:
     exit_code: int | None
     first_request_offset_ms: float | None  # its first request after the run's first (0 for the first to start)
     cpu: CpuUse  # its cpu.jsonl group
+    html_report: str | None = None  # k6's HTML report in the run folder (K6ProcessRecord's), when it wrote one
 
 
 # ---------------------------------------------------------------------------------------------
@@ -296,16 +297,18 @@ class K6ProcessRecord:
     pid: int | None = None
     exit_code: int | None = None  # None: still running when stopped
     resumed: float | None = None  # unix s when the runner un-paused it (every process at once)
+    html_report: str | None = None  # k6's web-dashboard HTML export; None in runs from before
 
     @classmethod
     def files(cls, index: int, count: int) -> K6ProcessRecord:
         """Process `index` of `count`: its segment and file names (the old names when alone)."""
         segment = f"{Fraction(index - 1, count)}:{Fraction(index, count)}"
         if count == 1:
-            return cls(index, segment, "k6-samples.csv.gz", "k6-summary.json", "k6.cast", "k6.log", "k6")
+            return cls(index, segment, "k6-samples.csv.gz", "k6-summary.json", "k6.cast", "k6.log", "k6",
+                       html_report="k6-report.html")
         name = f"k6-{index}"
         return cls(index, segment, f"{name}-samples.csv.gz", f"{name}-summary.json", f"{name}.cast", f"{name}.log",
-                   name)
+                   name, html_report=f"{name}-report.html")
 
 
 def k6_segment_sequence(count: int) -> str:
@@ -386,7 +389,8 @@ class RunRecord(JsonDocument):
 
     def load_processes(self) -> list[K6ProcessRecord]:
         """The run's k6 processes; for older runs their single one, with the run's exit code."""
-        return self.k6_processes or [dataclasses.replace(K6ProcessRecord.files(1, 1), exit_code=self.k6_exit_code)]
+        return self.k6_processes or [dataclasses.replace(K6ProcessRecord.files(1, 1), exit_code=self.k6_exit_code,
+                                                         html_report=None)]
 
 
 def k6_processes_of(record: RunRecord | None) -> list[K6ProcessRecord]:

@@ -19,7 +19,8 @@
 # runs and removed after them), and splits the load over 2 k6 processes unless --k6-processes says.
 #
 # Results go to results/<UTC timestamp>/ (and results/latest) unless --out is given: report.html,
-# summary.md, summary.json, verdicts.xml, charts/, post/, and the raw data of every run under arms/.
+# summary.md, summary.json, verdicts.xml, charts/, post/, and the raw data of every run under arms/
+# (k6's own HTML report of each k6 process among them).
 # Set-up (scripts/setup.sh, idempotent) is what this run needs: psql and, unless DATABASE_URL is
 # set, PostgreSQL and the throwaway cluster (scripts/pg.sh; with DATABASE_URL its server is used,
 # through a database named lab_experiment); the lab's Prometheus and Postgres exporter

@@ -196,6 +196,8 @@ def _write_k6(run_dir: Path, files: K6ProcessRecord, requests: list[tuple[float,
     (run_dir / files.summary).write_text(json.dumps({"dropped_iterations": dropped, "endpoints": endpoints}))
     (run_dir / files.cast).write_text('{"version": 2, "width": 80, "height": 24}\n[0.1, "o", "running"]\n')
     (run_dir / files.log).write_text("running\n")
+    if files.html_report:
+        (run_dir / files.html_report).write_text("<!doctype html><title>k6 report</title>\n")
 
 
 def latency(p95: float | None = 10.0, count: int = 100, errors: int = 0) -> Latency:

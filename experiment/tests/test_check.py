@@ -67,6 +67,7 @@ def test_report_only_with_check_writes_verdicts_xml_and_exits_with_the_verdicts_
     out = results_folder(tmp_path, repeats=2)
     assert cli.main(["--report-only", str(out)]) == 0  # without --check a finished run exits 0
     assert (out / junit.NAME).stat().st_size > 0
+    assert '<a href="arms/shared/rep-1/k6-report.html">' in (out / "report.html").read_text()
     # The synthetic run dropped 2 of 13 iterations: k6 did not offer the planned load.
     assert cli.main(["--report-only", str(out), "--check"]) == cli.EXIT_UNTRUSTED
     assert "  FAILED trust check load_offered: k6 offered the planned load" in capsys.readouterr().out
