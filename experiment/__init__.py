@@ -12,7 +12,7 @@ Run it with `scripts/experiment.sh` (which builds and starts what it needs), or,
 - `runner.py`    one run of one arm: fresh database, proxy, service, warm-up, k6, CPU sampler.
 - `lab.py`       starting the lab's pieces: database, latency proxy, service, UI, recorder.
 - `procs.py`     child processes that never outlive the runner (process groups, timeouts).
-- `k6run.py`     k6 under a pseudo-terminal, recorded as an asciinema cast.
+- `k6run.py`     k6 under a pseudo-terminal, recorded as an asciinema cast; its HTML report.
 - `cast.py`      the asciinema v2 cast format: written by k6run.py, read by termrender.py.
 - `monitoring.py` the lab's Prometheus: targets, k6's remote write, queries, the raw export.
 - `promql.py`    the named PromQL queries of one run, asked when it ends; their answers are kept
@@ -25,8 +25,9 @@ Run it with `scripts/experiment.sh` (which builds and starts what it needs), or,
                  and the one place that knows their JSON shape.
 - `stats.py`     client-side numbers from k6's per-request samples.
 - `analysis.py`  one run's raw files -> headline numbers and time series (computes, writes nothing).
-- `verdict.py`   the story's expected signs, judged with stated thresholds.
+- `verdict.py`   the story's expected signs and the trust checks, judged with stated thresholds.
 - `summary.py`   the run's summary: medians and spread over repeats, verdicts, contamination.
+- `junit.py`     verdicts.xml: the verdicts as JUnit XML, for CI (`--check` applies the same rule).
 - `fmt.py`       how every document writes a number.   `tables.py`  the tables they share.
 - `render.py`    fills the Jinja2 templates of templates/ (report.html, summary.md, post.md, and
                  the words they share in _shared.j2): a writer edits those, not the Python.

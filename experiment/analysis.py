@@ -186,7 +186,8 @@ def analyze_run(run_dir: Path, profile: Profile, arm: str, repeat: int) -> RunRe
         load_processes={str(p.index): LoadProcessNumbers(
             index=p.index, segment=p.segment, requests=len(load.by_process[p.index]),
             dropped_iterations=_dropped(summaries[p.index]), exit_code=p.exit_code,
-            first_request_offset_ms=_after_ms(load.first(p.index), t0), cpu=process_cpu[p.cpu_group])
+            first_request_offset_ms=_after_ms(load.first(p.index), t0), cpu=process_cpu[p.cpu_group],
+            html_report=p.html_report if p.html_report and (run_dir / p.html_report).exists() else None)
             for p in processes},
         load_start_spread_ms=(max(firsts) - min(firsts)) * 1000 if firsts else None,
         network=record.network if record else None,

@@ -4,7 +4,7 @@ summary.json, config.json and every run.json are read through their types (resul
 missing, renamed or unexpected field is a failed check that names it.
 
     python -m experiment.check_results DIR [--arms shared,isolated,shared-3x] [--expect-recording]
-        [--expect-k6-processes N] [--expect-hosts local|netns]
+        [--expect-k6-processes N] [--expect-hosts local|netns] [--junit-schema XSD]
 
 It checks that the pipeline produced everything, never how big the effect is (that is a benchmark
 result, not a test). Prints one line per check and a closing `N passed, N failed` line.
@@ -20,7 +20,11 @@ from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 from typing import TypeVar
+from xml.etree import ElementTree
 
+import xmlschema
+
+from . import junit
 from .analysis import LAST_METRICS_JSONL_COMMIT
 from .postkit import write_post
 from .profiles import ARMS
@@ -34,7 +38,7 @@ CHARTS = ("read-p95.png", "endpoints.png", "pools.png", "cpu-tasks.png", "databa
 
 
 def checks(out: Path, arms: list[str], expect_recording: bool = False, expect_k6_processes: int | None = None,
-           expect_hosts: str | None = None) -> list[tuple[str, bool, str]]:
+           expect_hosts: str | None = None, junit_schema: Path | None = None) -> list[tuple[str, bool, str]]:
     results: list[tuple[str, bool, str]] = []
 
     def check(name: str, ok: bool, detail: str = "") -> None:
@@ -50,7 +54,8 @@ def checks(out: Path, arms: list[str], expect_recording: bool = False, expect_k6
         check(f"{name} reads as a {kind.__name__}", True)
         return value
 
-    for name in ("report.html", "summary.md", "summary.json", "config.json", "post/post.md", "post/README.md"):
+    for name in ("report.html", "summary.md", "summary.json", junit.NAME, "config.json", "post/post.md",
+                 "post/README.md"):
         path = out / name
         check(f"{name} exists and is not empty", path.exists() and path.stat().st_size > 0)
     for name in CHARTS:
@@ -91,6 +96,8 @@ def checks(out: Path, arms: list[str], expect_recording: bool = False, expect_k6
             check("post.md's numbers are the summary's (regenerated from summary.json, identical)",
                   again.read_text() == post.read_text())
     check("summary.json has verdicts", bool(summary.verdicts))
+    if (out / junit.NAME).exists():
+        _check_junit(check, out / junit.NAME, summary, junit_schema)
     check("summary.json has the versions", bool(summary.versions))
     if summary.rates.source == "calibrated":
         calibration = summary.calibration
@@ -138,7 +145,7 @@ def checks(out: Path, arms: list[str], expect_recording: bool = False, expect_k6
             record = load(f"{arm}: {Path(run_dir).name}/run.json", RunRecord, Path(run_dir) / "run.json") \
                 if (Path(run_dir) / "run.json").exists() else None
             processes = k6_processes_of(record)
-            files = [name for p in processes for name in (p.samples, p.summary, p.cast, p.log)]
+            files = [name for p in processes for name in (p.samples, p.summary, p.cast, p.log, p.html_report) if name]
             for name in (*files, ANSWERS, "cpu.jsonl", "run.json"):
                 path = Path(run_dir) / name
                 check(f"{arm}: raw {name} kept", path.exists() and path.stat().st_size > 0)
@@ -152,6 +159,25 @@ def checks(out: Path, arms: list[str], expect_recording: bool = False, expect_k6
                 timeline = recording / "ui-timeline.jsonl"
                 check(f"{arm}: the UI timeline was recorded", timeline.exists() and timeline.stat().st_size > 0)
     return results
+
+
+def _check_junit(check: Callable[[str, bool, str], None], path: Path, summary: Summary,
+                 schema: Path | None) -> None:
+    """verdicts.xml: valid JUnit XML (against `schema` when given), with a test case for every
+    repeat's judgement of every verdict in summary.json, and nothing else."""
+    if schema is not None:
+        errors = [str(e.reason or e) for e in xmlschema.XMLSchema(schema).iter_errors(path)]
+        check(f"{junit.NAME} is valid against the JUnit schema {schema.name}", not errors, "; ".join(errors[:3]))
+    try:
+        root = ElementTree.parse(path).getroot()
+    except ElementTree.ParseError as error:
+        check(f"{junit.NAME} is XML", False, str(error))
+        return
+    cases = sorted((suite.get("name", ""), case.get("name", "")) for suite in root.iter("testsuite")
+                   for case in suite.iter("testcase"))
+    expected = sorted((f"repeat {r.repeat}", f"{v.key}: {v.sign}") for v in summary.verdicts for r in v.repeats)
+    check(f"{junit.NAME} has a test case for every verdict of every repeat in summary.json", cases == expected,
+          f"{len(cases)} test cases, {len(expected)} verdicts")
 
 
 def _check_load(check: Callable[[str, bool, str], None], run: str, record: RunRecord, k6_processes: int,
@@ -199,9 +225,12 @@ def main(argv: list[str] | None = None) -> int:
                              "against config.json's number either way)")
     parser.add_argument("--expect-hosts", choices=("local", "netns"),
                         help="fail unless the roles ran so (netns: and each run's bytes crossed the veth)")
+    parser.add_argument("--junit-schema", type=Path, metavar="XSD",
+                        help=f"also validate {junit.NAME} against this JUnit XML schema "
+                             "(python -m experiment.tests.junit_schema prints the one the tests use)")
     args = parser.parse_args(argv)
     results = checks(args.out, args.arms.split(","), args.expect_recording, args.expect_k6_processes,
-                     args.expect_hosts)
+                     args.expect_hosts, args.junit_schema)
     for name, ok, detail in results:
         print(f"{'ok  ' if ok else 'FAIL'} {name}" + (f" ({detail})" if detail else ""))
     failed = sum(1 for _, ok, _ in results if not ok)

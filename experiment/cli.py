@@ -4,6 +4,7 @@
                          [--out DIR] [--no-record] [--no-pin] [--arms shared,isolated,shared-3x]
                          [--base-rps R --burst-rps R] [--hosts local|netns] [--k6-processes N]
     python -m experiment --report-only DIR     # redo analysis, charts and report from raw data
+    python -m experiment ... --check           # exit 3 or 4 when the verdicts fail (see the end)
 
 scripts/experiment.sh builds, starts Postgres, finds k6 and calls this.
 """
@@ -27,6 +28,7 @@ from . import (
     cpulimit,
     cpusets,
     fmt,
+    junit,
     k6operator,
     machine,
     postkit,
@@ -36,21 +38,37 @@ from . import (
     runner,
     summary,
     tables,
+    verdict,
 )
 from .hosts import HOST_MODES, LocalHost, NetnsHost, SystemUnderTestHost
 from .lab import Paths, ui_status
 from .monitoring import Prometheus
 from .profiles import ARMS, ARMS_BY_KEY, PROFILES, Arm, LabParams, Profile, Rates
-from .results import CpuSetsRecord, Machine, RunConfig
+from .results import CpuSetsRecord, Machine, RunConfig, Summary, VerdictSummary
 from .stats import ENDPOINTS
 
 ROOT = Path(__file__).resolve().parent.parent
 # Exit status when no delay of the ladder fits the CPU budget (budget.py) and --force was not given.
 EXIT_NO_CPU_BUDGET = 5
 
+# --check's exit statuses (a finished run exits 0 without --check, whatever its verdicts).
+EXIT_SIGN_FAILED = 3  # an expected sign that is not a *may* failed (did not hold, or could not be judged)
+EXIT_UNTRUSTED = 4  # a trust check failed (verdict.TRUST_CHECKS): the numbers may measure the machine too
+EXIT_STATUS = f"""exit status:
+  0    the run finished (with --check: and every expected sign and trust check held)
+  1    the lab could not start (what is missing is said), or nothing to report (the run stopped
+       before its calibration ended, or no run finished)
+  2    bad arguments
+  {EXIT_SIGN_FAILED}    --check: an expected sign that is not a *may* did not hold, or could not be judged,
+       in some repeat
+  {EXIT_UNTRUSTED}    --check: a trust check failed, so the run cannot be trusted whatever the signs said
+       (trust checks: {", ".join(sorted(verdict.TRUST_CHECKS))})
+  130  interrupted (Ctrl-C)
+With --check the terminal's last lines name every failed check; verdicts.xml (JUnit) holds them all."""
+
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="experiment", description=__doc__,
+    parser = argparse.ArgumentParser(prog="experiment", description=__doc__, epilog=EXIT_STATUS,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", choices=sorted(PROFILES), default="default")
     parser.add_argument("--repeat", type=int, default=1, help="runs per arm (the report shows the spread)")
@@ -82,6 +100,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--proxy-bin", type=Path, default=ROOT / "target/release/latency-proxy")
     parser.add_argument("--load-script", type=Path, help="the k6 script (default: found in load/)")
     parser.add_argument("--report-only", type=Path, metavar="DIR", help="only redo the report of a results folder")
+    parser.add_argument("--check", action="store_true",
+                        help=f"exit {EXIT_SIGN_FAILED} when an expected sign fails, {EXIT_UNTRUSTED} when a trust check "
+                             f"does ({EXIT_UNTRUSTED} wins); see the exit status below")
     parser.add_argument("--k8s-base-url", default=k6operator.DEFAULT_BASE_URL,
                         help="the service's URL in a cluster, for the k6-operator TestRun written in the results folder")
     args = parser.parse_args(argv)
@@ -115,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     procs.install_signal_handlers()
     if args.report_only:
         try:
-            return make_report(args.report_only)
+            return make_report(args.report_only, check=args.check)
         except analysis.OldResults as error:
             print(f"[experiment] {error}", file=sys.stderr)
             return 1
@@ -132,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_NO_CPU_BUDGET
     k6operator.write_for_run(ctx, out, base_url=args.k8s_base_url)
     results, interrupted = run_all(ctx, arms, args.repeat, out)
-    code = make_report(out, results)
+    code = make_report(out, results, check=args.check)
     return 130 if interrupted else code
 
 
@@ -319,9 +340,10 @@ def _point_latest(out: Path) -> None:
         print(f"[experiment] could not update {latest}: {error}", file=sys.stderr)
 
 
-def make_report(out: Path, results: dict[str, list[analysis.RunResult]] | None = None) -> int:
-    """Write charts, summary.json/md, report.html and post/ for the runs in `out` (analysed again
-    from their raw files unless `results` are given)."""
+def make_report(out: Path, results: dict[str, list[analysis.RunResult]] | None = None, check: bool = False) -> int:
+    """Write charts, summary.json/md, verdicts.xml, report.html and post/ for the runs in `out`
+    (analysed again from their raw files unless `results` are given). Returns the exit status:
+    with `check`, the verdicts' (check_verdicts)."""
     out = out.resolve()
     config = RunConfig.load(out / "config.json")
     if config.rates is None:
@@ -351,6 +373,7 @@ def make_report(out: Path, results: dict[str, list[analysis.RunResult]] | None =
                                    config.versions, notes, config.rates, config.calibration, config.cpu_sets,
                                    config.hosts, config.usable_cpu, config.cpu_plan)
     result_summary.save(out / "summary.json")
+    junit.write(result_summary, out / junit.NAME)
     chart_files = charts.make_all({k: v[:repeats] for k, v in results.items()}, config.profile, result_summary,
                                   out / "charts")
     report.write_markdown(result_summary, out / "summary.md", chart_files)
@@ -373,4 +396,27 @@ def make_report(out: Path, results: dict[str, list[analysis.RunResult]] | None =
     if banner:
         print(f"\n  !!! {banner}")
     print(f"\n[experiment] report: {out / 'report.html'}\n[experiment] summary: {out / 'summary.md'}")
-    return 0
+    return check_verdicts(result_summary) if check else 0
+
+
+def check_verdicts(s: Summary) -> int:
+    """--check: the exit status of the run's verdicts (EXIT_*: a failed trust check wins, since
+    the signs were then judged on numbers that cannot be trusted), with a line per failed check."""
+    failed = verdict.failing(s.verdicts)
+    code = EXIT_UNTRUSTED if any(v.trust for v in failed) else EXIT_SIGN_FAILED if failed else 0
+    if not failed:
+        print("[experiment] --check: every expected sign and every trust check held")
+        return code
+    print(f"[experiment] --check: {len(failed)} check(s) failed, exit {code}:")
+    for v in sorted(failed, key=lambda v: not v.trust):
+        print(f"  FAILED {'trust check' if v.trust else 'expected sign'} {v.key}: {v.sign} — {_how_failed(v)}")
+    return code
+
+
+def _how_failed(v: VerdictSummary) -> str:
+    """'did not hold', 'could not be judged', and in which repeats when there were several."""
+    def where(holds: bool | None) -> list[str]:
+        return [str(r.repeat) for r in v.repeats if r.holds is holds]
+    parts = [(words, where(holds)) for words, holds in (("did not hold", False), ("could not be judged", None))]
+    return "; ".join(words + (f" in rep {', '.join(reps)}" if len(v.repeats) > 1 else "")
+                     for words, reps in parts if reps)

@@ -254,6 +254,7 @@ class LoadProcessNumbers:
     exit_code: int | None
     first_request_offset_ms: float | None  # its first request after the run's first (0 for the first to start)
     cpu: CpuUse  # its cpu.jsonl group
+    html_report: str | None = None  # k6's HTML report in the run folder (K6ProcessRecord's), when it wrote one
 
 
 # ---------------------------------------------------------------------------------------------
@@ -301,16 +302,18 @@ class K6ProcessRecord:
     pid: int | None = None
     exit_code: int | None = None  # None: still running when stopped
     resumed: float | None = None  # unix s when the runner un-paused it (every process at once)
+    html_report: str | None = None  # k6's web-dashboard HTML export; None in runs from before
 
     @classmethod
     def files(cls, index: int, count: int) -> K6ProcessRecord:
         """Process `index` of `count`: its segment and file names (the old names when alone)."""
         segment = f"{Fraction(index - 1, count)}:{Fraction(index, count)}"
         if count == 1:
-            return cls(index, segment, "k6-samples.csv.gz", "k6-summary.json", "k6.cast", "k6.log", "k6")
+            return cls(index, segment, "k6-samples.csv.gz", "k6-summary.json", "k6.cast", "k6.log", "k6",
+                       html_report="k6-report.html")
         name = f"k6-{index}"
         return cls(index, segment, f"{name}-samples.csv.gz", f"{name}-summary.json", f"{name}.cast", f"{name}.log",
-                   name)
+                   name, html_report=f"{name}-report.html")
 
 
 def k6_segment_sequence(count: int) -> str:
@@ -391,7 +394,8 @@ class RunRecord(JsonDocument):
 
     def load_processes(self) -> list[K6ProcessRecord]:
         """The run's k6 processes; for older runs their single one, with the run's exit code."""
-        return self.k6_processes or [dataclasses.replace(K6ProcessRecord.files(1, 1), exit_code=self.k6_exit_code)]
+        return self.k6_processes or [dataclasses.replace(K6ProcessRecord.files(1, 1), exit_code=self.k6_exit_code,
+                                                         html_report=None)]
 
 
 def k6_processes_of(record: RunRecord | None) -> list[K6ProcessRecord]:
@@ -644,6 +648,16 @@ class Machine(JsonDocument):
     kernel: str | None
     os: str | None
 
+
+@dataclass(frozen=True)
+class RepeatVerdict:
+    """One repeat's own judgement of a sign (verdict.judge): what verdicts.xml and `--check` read."""
+
+    repeat: int  # 1-based
+    holds: bool | None  # None: could not judge
+    evidence: str
+
+
 @dataclass(frozen=True)
 class VerdictSummary:
     """One expected sign judged over every repeat (verdict.combine): `verdict` is yes, no, mixed
@@ -658,6 +672,8 @@ class VerdictSummary:
     verdict: str
     held_in: int
     judged: int
+    trust: bool = False  # a trust check (verdict.TRUST_CHECKS): on the measurement, not the story
+    repeats: list[RepeatVerdict] = field(default_factory=list)  # each repeat's; empty in summaries from before
 
 
 @dataclass(frozen=True)

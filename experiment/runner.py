@@ -33,7 +33,8 @@ RUN_FILES = {
     "k6-summary.json": "the k6 script's own end-of-test summary (SUMMARY_PATH)",
     "k6.cast": "asciinema v2 recording of k6's terminal",
     "k6.log": "k6's terminal output as text",
-    "k6-<i>-*": "the same four files per k6 process when the load is split (--k6-processes N)",
+    "k6-report.html": "k6's own HTML report (its web dashboard's export, 1 s period), linked from report.html",
+    "k6-<i>-*": "the same five files per k6 process when the load is split (--k6-processes N)",
     "cpu.jsonl": "cumulative CPU seconds of service, Postgres, k6, proxy, Prometheus, exporter, every second",
     promql.ANSWERS: "the answers of the run's PromQL queries (promql.py): every server-side number the report uses",
     "prometheus-series.json.gz": "the run's raw series from the lab's Prometheus (service, proxy, k6, database backends)",
@@ -213,8 +214,8 @@ def k6_argv(ctx: Context, run: RunLabels, *extra: str, paused_api: str | None = 
 
 def k6_launches(ctx: Context, run: RunLabels, service: lab.Service, title: str,
                 out: Path) -> list[tuple[K6ProcessRecord, k6run.K6Launch]]:
-    """The run's k6 processes, each with its execution segment, files and REST API (paused until
-    every one is ready: k6run.py). Each tags its samples `instance_id=<index>`, as k6-operator tags
+    """The run's k6 processes, each with its execution segment, files (its HTML report too) and
+    REST API (paused until every one is ready: k6run.py). Each tags its samples `instance_id=<index>`, as k6-operator tags
     its runners, so Prometheus keeps their series apart (two writers of one series would have
     their samples dropped as duplicates)."""
     assert ctx.rates is not None
@@ -226,7 +227,8 @@ def k6_launches(ctx: Context, run: RunLabels, service: lab.Service, title: str,
         argv = k6_argv(ctx, run, "--out", f"csv={out / files.samples}", "--tag", f"instance_id={index}",
                        "--execution-segment", files.segment, "--execution-segment-sequence", sequence,
                        paused_api=api)
-        env = k6_env(ctx, service, out / files.summary, ctx.rates)
+        assert files.html_report is not None
+        env = k6_env(ctx, service, out / files.summary, ctx.rates, **k6run.dashboard_env(out / files.html_report))
         shown = title if count == 1 else f"{title} (process {index}/{count}, segment {files.segment})"
         launches.append((files, k6run.K6Launch(argv, env, out / files.cast, out / files.log, shown, api)))
     return launches

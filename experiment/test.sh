@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The experiment's checks: unit tests, then (unless --unit) the quick profile end to end twice,
 # on one host and on two (a network namespace for the system under test, the load split over two
-# k6 processes), each checked. It never asserts the size of the effect: that is a benchmark result.
+# k6 processes), each checked. It never asserts the size of the effect, nor the verdicts: that is
+# a benchmark result.
 #
 #   experiment/test.sh [--unit] [--no-record]
 set -euo pipefail
@@ -27,11 +28,18 @@ echo "[experiment/test.sh] unit tests (monitoring/: the dashboard checker and th
 node --test monitoring/
 
 # The quick profile end to end into a temporary folder, then the checks of its results: the
-# report, charts and summary.json have data for every arm, and every panel of the Grafana
-# dashboard (the live dashboard's queries too) has data for each arm's run in the lab's
-# Prometheus that watched it. Extra arguments go to scripts/experiment.sh and check_results.
+# report, charts and summary.json have data for every arm, verdicts.xml is valid JUnit XML with
+# every verdict, each k6 process's HTML report opens offline in Chromium and draws its charts, and
+# every panel of the Grafana dashboard (the live dashboard's queries too) has data for each arm's
+# run in the lab's Prometheus that watched it. Extra arguments go to scripts/experiment.sh and
+# check_results.
+#
+# It runs with --check, as a pipeline gating on the lab would, but does not gate on the verdict:
+# the quick profile is a pipeline test, not a measurement (seconds of bursts on a small shared
+# machine), so its expected signs and trust checks may fail for reasons that say nothing of the
+# code. --check's own codes for those (3 and 4, cli.py) pass here; any other code fails.
 quick_profile() { # title experiment-args... -- check-args...
-  local title="$1" out run_args=() check_args=()
+  local title="$1" out run_args=() check_args=() code=0
   shift
   while (($#)) && [[ "$1" != -- ]]; do run_args+=("$1"); shift; done
   (($#)) && shift
@@ -40,11 +48,19 @@ quick_profile() { # title experiment-args... -- check-args...
   echo "[experiment/test.sh] quick profile end to end, $title, into $out"
   # --force: the quick profile tests the pipeline, not the machine. When the CPU budget finds no
   # delay that fits (a busy CI machine), the acts run anyway and the report says so.
-  scripts/experiment.sh --profile quick --force --out "$out" "${record_args[@]}" "${run_args[@]}"
+  scripts/experiment.sh --profile quick --check --force --out "$out" "${record_args[@]}" "${run_args[@]}" || code=$?
+  if [[ " 0 $verdict_codes " != *" $code "* ]]; then
+    echo "[experiment/test.sh] the experiment exited with $code ($title)" >&2
+    exit 1
+  fi
+  echo "[experiment/test.sh] --check exited $code: a verdict code (0 $verdict_codes) is all a pipeline test asks"
   echo "[experiment/test.sh] checking the results ($title)"
   expect=()
   ((${#record_args[@]})) || expect=(--expect-recording)
-  "$venv/bin/python" -m experiment.check_results "$out" "${expect[@]}" "${check_args[@]}"
+  "$venv/bin/python" -m experiment.check_results "$out" --junit-schema "$junit_schema" "${expect[@]}" \
+    "${check_args[@]}"
+  echo "[experiment/test.sh] k6's HTML reports, opened offline in Chromium ($title)"
+  node web/scripts/check-k6-report.mjs --screenshots "$out/k6-report-screenshots" "$out"/arms/*/rep-*/k6*-report.html
   prometheus="$(scripts/prometheus.sh url)"
   runs="$("$venv/bin/python" -c '
 import sys
@@ -62,6 +78,12 @@ for path in sorted(Path(sys.argv[1]).glob("arms/*/rep-1/run.json")):
 }
 
 if ! $unit_only; then
+  # What the checks of the results need: the JUnit schema (tests/junit_schema.py) and, for k6's
+  # HTML reports, Chromium and the web UI's packages (its playwright-core).
+  junit_schema="$("$venv/bin/python" -m experiment.tests.junit_schema)"
+  verdict_codes="$("$venv/bin/python" -c 'from experiment.cli import EXIT_SIGN_FAILED as s, EXIT_UNTRUSTED as u; print(s, u)')"
+  scripts/setup.sh packages chromium
+  scripts/setup.sh web
   quick_profile "one host"
   # The two roles on two hosts: the system under test in a network namespace of its own, the
   # load from 2 k6 processes on this side of the veth (scripts/netns.sh, made and removed by

@@ -7,12 +7,13 @@ each repeat is judged alone and the verdict says in how many repeats the sign he
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from .fmt import cores_unit as _cores
 from .fmt import ms_tenths as _ms
 from .fmt import num as _num
 from .fmt import pct_fixed as _pct
-from .results import Headline, VerdictSummary
+from .results import Headline, RepeatVerdict, VerdictSummary
 
 # Thresholds, stated in the report next to each verdict.
 SPIKE_RATIO = 3.0  # read p95 during bursts >= this x read p95 before the first burst ...
@@ -28,6 +29,12 @@ MACHINE_BUSY_MAX = 0.75  # mean CPU in the bursts below this share of the cores 
 CLIENT_SERVER_MAX_RATIO = 2.0  # k6's burst read p95 within this factor of the service's own, else contaminated
 MONITORING_MAX_CORES = 0.05  # Prometheus and its exporter: under 5% of a core on average, in every arm
 
+# The trust checks: verdicts on the measurement itself, not on the story. When one fails, the
+# expected signs were judged on numbers that may measure the machine or k6 too. They are marked
+# here, by key, and nowhere else: `--check` exits with a code of their own (cli.py) and
+# verdicts.xml files them apart (junit.py). A new trust check adds its key here.
+TRUST_CHECKS = frozenset({"cpu_to_spare", "client_measures_service", "load_offered", "monitoring_is_small"})
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -41,6 +48,11 @@ class Verdict:
     @property
     def word(self) -> str:
         return {True: "yes", False: "no", None: "n/a"}[self.holds]
+
+    @property
+    def trust(self) -> bool:
+        """A trust check (TRUST_CHECKS) rather than an expected sign of the story."""
+        return self.key in TRUST_CHECKS
 
 
 def judge(arms: dict[str, Headline], cores: float) -> list[Verdict]:
@@ -216,13 +228,14 @@ def _client_measures_service(arms: dict[str, Headline]) -> list[Verdict]:
 
 def combine(per_repeat: list[list[Verdict]]) -> list[VerdictSummary]:
     """One verdict per sign over all repeats: yes if it held in every judged repeat, no if in none,
-    'mixed' otherwise; evidence from each repeat."""
-    by_key: dict[str, list[Verdict]] = {}
-    for verdicts in per_repeat:
+    'mixed' otherwise; evidence from each repeat, and each repeat's own judgement."""
+    by_key: dict[str, list[tuple[int, Verdict]]] = {}
+    for repeat, verdicts in enumerate(per_repeat, 1):
         for v in verdicts:
-            by_key.setdefault(v.key, []).append(v)
+            by_key.setdefault(v.key, []).append((repeat, v))
     combined = []
-    for _key, vs in by_key.items():
+    for pairs in by_key.values():
+        vs = [v for _, v in pairs]
         judged = [v for v in vs if v.holds is not None]
         held = sum(1 for v in judged if v.holds)
         if not judged:
@@ -234,8 +247,33 @@ def combine(per_repeat: list[list[Verdict]]) -> list[VerdictSummary]:
         else:
             word = "mixed"
         first = vs[0]
-        evidence = first.evidence if len(vs) == 1 else " | ".join(f"rep {i + 1}: {v.evidence}" for i, v in enumerate(vs))
+        evidence = first.evidence if len(vs) == 1 else " | ".join(f"rep {n}: {v.evidence}" for n, v in pairs)
         combined.append(VerdictSummary(key=first.key, sign=first.sign, threshold=first.threshold, holds=first.holds,
                                        evidence=evidence, optional=first.optional, verdict=word, held_in=held,
-                                       judged=len(judged)))
+                                       judged=len(judged), trust=first.trust,
+                                       repeats=[RepeatVerdict(n, v.holds, v.evidence) for n, v in pairs]))
     return combined
+
+
+class Outcome(StrEnum):
+    """A judgement as the outcome of a test (verdicts.xml, `--check`)."""
+
+    PASSED = "passed"  # the sign held
+    FAILED = "failed"  # it did not hold
+    ERROR = "error"  # it could not be judged: the data to judge it is missing
+    SKIPPED = "skipped"  # a *may* sign that did not hold or could not be judged: either answer is fine
+
+
+def outcome(holds: bool | None, optional: bool) -> Outcome:
+    if holds:
+        return Outcome.PASSED
+    if optional:
+        return Outcome.SKIPPED
+    return Outcome.FAILED if holds is False else Outcome.ERROR
+
+
+def failing(verdicts: list[VerdictSummary]) -> list[VerdictSummary]:
+    """The verdicts that fail a run under `--check`: a sign that is not a *may* and, in some
+    repeat, did not hold or could not be judged (a gate passes only on what was shown)."""
+    return [v for v in verdicts
+            if any(outcome(r.holds, v.optional) in (Outcome.FAILED, Outcome.ERROR) for r in v.repeats)]

@@ -7,13 +7,21 @@
 #   scripts/experiment.sh --help               this text, and the options with their defaults
 #   scripts/experiment.sh --report-only DIR    redo a results folder's report from its raw data
 #
+# Exit status: 0 for a finished run, whatever its verdicts. With --check, for a pipeline to gate on:
+# 3 when an expected sign that is not a *may* did not hold (or could not be judged) in some repeat,
+# 4 when a trust check failed (CPU to spare, k6 measured the service, the load was offered, the
+# monitoring stayed small; 4 wins over 3); the last lines name the failed checks, and verdicts.xml
+# (JUnit XML, in every results folder) holds every verdict. 5: no delay fits the CPU budget (below).
+# 1: the lab could not start or nothing to report; 2: bad arguments; 130: interrupted.
+#
 # The database delay is chosen by the CPU budget (experiment/budget.py): the smallest from 5 ms up
 # at which the bursts are predicted to use under 60% of the CPU the lab may use (the affinity mask
 # and any cgroup CPU quota: experiment/cpulimit.py). When none fits, it stops before the acts with
 # exit status 5, unless --force; --delay-ms or --base-rps/--burst-rps choose by hand.
 #
 # Results go to results/<UTC timestamp>/ (and results/latest) unless --out is given: report.html,
-# summary.md, summary.json, charts/, post/, and the raw data of every run under arms/.
+# summary.md, summary.json, verdicts.xml, charts/, post/, and the raw data of every run under arms/
+# (k6's own HTML report of each k6 process among them).
 # Set-up first (`scripts/setup.sh lab`, idempotent): psql and, unless DATABASE_URL is set,
 # PostgreSQL and the throwaway cluster (scripts/pg.sh; with DATABASE_URL its server is used,
 # through a database named lab_experiment); the lab's Prometheus and Postgres exporter

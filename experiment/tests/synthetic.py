@@ -28,6 +28,7 @@ from experiment.results import (
     PoolNumbers,
     QueryAnswer,
     ReadNumbers,
+    RunConfig,
     RunRecord,
     Series,
     StoredQueries,
@@ -195,6 +196,8 @@ def _write_k6(run_dir: Path, files: K6ProcessRecord, requests: list[tuple[float,
     (run_dir / files.summary).write_text(json.dumps({"dropped_iterations": dropped, "endpoints": endpoints}))
     (run_dir / files.cast).write_text('{"version": 2, "width": 80, "height": 24}\n[0.1, "o", "running"]\n')
     (run_dir / files.log).write_text("running\n")
+    if files.html_report:
+        (run_dir / files.html_report).write_text("<!doctype html><title>k6 report</title>\n")
 
 
 def latency(p95: float | None = 10.0, count: int = 100, errors: int = 0) -> Latency:
@@ -257,6 +260,19 @@ def summary_of(runs: list[RunResult]) -> Summary:
                          {"k6": "k6 v1.1.0", "git_dirty": False}, ["a note"],
                          Rates(base_rps=10, burst_rps=50, source="calibrated", capacity_rps=40.0), CALIBRATION,
                          CpuSetsRecord(sut=None, load=None, note="not pinned", postgres="not pinned"))
+
+
+def results_folder(out: Path, repeats: int = 1) -> Path:
+    """A results folder as the runner leaves it before the report: config.json, and `repeats`
+    runs of the shared arm under arms/shared/ (one k6 process each, as the runner records it)."""
+    for n in range(1, repeats + 1):
+        write_run(out / "arms" / "shared" / f"rep-{n}",
+                  run_record(repeat=n, k6_processes=[dataclasses.replace(K6ProcessRecord.files(1, 1), exit_code=0)]))
+    RunConfig(run_id="RUN1", profile=TINY, lab=LAB, arms=["shared"], repeats=repeats, record=False,
+              cpu_sets=CpuSetsRecord(sut=None, load=None, note="not pinned"), ui="ok", load_script="load/todo-load.js",
+              machine=MACHINE, versions={"k6": "k6 v1.1.0"},
+              rates=Rates(base_rps=10, burst_rps=50, source="explicit")).save(out / "config.json")
+    return out
 
 
 def arm(key: str, h: Headline, pools: dict[str, int]) -> ArmSummary:

@@ -103,7 +103,9 @@ def test_a_run_json_from_before_k6_processes_reads_the_single_processs_old_files
     del record["k6_processes"]  # as run.json was written before
     (old_dir / "run.json").write_text(json.dumps(record))
     old = analyze_run(old_dir, TINY, "shared", 1).headline
-    explicit = run_record(k6_processes=[dataclasses.replace(K6ProcessRecord.files(1, 1), exit_code=0)])
+    # The same run as recorded once processes were listed (and before k6's HTML report was kept).
+    explicit = run_record(k6_processes=[dataclasses.replace(K6ProcessRecord.files(1, 1), exit_code=0,
+                                                            html_report=None)])
     assert analyze_run(write_run(tmp_path / "explicit", explicit), TINY, "shared", 1).headline == old
     only = old.load_processes["1"]
     assert (only.segment, only.requests, only.dropped_iterations, only.exit_code) == ("0:1", 11, 2, 0)
@@ -130,7 +132,12 @@ def test_the_documents_show_the_load_processes_and_where_the_roles_ran(tmp_path)
     assert ("- Hosts: system under test in network namespace todo-lab-sut at 10.77.0.2, load side at 10.77.0.1; "
             "requests crossed veth lab-load0: shared 0.5 MB sent, 2.0 MB received per run (median).\n") in text
     report.write(s, tmp_path, [], tmp_path / "report.html")
-    assert "<h2>Load processes</h2>" in (tmp_path / "report.html").read_text()
+    page = (tmp_path / "report.html").read_text()
+    assert "<h2>Load processes</h2>" in page
+    # k6's own report of each process, linked, and said to show that process's share only.
+    assert '<li><a href="rep-1/k6-2-report.html">Act I: shared (pool 12), rep 1, process 2 of 2, segment 1/2:1</a>' \
+        in page
+    assert "one per k6 process: each shows its own execution segment of the load, not the whole of it" in page
 
 
 def test_one_process_on_one_host_is_a_line_each_and_no_table(tmp_path, whole):
@@ -170,7 +177,8 @@ PROCESS_CHECKS = [
     "config.json asks for 2 k6 process(es) per run",
     "the roles ran on hosts netns",
     *(f"shared: raw {name} kept" for name in ("k6-1-samples.csv.gz", "k6-2-samples.csv.gz", "k6-1-summary.json",
-                                               "k6-2-summary.json", "k6-1.cast", "k6-2.cast", "k6-1.log", "k6-2.log")),
+                                               "k6-2-summary.json", "k6-1.cast", "k6-2.cast", "k6-1.log", "k6-2.log",
+                                               "k6-1-report.html", "k6-2-report.html")),
     "shared: rep-1: k6 process 1 exited with 0 or 99 (99: its thresholds failed)",
     "shared: rep-2: k6 process 2 exited with 0 or 99 (99: its thresholds failed)",
     "shared: rep-1: 2 k6 process(es) made the load",

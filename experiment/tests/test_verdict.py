@@ -131,3 +131,13 @@ def test_the_monitoring_is_judged_small_only_under_five_percent_of_a_core_in_eve
 
 def test_runs_without_monitoring_samples_get_no_monitoring_verdict():
     assert "monitoring_is_small" not in by_key(verdict.judge({"shared": headline()}, cores=2))
+
+
+def test_the_trust_checks_are_verdicts_judge_gives_and_the_summary_keeps_them_apart():
+    arms = {key: _with_monitoring(headline(dropped=5, requests=10000, machine=CpuUse(0.5, 0.8, 0.6)), 0.01)
+            for key in ("shared", "isolated", "shared-3x")}
+    judged = by_key(verdict.judge(arms, cores=2))
+    assert set(judged) >= verdict.TRUST_CHECKS  # a renamed trust check fails here
+    combined = by_key(verdict.combine([list(judged.values()), list(judged.values())]))
+    assert {key for key, v in combined.items() if v.trust} == verdict.TRUST_CHECKS
+    assert [(r.repeat, r.holds) for r in combined["read_p95_spikes_act1"].repeats] == [(1, False), (2, False)]
