@@ -2,14 +2,15 @@
 //! API's OpenAPI document.
 //!
 //! Names follow Prometheus conventions (base units, `_seconds`, `_total`) and labels are bounded:
-//! `endpoint` has four values, `status_class` three, `pool` at most three. Pool gauges and the
-//! tokio task count are read at scrape time, so they are exact at that instant.
+//! `endpoint` has four values, `status_class` five (`2xx` to `5xx`, and [`CANCELLED`] for a
+//! request its client abandoned), `pool` at most three. Pool gauges and the tokio task count are
+//! read at scrape time, so they are exact at that instant.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::Method;
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use prometheus::{
@@ -77,12 +78,12 @@ impl Metrics {
         let metrics = Self {
             http_request_duration_seconds: histogram(
                 "http_request_duration_seconds",
-                "Time from request received to response produced.",
+                "Time from request received to response produced, or to the client's abandoning it.",
                 &["endpoint", "status_class"],
             ),
             http_requests_total: counter(
                 "http_requests_total",
-                "Requests answered.",
+                "Requests answered, or abandoned by their client (status_class=\"cancelled\").",
                 &["endpoint", "status_class"],
             ),
             http_requests_in_flight: gauge(
@@ -242,8 +243,14 @@ fn endpoint_label(method: &Method, route: Option<&str>) -> &'static str {
     }
 }
 
-fn status_class(status: u16) -> &'static str {
-    match status {
+/// The `status_class` of a request whose future was dropped before it produced a response: the
+/// client went away (k6's timeout, the UI proxy's abort, a closed browser tab) and hyper stopped
+/// the handler. Its own class rather than nginx's 499 folded into `4xx`, which would mix "the
+/// client gave up" into "the client sent something wrong".
+pub const CANCELLED: &str = "cancelled";
+
+fn status_class(status: StatusCode) -> &'static str {
+    match status.as_u16() {
         500.. => "5xx",
         400..=499 => "4xx",
         300..=399 => "3xx",
@@ -261,22 +268,65 @@ pub async fn track_http(
         .extensions()
         .get::<MatchedPath>()
         .map(MatchedPath::as_str);
-    let endpoint = endpoint_label(request.method(), route);
-    let in_flight = metrics
-        .http_requests_in_flight
-        .with_label_values(&[endpoint]);
-    in_flight.inc();
-    let started = Instant::now();
+    let mut tracked = TrackedRequest::start(&metrics, endpoint_label(request.method(), route));
     let response = next.run(request).await;
-    let elapsed = started.elapsed().as_secs_f64();
-    in_flight.dec();
-    let labels = [endpoint, status_class(response.status().as_u16())];
-    metrics
-        .http_request_duration_seconds
-        .with_label_values(&labels)
-        .observe(elapsed);
-    metrics.http_requests_total.with_label_values(&labels).inc();
+    tracked.answered(response.status());
     response
+}
+
+/// One request in `http_requests_in_flight` from [`TrackedRequest::start`] until dropped; the drop
+/// counts and times it.
+///
+/// Why a drop guard: when a client disconnects mid-request, hyper drops the handler's future at
+/// its `.await`, and code after the `.await` never runs. Counting there left the gauge up by one
+/// for the rest of the process's life and the request neither counted nor timed (issue 21: 20
+/// abandoned requests read 20 in flight forever). `Drop` runs either way; a request dropped
+/// before [`TrackedRequest::answered`] is recorded as [`CANCELLED`]. (The same pattern as
+/// [`crate::pools::PooledClient`]'s hold time.)
+struct TrackedRequest<'a> {
+    metrics: &'a Metrics,
+    endpoint: &'static str,
+    /// This endpoint's in-flight gauge, resolved once for the increment and the decrement.
+    in_flight: IntGauge,
+    started: Instant,
+    /// The status class of the response, once there is one.
+    status_class: Option<&'static str>,
+}
+
+impl<'a> TrackedRequest<'a> {
+    fn start(metrics: &'a Metrics, endpoint: &'static str) -> Self {
+        let in_flight = metrics
+            .http_requests_in_flight
+            .with_label_values(&[endpoint]);
+        in_flight.inc();
+        Self {
+            metrics,
+            endpoint,
+            in_flight,
+            started: Instant::now(),
+            status_class: None,
+        }
+    }
+
+    fn answered(&mut self, status: StatusCode) {
+        self.status_class = Some(status_class(status));
+    }
+}
+
+impl Drop for TrackedRequest<'_> {
+    fn drop(&mut self) {
+        let elapsed = self.started.elapsed().as_secs_f64();
+        self.in_flight.dec();
+        let labels = [self.endpoint, self.status_class.unwrap_or(CANCELLED)];
+        self.metrics
+            .http_request_duration_seconds
+            .with_label_values(&labels)
+            .observe(elapsed);
+        self.metrics
+            .http_requests_total
+            .with_label_values(&labels)
+            .inc();
+    }
 }
 
 #[cfg(test)]
@@ -290,6 +340,28 @@ mod tests {
         assert_eq!(endpoint_label(&Method::GET, Some("/todos")), "list_todos");
         assert_eq!(endpoint_label(&Method::GET, Some("/login")), "other");
         assert_eq!(endpoint_label(&Method::GET, None), "other");
+    }
+
+    #[test]
+    fn a_request_dropped_before_its_answer_leaves_the_gauge_and_counts_as_cancelled() {
+        let metrics = Metrics::new();
+        let in_flight = metrics
+            .http_requests_in_flight
+            .with_label_values(&["list_todos"]);
+        let count = |class| {
+            metrics
+                .http_requests_total
+                .with_label_values(&["list_todos", class])
+                .get()
+        };
+        let cancelled = TrackedRequest::start(&metrics, "list_todos");
+        let mut served = TrackedRequest::start(&metrics, "list_todos");
+        served.answered(StatusCode::OK);
+        assert_eq!(in_flight.get(), 2);
+        drop(served);
+        drop(cancelled);
+        assert_eq!(in_flight.get(), 0);
+        assert_eq!((count("2xx"), count(CANCELLED)), (1, 1));
     }
 
     #[test]

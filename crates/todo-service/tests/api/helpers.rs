@@ -1,7 +1,9 @@
 //! `spawn_app()`: the service on port 0 against a fresh, seeded database, plus typed helpers.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
+use latency_proxy::Proxy;
 use rand::Rng;
 use reqwest::{header, Response};
 use serde_json::{json, Value};
@@ -125,6 +127,51 @@ pub async fn spawn_app_counting_statements() -> (TestApp, StatementCounter) {
     )
     .await;
     (app, counter)
+}
+
+/// [`spawn_app_with`], the service's database `delay` away in each direction through the lab's
+/// latency proxy (the test's own seeding and [`TestApp::db`] connect directly). Every statement
+/// then takes at least `2 × delay`, long enough for a client to give up in the middle.
+pub async fn spawn_app_behind_latency(config: ServeConfig, delay: Duration) -> TestApp {
+    let database_url = seeded_database(&admin_url()).await;
+    let server = DatabaseServer::of(&database_url);
+    let proxy = Proxy::bind("127.0.0.1:0".parse().unwrap(), server.address(), delay)
+        .await
+        .unwrap();
+    let service_url = server.via(proxy.local_addr().unwrap());
+    // Runs as long as the test's runtime.
+    tokio::spawn(proxy.run_until(std::future::pending()));
+    start_app(&config, &cheap_hashing(), database_url, &service_url).await
+}
+
+/// The Postgres server a database URL names, for a test proxy to stand in front of.
+pub struct DatabaseServer {
+    url: reqwest::Url,
+}
+
+impl DatabaseServer {
+    pub fn of(database_url: &str) -> Self {
+        Self {
+            url: reqwest::Url::parse(database_url).expect("a postgres:// URL"),
+        }
+    }
+
+    /// `host:port`, where a proxy forwards to (TCP only).
+    pub fn address(&self) -> String {
+        format!(
+            "{}:{}",
+            self.url.host_str().expect("a TCP host in the database URL"),
+            self.url.port().unwrap_or(5432)
+        )
+    }
+
+    /// The same database URL with `proxy` in place of the server's address.
+    pub fn via(&self, proxy: SocketAddr) -> String {
+        let mut url = self.url.clone();
+        url.set_ip_host(proxy.ip()).unwrap();
+        url.set_port(Some(proxy.port())).unwrap();
+        url.to_string()
+    }
 }
 
 /// A fresh database on the server of `admin`, migrated and seeded.

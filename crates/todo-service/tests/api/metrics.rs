@@ -1,7 +1,12 @@
+use std::time::Duration;
+
 use serde_json::Value;
 use todo_service::pools::PoolMode;
+use tokio::task::JoinSet;
 
-use crate::helpers::{metric_value, serve_config, spawn_app, spawn_app_with};
+use crate::helpers::{
+    metric_value, serve_config, spawn_app, spawn_app_behind_latency, spawn_app_with,
+};
 
 #[tokio::test]
 async fn requests_are_counted_per_endpoint_and_status_class() {
@@ -105,4 +110,71 @@ async fn connection_hold_time_is_recorded_per_acquisition_pool_and_endpoint() {
             assert!(value("sum") > 0.0, "{mode:?} {endpoint}");
         }
     }
+}
+
+#[tokio::test]
+async fn requests_abandoned_by_their_clients_leave_the_in_flight_gauge_and_are_counted_as_cancelled(
+) {
+    // As in issue 21: the database 300 ms away (a round trip), clients giving up after 0.1 s.
+    const ABANDONED: usize = 20;
+    let app =
+        spawn_app_behind_latency(serve_config(PoolMode::Shared), Duration::from_millis(150)).await;
+    let token = app.login_demo().await;
+    assert_eq!(app.list_todos(&token, "").await.status(), 200);
+    let list_todos = |status_class| [("endpoint", "list_todos"), ("status_class", status_class)];
+    let in_flight = |metrics: &str| {
+        metric_value(
+            metrics,
+            "http_requests_in_flight",
+            &[("endpoint", "list_todos")],
+        )
+    };
+    let baseline = app.metrics().await;
+    assert_eq!(in_flight(&baseline), Some(0.0));
+
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let mut requests = JoinSet::new();
+    for _ in 0..ABANDONED {
+        let request = impatient
+            .get(format!("{}/todos", app.address))
+            .bearer_auth(&token);
+        requests.spawn(async move { request.send().await });
+    }
+    while let Some(sent) = requests.join_next().await {
+        let err = sent.unwrap().expect_err("no answer within 0.1 s");
+        assert!(err.is_timeout(), "{err}");
+    }
+
+    // The server learns of each disconnect when its socket closes: wait for that, not longer.
+    let mut metrics = app.metrics().await;
+    for _ in 0..50 {
+        if in_flight(&metrics) == Some(0.0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        metrics = app.metrics().await;
+    }
+    let abandoned = Some(ABANDONED as f64);
+    assert_eq!(in_flight(&metrics), Some(0.0), "{metrics}");
+    assert_eq!(
+        metric_value(&metrics, "http_requests_total", &list_todos("cancelled")),
+        abandoned,
+        "{metrics}"
+    );
+    assert_eq!(
+        metric_value(
+            &metrics,
+            "http_request_duration_seconds_count",
+            &list_todos("cancelled")
+        ),
+        abandoned
+    );
+    assert_eq!(
+        metric_value(&metrics, "http_requests_total", &list_todos("2xx")),
+        Some(1.0),
+        "the one answered before"
+    );
 }
