@@ -61,21 +61,21 @@ pub struct Metrics {
 impl Metrics {
     pub fn new() -> Arc<Self> {
         let registry = Registry::new();
+        let registrar = Registrar(&registry);
         let histogram = |name: &str, help: &str, labels: &[&str]| {
-            HistogramVec::new(
+            registrar.add(HistogramVec::new(
                 HistogramOpts::new(name, help).buckets(LATENCY_BUCKETS.to_vec()),
                 labels,
-            )
-            .unwrap()
+            ))
         };
         let gauge = |name: &str, help: &str, labels: &[&str]| {
-            IntGaugeVec::new(Opts::new(name, help), labels).unwrap()
+            registrar.add(IntGaugeVec::new(Opts::new(name, help), labels))
         };
         let counter = |name: &str, help: &str, labels: &[&str]| {
-            IntCounterVec::new(Opts::new(name, help), labels).unwrap()
+            registrar.add(IntCounterVec::new(Opts::new(name, help), labels))
         };
 
-        let metrics = Self {
+        Arc::new(Self {
             http_request_duration_seconds: histogram(
                 "http_request_duration_seconds",
                 "Time from request received to response produced, or to the client's abandoning it.",
@@ -127,57 +127,29 @@ impl Metrics {
                  one observation per acquisition (a login has two).",
                 &["pool", "endpoint"],
             ),
-            tokio_alive_tasks: IntGauge::new(
+            tokio_alive_tasks: registrar.add(IntGauge::new(
                 "tokio_alive_tasks",
                 "Tasks alive in the tokio runtime.",
-            )
-            .unwrap(),
-            process_cpu_seconds_total: Counter::new(
+            )),
+            process_cpu_seconds_total: registrar.add(Counter::new(
                 "process_cpu_seconds_total",
                 "User and system CPU time of the service process, in seconds.",
-            )
-            .unwrap(),
-            process_resident_memory_bytes: IntGauge::new(
+            )),
+            process_resident_memory_bytes: registrar.add(IntGauge::new(
                 "process_resident_memory_bytes",
                 "Resident memory of the service process.",
-            )
-            .unwrap(),
+            )),
             service_info: gauge(
                 "todo_service_info",
                 "Always 1; labels describe the running service.",
                 &["pool_mode", "version"],
             ),
-            sessions_expired_deleted_total: IntCounter::new(
+            sessions_expired_deleted_total: registrar.add(IntCounter::new(
                 "sessions_expired_deleted_total",
                 "Expired sessions deleted by the background sweeper.",
-            )
-            .unwrap(),
+            )),
             registry,
-        };
-        let collectors: [Box<dyn prometheus::core::Collector>; 15] = [
-            Box::new(metrics.http_request_duration_seconds.clone()),
-            Box::new(metrics.http_requests_total.clone()),
-            Box::new(metrics.http_requests_in_flight.clone()),
-            Box::new(metrics.pool_max_connections.clone()),
-            Box::new(metrics.pool_connections_in_use.clone()),
-            Box::new(metrics.pool_connections_idle.clone()),
-            Box::new(metrics.pool_waiters.clone()),
-            Box::new(metrics.pool_acquire_wait_seconds.clone()),
-            Box::new(metrics.pool_acquire_timeouts_total.clone()),
-            Box::new(metrics.pool_connection_hold_seconds.clone()),
-            Box::new(metrics.tokio_alive_tasks.clone()),
-            Box::new(metrics.process_cpu_seconds_total.clone()),
-            Box::new(metrics.process_resident_memory_bytes.clone()),
-            Box::new(metrics.service_info.clone()),
-            Box::new(metrics.sessions_expired_deleted_total.clone()),
-        ];
-        for collector in collectors {
-            metrics
-                .registry
-                .register(collector)
-                .expect("metric names are unique");
-        }
-        Arc::new(metrics)
+        })
     }
 
     /// Reads the runtime and process gauges now, then encodes every metric in the text format.
@@ -198,6 +170,26 @@ impl Metrics {
             .encode(&self.registry.gather(), &mut buffer)
             .expect("text encoding cannot fail");
         String::from_utf8(buffer).expect("the text format is UTF-8")
+    }
+}
+
+/// Registers each metric as it is made, so a metric is declared in one place: its field's
+/// initialiser. (A separate list of collectors to register had to repeat every field and could
+/// silently miss one.)
+struct Registrar<'r>(&'r Registry);
+
+impl Registrar<'_> {
+    /// Registers `made` (the result of a metric's constructor) and returns the metric. Both can
+    /// only fail on a programming error here (invalid or duplicate names), so they panic.
+    fn add<M>(&self, made: prometheus::Result<M>) -> M
+    where
+        M: prometheus::core::Collector + Clone + 'static,
+    {
+        let metric = made.expect("metric options are valid");
+        self.0
+            .register(Box::new(metric.clone()))
+            .expect("metric names are unique");
+        metric
     }
 }
 
