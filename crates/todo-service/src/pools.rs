@@ -224,7 +224,7 @@ impl Pools {
         config: &PoolConfig,
         metrics: &Metrics,
     ) -> anyhow::Result<Self> {
-        let timeout = config.acquire_timeout();
+        let timeout = config.acquire_timeout;
         let pools = match config.pool_mode {
             PoolMode::Shared => {
                 let shared =
@@ -342,7 +342,7 @@ mod tests {
             login_pool_size: None,
             todo_write_pool_size: None,
             todo_read_pool_size: None,
-            acquire_timeout_ms: 500,
+            acquire_timeout: Duration::from_millis(500),
         }
     }
 
