@@ -10,10 +10,10 @@ use serde_json::{json, Value};
 use todo_service::config::{
     HashingConfig, HttpLimits, LoginLimits, PoolConfig, SeedConfig, ServeConfig,
 };
+use todo_service::db;
 use todo_service::pools::PoolMode;
 use todo_service::seed::{self, DEMO_EMAIL, DEMO_PASSWORD};
 use todo_service::startup::Application;
-use tokio_postgres::NoTls;
 
 use crate::wire::StatementCounter;
 
@@ -73,10 +73,9 @@ pub async fn fresh_database() -> String {
 /// [`fresh_database`] on the server of `admin` (a URL with rights to create databases).
 pub async fn fresh_database_on(admin: &str) -> String {
     let name = format!("test_{:016x}", rand::thread_rng().gen::<u64>());
-    let (client, connection) = tokio_postgres::connect(admin, NoTls)
+    let client = db::connect_one(admin, "test")
         .await
         .expect("the lab's Postgres must run: scripts/pg.sh start");
-    tokio::spawn(connection);
     client
         .batch_execute(&format!("CREATE DATABASE {name}"))
         .await
@@ -353,11 +352,7 @@ impl TestApp {
 
     /// A direct database connection, outside the service's pools.
     pub async fn db(&self) -> tokio_postgres::Client {
-        let (client, connection) = tokio_postgres::connect(&self.database_url, NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(connection);
-        client
+        db::connect_one(&self.database_url, "test").await.unwrap()
     }
 }
 
