@@ -27,7 +27,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP service (public API and metrics listener).
-    Serve(ServeConfig),
+    // Boxed: its options are many times the size of the other subcommands'.
+    Serve(Box<ServeConfig>),
     /// Apply the schema migrations.
     Migrate,
     /// Create the demo account and N load-test users with M todos each.
@@ -84,24 +85,44 @@ pub struct ServeConfig {
 
 /// What one client connection may cost the service: slow and idle clients are closed, and the
 /// number of open connections is capped, so that they cannot starve normal requests.
-/// [`crate::server`] enforces them on both listeners.
-#[derive(Debug, Clone, Args)]
+/// [`crate::server`] enforces them on both listeners (the metrics listener with its own cap).
+#[derive(Debug, Clone, Copy, Args)]
 pub struct HttpLimits {
-    /// Time a client has to send a request's headers: from accept on a new connection, from the
-    /// first byte of the next request on a kept-alive one. Without it a client dripping header
-    /// bytes (slowloris) holds a connection, a file descriptor and a task forever.
-    #[arg(long, env = "HEADER_READ_TIMEOUT_MS", default_value_t = 5_000)]
-    pub header_read_timeout_ms: u64,
-    /// Time a client has to send a request's body once its headers arrived; past it the request
-    /// is answered 408 `request_timeout` and the connection closed. Without it a body shorter than
-    /// its Content-Length holds the handler (and anything it holds) until the client gives up.
-    #[arg(long, env = "REQUEST_BODY_TIMEOUT_MS", default_value_t = 5_000)]
-    pub request_body_timeout_ms: u64,
-    /// An idle keep-alive connection is closed after this long without a new request. Longer than
-    /// the header timeout so that clients reusing connections between requests (k6, browsers)
-    /// rarely race a close; short enough that abandoned connections give their slot back.
-    #[arg(long, env = "IDLE_TIMEOUT_MS", default_value_t = 30_000)]
-    pub idle_timeout_ms: u64,
+    /// Time a client has to send a request's headers, in ms: from accept on a new connection,
+    /// from the first byte of the next request on a kept-alive one. Without it a client dripping
+    /// header bytes (slowloris) holds a connection, a file descriptor and a task forever.
+    #[arg(
+        long = "header-read-timeout-ms",
+        env = "HEADER_READ_TIMEOUT_MS",
+        value_name = "MS",
+        value_parser = millis,
+        default_value = "5000"
+    )]
+    pub header_read: Duration,
+    /// Time a client has to send a request's body once its headers arrived, in ms; past it the
+    /// request is answered 408 `request_timeout` and the connection closed. Without it a body
+    /// shorter than its Content-Length holds the handler (and anything it holds) until the client
+    /// gives up.
+    #[arg(
+        long = "request-body-timeout-ms",
+        env = "REQUEST_BODY_TIMEOUT_MS",
+        value_name = "MS",
+        value_parser = millis,
+        default_value = "5000"
+    )]
+    pub request_body: Duration,
+    /// An idle keep-alive connection is closed after this long without a new request, in ms.
+    /// Longer than the header timeout so that clients reusing connections between requests (k6,
+    /// browsers) rarely race a close; short enough that abandoned connections give their slot
+    /// back.
+    #[arg(
+        long = "idle-timeout-ms",
+        env = "IDLE_TIMEOUT_MS",
+        value_name = "MS",
+        value_parser = millis,
+        default_value = "30000"
+    )]
+    pub idle: Duration,
     /// Most client connections open at once on the public API; past it new ones wait in the
     /// listen backlog. Lowered at start-up to fit the file-descriptor limit with a reserve for
     /// database connections and files, so that many sockets cannot make the service fail to open
@@ -110,17 +131,41 @@ pub struct HttpLimits {
     #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 10_000)]
     pub max_connections: usize,
     /// On SIGTERM, how long requests in flight may take to finish before the remaining
-    /// connections are dropped; idle ones are closed at once. Bounds a stop (and a deploy).
-    #[arg(long, env = "SHUTDOWN_GRACE_MS", default_value_t = 10_000)]
-    pub shutdown_grace_ms: u64,
+    /// connections are dropped, in ms; idle ones are closed at once. Bounds a stop (and a deploy).
+    #[arg(
+        long = "shutdown-grace-ms",
+        env = "SHUTDOWN_GRACE_MS",
+        value_name = "MS",
+        value_parser = millis,
+        default_value = "10000"
+    )]
+    pub shutdown_grace: Duration,
+}
+
+impl HttpLimits {
+    /// The same limits with another connection cap (the one fitted to the file-descriptor limit,
+    /// or the metrics listener's own).
+    pub fn with_max_connections(self, max_connections: usize) -> Self {
+        Self {
+            max_connections,
+            ..self
+        }
+    }
 }
 
 /// Bounds on the work a login may cause: the wait for a hashing slot, and failed attempts.
 #[derive(Debug, Clone, Args)]
 pub struct LoginLimits {
-    /// Longest wait for a password-hashing slot; past it the login is answered 503 `login_busy`.
-    #[arg(long, env = "HASH_WAIT_TIMEOUT_MS", default_value_t = 1_000)]
-    pub hash_wait_timeout_ms: u64,
+    /// Longest wait for a password-hashing slot, in ms; past it the login is answered 503
+    /// `login_busy`.
+    #[arg(
+        long = "hash-wait-timeout-ms",
+        env = "HASH_WAIT_TIMEOUT_MS",
+        value_name = "MS",
+        value_parser = millis,
+        default_value = "1000"
+    )]
+    pub hash_wait_timeout: Duration,
     /// Failed logins for one email after which further attempts are answered 429 (at least 1).
     #[arg(
         long,
@@ -134,10 +179,10 @@ pub struct LoginLimits {
     pub lock_secs: u64,
 }
 
-impl LoginLimits {
-    pub fn hash_wait_timeout(&self) -> Duration {
-        Duration::from_millis(self.hash_wait_timeout_ms)
-    }
+/// Parses a duration option given in whole milliseconds (the options named `-ms`), so that code
+/// past the command line only sees [`Duration`]s and no field says its unit in its name.
+fn millis(text: &str) -> Result<Duration, std::num::ParseIntError> {
+    text.parse().map(Duration::from_millis)
 }
 
 /// `shared`: one pool for every endpoint (Act I); `isolated`: one pool per endpoint (Act III). What
@@ -176,15 +221,15 @@ pub struct PoolConfig {
     /// Isolated mode: connections for `GET /todos` (default: the rest of --pool-size).
     #[arg(long, env = "TODO_READ_POOL_SIZE")]
     pub todo_read_pool_size: Option<usize>,
-    /// How long a request waits for a connection before it is answered 503.
-    #[arg(long, env = "ACQUIRE_TIMEOUT_MS", default_value_t = 500)]
-    pub acquire_timeout_ms: u64,
-}
-
-impl PoolConfig {
-    pub fn acquire_timeout(&self) -> Duration {
-        Duration::from_millis(self.acquire_timeout_ms)
-    }
+    /// How long a request waits for a connection before it is answered 503, in ms.
+    #[arg(
+        long = "acquire-timeout-ms",
+        env = "ACQUIRE_TIMEOUT_MS",
+        value_name = "MS",
+        value_parser = millis,
+        default_value = "500"
+    )]
+    pub acquire_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -211,4 +256,90 @@ pub struct AddUserConfig {
     pub email: String,
     #[arg(long, env = "NEW_USER_PASSWORD", hide_env_values = true)]
     pub password: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsStr;
+
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// Reads one option's parsed value.
+    type Field = fn(&ServeConfig) -> Duration;
+
+    /// Every duration option given in ms: its flag, its environment twin, its default in ms and
+    /// where the parsed value lands. Scripts, the experiment runner and docs/contract.md use
+    /// these names.
+    const MILLISECOND_OPTIONS: &[(&str, &str, u64, Field)] = &[
+        (
+            "header-read-timeout-ms",
+            "HEADER_READ_TIMEOUT_MS",
+            5_000,
+            |c| c.http.header_read,
+        ),
+        (
+            "request-body-timeout-ms",
+            "REQUEST_BODY_TIMEOUT_MS",
+            5_000,
+            |c| c.http.request_body,
+        ),
+        ("idle-timeout-ms", "IDLE_TIMEOUT_MS", 30_000, |c| {
+            c.http.idle
+        }),
+        ("shutdown-grace-ms", "SHUTDOWN_GRACE_MS", 10_000, |c| {
+            c.http.shutdown_grace
+        }),
+        ("acquire-timeout-ms", "ACQUIRE_TIMEOUT_MS", 500, |c| {
+            c.pools.acquire_timeout
+        }),
+        ("hash-wait-timeout-ms", "HASH_WAIT_TIMEOUT_MS", 1_000, |c| {
+            c.login.hash_wait_timeout
+        }),
+    ];
+
+    fn serve(flags: &[String]) -> ServeConfig {
+        let args = ["todo-service".to_owned(), "serve".to_owned()];
+        match Cli::try_parse_from(args.iter().chain(flags))
+            .unwrap()
+            .command
+        {
+            Command::Serve(config) => *config,
+            other => panic!("parsed {other:?}"),
+        }
+    }
+
+    #[test]
+    fn millisecond_options_parse_into_durations_with_their_defaults() {
+        let defaults = serve(&[]);
+        let flags: Vec<String> = MILLISECOND_OPTIONS
+            .iter()
+            .enumerate()
+            .flat_map(|(i, (flag, ..))| [format!("--{flag}"), (i + 1).to_string()])
+            .collect();
+        let given = serve(&flags);
+        for (i, &(flag, _, default_ms, value)) in MILLISECOND_OPTIONS.iter().enumerate() {
+            assert_eq!(
+                value(&defaults),
+                Duration::from_millis(default_ms),
+                "{flag}"
+            );
+            assert_eq!(value(&given), Duration::from_millis(i as u64 + 1), "{flag}");
+        }
+        assert!(Cli::try_parse_from(["todo-service", "serve", "--idle-timeout-ms", "2s"]).is_err());
+    }
+
+    #[test]
+    fn millisecond_options_keep_their_environment_names() {
+        let cli = Cli::command();
+        let serve = cli.find_subcommand("serve").unwrap();
+        for &(flag, env, ..) in MILLISECOND_OPTIONS {
+            let arg = serve
+                .get_arguments()
+                .find(|arg| arg.get_long() == Some(flag))
+                .unwrap_or_else(|| panic!("no --{flag}"));
+            assert_eq!(arg.get_env(), Some(OsStr::new(env)), "--{flag}");
+        }
+    }
 }

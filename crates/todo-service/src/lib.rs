@@ -12,7 +12,7 @@
 //! - [`pools`]: the pool-mode decision and the instrumented connection acquire.
 //! - [`auth`]: password hashing (Argon2id on a bounded blocking pool) and session tokens.
 //! - [`domain`]: validated request values (`Email`, `TodoTitle`, `TodoLimit`).
-//! - [`db`]: migrations and the SQL each endpoint runs.
+//! - [`db`]: connection settings and one-off connections, migrations, the SQL each endpoint runs.
 //! - [`routes`]: the HTTP handlers, one file per endpoint family.
 //! - [`error`]: the one API error type and its JSON body.
 //! - [`error_log`]: rate-limited logging of failures that can repeat on every request.

@@ -2,14 +2,15 @@
 //! API's OpenAPI document.
 //!
 //! Names follow Prometheus conventions (base units, `_seconds`, `_total`) and labels are bounded:
-//! `endpoint` has four values, `status_class` three, `pool` at most three. Pool gauges and the
-//! tokio task count are read at scrape time, so they are exact at that instant.
+//! `endpoint` has four values, `status_class` five (`2xx` to `5xx`, and [`CANCELLED`] for a
+//! request its client abandoned), `pool` at most three. Pool gauges and the tokio task count are
+//! read at scrape time, so they are exact at that instant.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::Method;
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use prometheus::{
@@ -60,29 +61,29 @@ pub struct Metrics {
 impl Metrics {
     pub fn new() -> Arc<Self> {
         let registry = Registry::new();
+        let registrar = Registrar(&registry);
         let histogram = |name: &str, help: &str, labels: &[&str]| {
-            HistogramVec::new(
+            registrar.add(HistogramVec::new(
                 HistogramOpts::new(name, help).buckets(LATENCY_BUCKETS.to_vec()),
                 labels,
-            )
-            .unwrap()
+            ))
         };
         let gauge = |name: &str, help: &str, labels: &[&str]| {
-            IntGaugeVec::new(Opts::new(name, help), labels).unwrap()
+            registrar.add(IntGaugeVec::new(Opts::new(name, help), labels))
         };
         let counter = |name: &str, help: &str, labels: &[&str]| {
-            IntCounterVec::new(Opts::new(name, help), labels).unwrap()
+            registrar.add(IntCounterVec::new(Opts::new(name, help), labels))
         };
 
-        let metrics = Self {
+        Arc::new(Self {
             http_request_duration_seconds: histogram(
                 "http_request_duration_seconds",
-                "Time from request received to response produced.",
+                "Time from request received to response produced, or to the client's abandoning it.",
                 &["endpoint", "status_class"],
             ),
             http_requests_total: counter(
                 "http_requests_total",
-                "Requests answered.",
+                "Requests answered, or abandoned by their client (status_class=\"cancelled\").",
                 &["endpoint", "status_class"],
             ),
             http_requests_in_flight: gauge(
@@ -126,57 +127,29 @@ impl Metrics {
                  one observation per acquisition (a login has two).",
                 &["pool", "endpoint"],
             ),
-            tokio_alive_tasks: IntGauge::new(
+            tokio_alive_tasks: registrar.add(IntGauge::new(
                 "tokio_alive_tasks",
                 "Tasks alive in the tokio runtime.",
-            )
-            .unwrap(),
-            process_cpu_seconds_total: Counter::new(
+            )),
+            process_cpu_seconds_total: registrar.add(Counter::new(
                 "process_cpu_seconds_total",
                 "User and system CPU time of the service process, in seconds.",
-            )
-            .unwrap(),
-            process_resident_memory_bytes: IntGauge::new(
+            )),
+            process_resident_memory_bytes: registrar.add(IntGauge::new(
                 "process_resident_memory_bytes",
                 "Resident memory of the service process.",
-            )
-            .unwrap(),
+            )),
             service_info: gauge(
                 "todo_service_info",
                 "Always 1; labels describe the running service.",
                 &["pool_mode", "version"],
             ),
-            sessions_expired_deleted_total: IntCounter::new(
+            sessions_expired_deleted_total: registrar.add(IntCounter::new(
                 "sessions_expired_deleted_total",
                 "Expired sessions deleted by the background sweeper.",
-            )
-            .unwrap(),
+            )),
             registry,
-        };
-        let collectors: [Box<dyn prometheus::core::Collector>; 15] = [
-            Box::new(metrics.http_request_duration_seconds.clone()),
-            Box::new(metrics.http_requests_total.clone()),
-            Box::new(metrics.http_requests_in_flight.clone()),
-            Box::new(metrics.pool_max_connections.clone()),
-            Box::new(metrics.pool_connections_in_use.clone()),
-            Box::new(metrics.pool_connections_idle.clone()),
-            Box::new(metrics.pool_waiters.clone()),
-            Box::new(metrics.pool_acquire_wait_seconds.clone()),
-            Box::new(metrics.pool_acquire_timeouts_total.clone()),
-            Box::new(metrics.pool_connection_hold_seconds.clone()),
-            Box::new(metrics.tokio_alive_tasks.clone()),
-            Box::new(metrics.process_cpu_seconds_total.clone()),
-            Box::new(metrics.process_resident_memory_bytes.clone()),
-            Box::new(metrics.service_info.clone()),
-            Box::new(metrics.sessions_expired_deleted_total.clone()),
-        ];
-        for collector in collectors {
-            metrics
-                .registry
-                .register(collector)
-                .expect("metric names are unique");
-        }
-        Arc::new(metrics)
+        })
     }
 
     /// Reads the runtime and process gauges now, then encodes every metric in the text format.
@@ -197,6 +170,26 @@ impl Metrics {
             .encode(&self.registry.gather(), &mut buffer)
             .expect("text encoding cannot fail");
         String::from_utf8(buffer).expect("the text format is UTF-8")
+    }
+}
+
+/// Registers each metric as it is made, so a metric is declared in one place: its field's
+/// initialiser. (A separate list of collectors to register had to repeat every field and could
+/// silently miss one.)
+struct Registrar<'r>(&'r Registry);
+
+impl Registrar<'_> {
+    /// Registers `made` (the result of a metric's constructor) and returns the metric. Both can
+    /// only fail on a programming error here (invalid or duplicate names), so they panic.
+    fn add<M>(&self, made: prometheus::Result<M>) -> M
+    where
+        M: prometheus::core::Collector + Clone + 'static,
+    {
+        let metric = made.expect("metric options are valid");
+        self.0
+            .register(Box::new(metric.clone()))
+            .expect("metric names are unique");
+        metric
     }
 }
 
@@ -242,8 +235,14 @@ fn endpoint_label(method: &Method, route: Option<&str>) -> &'static str {
     }
 }
 
-fn status_class(status: u16) -> &'static str {
-    match status {
+/// The `status_class` of a request whose future was dropped before it produced a response: the
+/// client went away (k6's timeout, the UI proxy's abort, a closed browser tab) and hyper stopped
+/// the handler. Its own class rather than nginx's 499 folded into `4xx`, which would mix "the
+/// client gave up" into "the client sent something wrong".
+pub const CANCELLED: &str = "cancelled";
+
+fn status_class(status: StatusCode) -> &'static str {
+    match status.as_u16() {
         500.. => "5xx",
         400..=499 => "4xx",
         300..=399 => "3xx",
@@ -261,22 +260,65 @@ pub async fn track_http(
         .extensions()
         .get::<MatchedPath>()
         .map(MatchedPath::as_str);
-    let endpoint = endpoint_label(request.method(), route);
-    let in_flight = metrics
-        .http_requests_in_flight
-        .with_label_values(&[endpoint]);
-    in_flight.inc();
-    let started = Instant::now();
+    let mut tracked = TrackedRequest::start(&metrics, endpoint_label(request.method(), route));
     let response = next.run(request).await;
-    let elapsed = started.elapsed().as_secs_f64();
-    in_flight.dec();
-    let labels = [endpoint, status_class(response.status().as_u16())];
-    metrics
-        .http_request_duration_seconds
-        .with_label_values(&labels)
-        .observe(elapsed);
-    metrics.http_requests_total.with_label_values(&labels).inc();
+    tracked.answered(response.status());
     response
+}
+
+/// One request in `http_requests_in_flight` from [`TrackedRequest::start`] until dropped; the drop
+/// counts and times it.
+///
+/// Why a drop guard: when a client disconnects mid-request, hyper drops the handler's future at
+/// its `.await`, and code after the `.await` never runs. Counting there left the gauge up by one
+/// for the rest of the process's life and the request neither counted nor timed (issue 21: 20
+/// abandoned requests read 20 in flight forever). `Drop` runs either way; a request dropped
+/// before [`TrackedRequest::answered`] is recorded as [`CANCELLED`]. (The same pattern as
+/// [`crate::pools::PooledClient`]'s hold time.)
+struct TrackedRequest<'a> {
+    metrics: &'a Metrics,
+    endpoint: &'static str,
+    /// This endpoint's in-flight gauge, resolved once for the increment and the decrement.
+    in_flight: IntGauge,
+    started: Instant,
+    /// The status class of the response, once there is one.
+    status_class: Option<&'static str>,
+}
+
+impl<'a> TrackedRequest<'a> {
+    fn start(metrics: &'a Metrics, endpoint: &'static str) -> Self {
+        let in_flight = metrics
+            .http_requests_in_flight
+            .with_label_values(&[endpoint]);
+        in_flight.inc();
+        Self {
+            metrics,
+            endpoint,
+            in_flight,
+            started: Instant::now(),
+            status_class: None,
+        }
+    }
+
+    fn answered(&mut self, status: StatusCode) {
+        self.status_class = Some(status_class(status));
+    }
+}
+
+impl Drop for TrackedRequest<'_> {
+    fn drop(&mut self) {
+        let elapsed = self.started.elapsed().as_secs_f64();
+        self.in_flight.dec();
+        let labels = [self.endpoint, self.status_class.unwrap_or(CANCELLED)];
+        self.metrics
+            .http_request_duration_seconds
+            .with_label_values(&labels)
+            .observe(elapsed);
+        self.metrics
+            .http_requests_total
+            .with_label_values(&labels)
+            .inc();
+    }
 }
 
 #[cfg(test)]
@@ -290,6 +332,28 @@ mod tests {
         assert_eq!(endpoint_label(&Method::GET, Some("/todos")), "list_todos");
         assert_eq!(endpoint_label(&Method::GET, Some("/login")), "other");
         assert_eq!(endpoint_label(&Method::GET, None), "other");
+    }
+
+    #[test]
+    fn a_request_dropped_before_its_answer_leaves_the_gauge_and_counts_as_cancelled() {
+        let metrics = Metrics::new();
+        let in_flight = metrics
+            .http_requests_in_flight
+            .with_label_values(&["list_todos"]);
+        let count = |class| {
+            metrics
+                .http_requests_total
+                .with_label_values(&["list_todos", class])
+                .get()
+        };
+        let cancelled = TrackedRequest::start(&metrics, "list_todos");
+        let mut served = TrackedRequest::start(&metrics, "list_todos");
+        served.answered(StatusCode::OK);
+        assert_eq!(in_flight.get(), 2);
+        drop(served);
+        drop(cancelled);
+        assert_eq!(in_flight.get(), 0);
+        assert_eq!((count("2xx"), count(CANCELLED)), (1, 1));
     }
 
     #[test]

@@ -30,12 +30,10 @@ use tokio_postgres::NoTls;
 use crate::config::PoolConfig;
 /// The mode is a configuration value, defined with the options; what it means is decided here.
 pub use crate::config::PoolMode;
+use crate::db;
 use crate::endpoint::Endpoint;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
-
-/// How long opening one new database connection may take before the request fails.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Connection counts of the three isolated pools.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,11 +79,7 @@ impl NamedPool {
         metrics: &Metrics,
     ) -> anyhow::Result<Self> {
         anyhow::ensure!(size >= 1, "pool `{name}` needs at least one connection");
-        let mut pg_config: tokio_postgres::Config =
-            database_url.parse().context("parsing the database URL")?;
-        // Shows which pool a backend belongs to in pg_stat_activity.
-        pg_config.application_name(format!("todo-service/{name}"));
-        pg_config.connect_timeout(CONNECT_TIMEOUT);
+        let pg_config = db::connection_config(database_url, name)?;
         let manager = Manager::from_config(
             pg_config,
             NoTls,
@@ -98,7 +92,8 @@ impl NamedPool {
         let pool = Pool::builder(manager)
             .max_size(size)
             .wait_timeout(Some(acquire_timeout))
-            .create_timeout(Some(CONNECT_TIMEOUT))
+            // Bounds the whole connect, handshake included (the driver's timeout is the TCP part).
+            .create_timeout(Some(db::CONNECT_TIMEOUT))
             .runtime(Runtime::Tokio1)
             .build()
             .with_context(|| format!("building pool `{name}`"))?;
@@ -224,7 +219,7 @@ impl Pools {
         config: &PoolConfig,
         metrics: &Metrics,
     ) -> anyhow::Result<Self> {
-        let timeout = config.acquire_timeout();
+        let timeout = config.acquire_timeout;
         let pools = match config.pool_mode {
             PoolMode::Shared => {
                 let shared =
@@ -342,7 +337,7 @@ mod tests {
             login_pool_size: None,
             todo_write_pool_size: None,
             todo_read_pool_size: None,
-            acquire_timeout_ms: 500,
+            acquire_timeout: Duration::from_millis(500),
         }
     }
 

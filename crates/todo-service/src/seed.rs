@@ -6,8 +6,6 @@
 //! synthetic accounts and keeps the login cost under load identical for every user.
 
 use anyhow::Context;
-use deadpool_postgres::{Manager, Pool};
-use tokio_postgres::NoTls;
 
 use crate::auth::PasswordHasher;
 use crate::config::{AddUserConfig, HashingConfig, SeedConfig};
@@ -29,15 +27,6 @@ pub struct SeedReport {
     pub todos_created: u64,
 }
 
-async fn connect(database_url: &str) -> anyhow::Result<deadpool_postgres::Client> {
-    let config: tokio_postgres::Config =
-        database_url.parse().context("parsing the database URL")?;
-    let pool = Pool::builder(Manager::new(config, NoTls))
-        .max_size(1)
-        .build()?;
-    pool.get().await.context("connecting to the database")
-}
-
 pub async fn seed(
     database_url: &str,
     hashing: &HashingConfig,
@@ -49,7 +38,7 @@ pub async fn seed(
     let user_hash = hasher
         .hash(&Password::parse(config.password.clone())?)
         .await?;
-    let client = connect(database_url).await?;
+    let client = db::connect_one(database_url, "seed").await?;
 
     let demo = client
         .execute(
@@ -101,7 +90,7 @@ pub async fn add_user(
     let email = Email::parse(&config.email)?;
     let password = Password::parse(config.password.clone())?;
     let hash = PasswordHasher::new(hashing)?.hash(&password).await?;
-    let client = connect(database_url).await?;
+    let client = db::connect_one(database_url, "add-user").await?;
     users::insert(&client, &email, &hash)
         .await?
         .with_context(|| format!("a user with email {} already exists", email.as_str()))

@@ -13,9 +13,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use tokio::task::JoinHandle;
-use tokio_postgres::NoTls;
 
-use crate::db::sessions;
+use crate::db::{self, sessions};
 use crate::metrics::Metrics;
 
 /// Expired sessions deleted per statement.
@@ -46,15 +45,7 @@ pub fn spawn(database_url: String, interval: Duration, metrics: Arc<Metrics>) ->
 
 /// One sweep: every expired session, in batches. Returns how many were deleted.
 pub async fn sweep(database_url: &str) -> anyhow::Result<u64> {
-    let mut config: tokio_postgres::Config =
-        database_url.parse().context("parsing the database URL")?;
-    config.application_name("todo-service/session-sweeper");
-    config.connect_timeout(Duration::from_secs(5));
-    let (client, connection) = config
-        .connect(NoTls)
-        .await
-        .context("connecting to sweep sessions")?;
-    let connection = tokio::spawn(connection);
+    let client = db::connect_one(database_url, "session-sweeper").await?;
     let mut deleted = 0;
     loop {
         let batch = sessions::delete_expired_batch(&client, BATCH)
@@ -65,7 +56,5 @@ pub async fn sweep(database_url: &str) -> anyhow::Result<u64> {
             break;
         }
     }
-    drop(client);
-    let _ = connection.await;
     Ok(deleted)
 }

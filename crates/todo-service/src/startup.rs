@@ -14,12 +14,12 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::auth::{LoginThrottle, PasswordHasher};
-use crate::config::{HashingConfig, ServeConfig};
+use crate::config::{HashingConfig, HttpLimits, ServeConfig};
 use crate::metrics::Metrics;
 use crate::metrics_listener;
 use crate::pools::Pools;
 use crate::routes::{self, AppState};
-use crate::server::{self, fd_limit, Limits};
+use crate::server::{self, fd_limit};
 use crate::session_sweeper;
 
 /// Connections the metrics listener serves at once: a scraper, the lab's sampler and a health
@@ -34,8 +34,8 @@ pub struct Application {
     metrics_listener: TcpListener,
     api: axum::Router,
     metrics: axum::Router,
-    api_limits: Limits,
-    metrics_limits: Limits,
+    api_limits: HttpLimits,
+    metrics_limits: HttpLimits,
 }
 
 impl Application {
@@ -53,7 +53,7 @@ impl Application {
         pools.fill().await?;
         let state = AppState {
             pools: pools.clone(),
-            hasher: PasswordHasher::new(hashing)?.with_slot_wait(config.login.hash_wait_timeout()),
+            hasher: PasswordHasher::new(hashing)?.with_slot_wait(config.login.hash_wait_timeout),
             throttle: LoginThrottle::new(&config.login),
             session_ttl_secs: config.session_ttl_secs,
             cookie_secure: config.cookie_secure,
@@ -64,8 +64,9 @@ impl Application {
         let metrics_listener = TcpListener::bind(config.metrics_listen)
             .await
             .with_context(|| format!("binding {}", config.metrics_listen))?;
-        let limits = Limits::from_config(&config.http);
-        let api_limits = limits.with_max_connections(api_connection_cap(config, &pools));
+        let api_limits = config
+            .http
+            .with_max_connections(api_connection_cap(config, &pools));
         Ok(Self {
             database_url: database_url.to_owned(),
             session_sweep_interval: Duration::from_secs(config.session_sweep_interval_secs.max(1)),
@@ -75,7 +76,7 @@ impl Application {
             api: routes::router(state, metrics.clone()),
             metrics: metrics_listener::router(metrics.clone(), pools),
             api_limits,
-            metrics_limits: limits.with_max_connections(METRICS_MAX_CONNECTIONS),
+            metrics_limits: config.http.with_max_connections(METRICS_MAX_CONNECTIONS),
         })
     }
 

@@ -150,7 +150,7 @@ mod tests {
 
     fn failures(capacity: usize) -> Failures {
         let limits = LoginLimits {
-            hash_wait_timeout_ms: 1_000,
+            hash_wait_timeout: Duration::from_secs(1),
             failures_before_lock: 3,
             lock_secs: LOCK.as_secs(),
         };
@@ -217,7 +217,7 @@ mod tests {
     #[test]
     fn a_success_clears_the_failures() {
         let limits = LoginLimits {
-            hash_wait_timeout_ms: 1_000,
+            hash_wait_timeout: Duration::from_secs(1),
             failures_before_lock: 2,
             lock_secs: 300,
         };

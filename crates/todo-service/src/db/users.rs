@@ -1,6 +1,7 @@
 //! `users`: looked up by email at login; created by the `seed` and `add-user` subcommands.
 
 use deadpool_postgres::Client;
+use tokio_postgres::GenericClient;
 
 use crate::domain::Email;
 
@@ -41,9 +42,10 @@ pub async fn replace_password_hash(
     Ok(updated == 1)
 }
 
-/// Inserts a user; returns `None` if the email is taken.
+/// Inserts a user; returns `None` if the email is taken. Any client: the commands that add
+/// users run outside the pools ([`crate::db::connect_one`]).
 pub async fn insert(
-    client: &Client,
+    client: &impl GenericClient,
     email: &Email,
     password_hash: &str,
 ) -> Result<Option<i64>, tokio_postgres::Error> {

@@ -26,7 +26,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
-use super::Limits;
+use crate::config::HttpLimits;
 
 /// What the wrapper needs to know from the service: how many requests began, and how many ended
 /// (their response sent). Shared by a connection's socket wrapper and its service.
@@ -84,7 +84,7 @@ pub struct DeadlineIo<IO> {
 }
 
 impl<IO> DeadlineIo<IO> {
-    pub fn new(io: IO, activity: Activity, limits: &Limits) -> Self {
+    pub fn new(io: IO, activity: Activity, limits: &HttpLimits) -> Self {
         Self {
             io,
             activity,

@@ -41,40 +41,11 @@ pub use body_deadline::BodyTimeout;
 use body_deadline::DeadlineBody;
 use deadline_io::{Activity, DeadlineIo};
 
-/// The limits one listener serves under, as durations.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    pub header_read: Duration,
-    pub request_body: Duration,
-    pub idle: Duration,
-    pub max_connections: usize,
-    pub shutdown_grace: Duration,
-}
-
-impl Limits {
-    pub fn from_config(http: &HttpLimits) -> Self {
-        Self {
-            header_read: Duration::from_millis(http.header_read_timeout_ms),
-            request_body: Duration::from_millis(http.request_body_timeout_ms),
-            idle: Duration::from_millis(http.idle_timeout_ms),
-            max_connections: http.max_connections,
-            shutdown_grace: Duration::from_millis(http.shutdown_grace_ms),
-        }
-    }
-
-    pub fn with_max_connections(self, max_connections: usize) -> Self {
-        Self {
-            max_connections,
-            ..self
-        }
-    }
-}
-
 /// Serves `router` on `listener` until `stop` completes, then shuts down within the grace period.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
-    limits: Limits,
+    limits: HttpLimits,
     stop: impl Future<Output = ()>,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
@@ -150,7 +121,7 @@ fn is_connection_error(err: &std::io::Error) -> bool {
 async fn serve_connection(
     stream: TcpStream,
     router: Router,
-    limits: Limits,
+    limits: HttpLimits,
     _slot: OwnedSemaphorePermit,
     shutdown: Watcher,
 ) {

@@ -7,7 +7,7 @@
 use reqwest::header;
 use todo_service::pools::{IsolatedSizes, PoolMode};
 
-use crate::helpers::{assert_error, serve_config, spawn_app_with, TestApp};
+use crate::helpers::{assert_error, metric_value, serve_config, spawn_app_with, TestApp};
 
 /// Fills the write pool with blocked inserts, then runs `check` with the write path still jammed;
 /// then unblocks and checks every write landed.
@@ -63,12 +63,15 @@ async fn shared_pool_reads_are_crowded_out_by_blocked_writes() {
         assert_eq!(response.headers()[header::RETRY_AFTER], "1");
         assert_error(response, 503, "database_busy").await;
         let metrics = app.metrics().await;
-        assert!(
-            metrics.contains("db_pool_acquire_timeouts_total{pool=\"shared\"} 1"),
+        let of_pool = |name, pool| metric_value(&metrics, name, &[("pool", pool)]);
+        assert_eq!(
+            of_pool("db_pool_acquire_timeouts_total", "shared"),
+            Some(1.0),
             "{metrics}"
         );
-        assert!(
-            metrics.contains("db_pool_connections_in_use{pool=\"shared\"} 3"),
+        assert_eq!(
+            of_pool("db_pool_connections_in_use", "shared"),
+            Some(3.0),
             "{metrics}"
         );
     })
@@ -82,12 +85,15 @@ async fn isolated_pools_keep_reads_and_logins_served_while_writes_are_blocked() 
         assert_eq!(response.status(), 200);
         app.login_demo().await;
         let metrics = app.metrics().await;
-        assert!(
-            metrics.contains("db_pool_connections_in_use{pool=\"todo_write\"} 1"),
+        let of_pool = |name, pool| metric_value(&metrics, name, &[("pool", pool)]);
+        assert_eq!(
+            of_pool("db_pool_connections_in_use", "todo_write"),
+            Some(1.0),
             "{metrics}"
         );
-        assert!(
-            metrics.contains("db_pool_acquire_timeouts_total{pool=\"todo_read\"} 0"),
+        assert_eq!(
+            of_pool("db_pool_acquire_timeouts_total", "todo_read"),
+            Some(0.0),
             "{metrics}"
         );
     })

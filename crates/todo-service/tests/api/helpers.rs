@@ -1,17 +1,19 @@
 //! `spawn_app()`: the service on port 0 against a fresh, seeded database, plus typed helpers.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
+use latency_proxy::Proxy;
 use rand::Rng;
 use reqwest::{header, Response};
 use serde_json::{json, Value};
 use todo_service::config::{
     HashingConfig, HttpLimits, LoginLimits, PoolConfig, SeedConfig, ServeConfig,
 };
+use todo_service::db;
 use todo_service::pools::PoolMode;
 use todo_service::seed::{self, DEMO_EMAIL, DEMO_PASSWORD};
 use todo_service::startup::Application;
-use tokio_postgres::NoTls;
 
 use crate::wire::StatementCounter;
 
@@ -38,20 +40,20 @@ pub fn serve_config(mode: PoolMode) -> ServeConfig {
             login_pool_size: None,
             todo_write_pool_size: None,
             todo_read_pool_size: None,
-            acquire_timeout_ms: 300,
+            acquire_timeout: Duration::from_millis(300),
         },
         session_ttl_secs: 3600,
         cookie_secure: false,
         session_sweep_interval_secs: 60,
         http: HttpLimits {
-            header_read_timeout_ms: 5_000,
-            request_body_timeout_ms: 5_000,
-            idle_timeout_ms: 30_000,
+            header_read: Duration::from_secs(5),
+            request_body: Duration::from_secs(5),
+            idle: Duration::from_secs(30),
             max_connections: 10_000,
-            shutdown_grace_ms: 10_000,
+            shutdown_grace: Duration::from_secs(10),
         },
         login: LoginLimits {
-            hash_wait_timeout_ms: 1_000,
+            hash_wait_timeout: Duration::from_secs(1),
             failures_before_lock: 5,
             lock_secs: 300,
         },
@@ -71,10 +73,9 @@ pub async fn fresh_database() -> String {
 /// [`fresh_database`] on the server of `admin` (a URL with rights to create databases).
 pub async fn fresh_database_on(admin: &str) -> String {
     let name = format!("test_{:016x}", rand::thread_rng().gen::<u64>());
-    let (client, connection) = tokio_postgres::connect(admin, NoTls)
+    let client = db::connect_one(admin, "test")
         .await
         .expect("the lab's Postgres must run: scripts/pg.sh start");
-    tokio::spawn(connection);
     client
         .batch_execute(&format!("CREATE DATABASE {name}"))
         .await
@@ -125,6 +126,51 @@ pub async fn spawn_app_counting_statements() -> (TestApp, StatementCounter) {
     )
     .await;
     (app, counter)
+}
+
+/// [`spawn_app_with`], the service's database `delay` away in each direction through the lab's
+/// latency proxy (the test's own seeding and [`TestApp::db`] connect directly). Every statement
+/// then takes at least `2 × delay`, long enough for a client to give up in the middle.
+pub async fn spawn_app_behind_latency(config: ServeConfig, delay: Duration) -> TestApp {
+    let database_url = seeded_database(&admin_url()).await;
+    let server = DatabaseServer::of(&database_url);
+    let proxy = Proxy::bind("127.0.0.1:0".parse().unwrap(), server.address(), delay)
+        .await
+        .unwrap();
+    let service_url = server.via(proxy.local_addr().unwrap());
+    // Runs as long as the test's runtime.
+    tokio::spawn(proxy.run_until(std::future::pending()));
+    start_app(&config, &cheap_hashing(), database_url, &service_url).await
+}
+
+/// The Postgres server a database URL names, for a test proxy to stand in front of.
+pub struct DatabaseServer {
+    url: reqwest::Url,
+}
+
+impl DatabaseServer {
+    pub fn of(database_url: &str) -> Self {
+        Self {
+            url: reqwest::Url::parse(database_url).expect("a postgres:// URL"),
+        }
+    }
+
+    /// `host:port`, where a proxy forwards to (TCP only).
+    pub fn address(&self) -> String {
+        format!(
+            "{}:{}",
+            self.url.host_str().expect("a TCP host in the database URL"),
+            self.url.port().unwrap_or(5432)
+        )
+    }
+
+    /// The same database URL with `proxy` in place of the server's address.
+    pub fn via(&self, proxy: SocketAddr) -> String {
+        let mut url = self.url.clone();
+        url.set_ip_host(proxy.ip()).unwrap();
+        url.set_port(Some(proxy.port())).unwrap();
+        url.to_string()
+    }
 }
 
 /// A fresh database on the server of `admin`, migrated and seeded.
@@ -306,11 +352,7 @@ impl TestApp {
 
     /// A direct database connection, outside the service's pools.
     pub async fn db(&self) -> tokio_postgres::Client {
-        let (client, connection) = tokio_postgres::connect(&self.database_url, NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(connection);
-        client
+        db::connect_one(&self.database_url, "test").await.unwrap()
     }
 }
 

@@ -27,11 +27,11 @@ fn limited(http: HttpLimits) -> ServeConfig {
 }
 
 const TIGHT: HttpLimits = HttpLimits {
-    header_read_timeout_ms: 400,
-    request_body_timeout_ms: 400,
-    idle_timeout_ms: 400,
+    header_read: Duration::from_millis(400),
+    request_body: Duration::from_millis(400),
+    idle: Duration::from_millis(400),
     max_connections: 10_000,
-    shutdown_grace_ms: 500,
+    shutdown_grace: Duration::from_millis(500),
 };
 
 async fn connect(app: &TestApp) -> TcpStream {
@@ -147,7 +147,7 @@ async fn slow_clients_are_closed_after_the_header_timeout_and_a_normal_request_i
 {
     let app = spawn_app_with(limited(HttpLimits {
         // Long enough that the 200 are surely still open while the normal request runs.
-        header_read_timeout_ms: 1_000,
+        header_read: Duration::from_millis(1_000),
         ..TIGHT
     }))
     .await;
@@ -168,8 +168,8 @@ async fn slow_clients_are_closed_after_the_header_timeout_and_a_normal_request_i
 #[tokio::test]
 async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout_not_the_header_timeout() {
     let app = spawn_app_with(limited(HttpLimits {
-        header_read_timeout_ms: 300,
-        idle_timeout_ms: 2_500,
+        header_read: Duration::from_millis(300),
+        idle: Duration::from_millis(2_500),
         ..TIGHT
     }))
     .await;
@@ -218,8 +218,8 @@ async fn past_the_connection_cap_a_new_connection_is_served_once_another_closes(
     const CAP: usize = 3;
     let app = spawn_app_with(limited(HttpLimits {
         // The held connections must stay idle without being closed.
-        header_read_timeout_ms: 30_000,
-        idle_timeout_ms: 30_000,
+        header_read: Duration::from_millis(30_000),
+        idle: Duration::from_millis(30_000),
         max_connections: CAP,
         ..TIGHT
     }))
@@ -249,9 +249,9 @@ async fn a_stop_closes_idle_connections_at_once_lets_a_request_in_flight_finish_
     let grace = Duration::from_millis(1_500);
     let app = spawn_app_with(limited(HttpLimits {
         // Only the stop may end the slow client and the idle connection here.
-        header_read_timeout_ms: 30_000,
-        idle_timeout_ms: 30_000,
-        shutdown_grace_ms: grace.as_millis() as u64,
+        header_read: Duration::from_millis(30_000),
+        idle: Duration::from_millis(30_000),
+        shutdown_grace: grace,
         ..TIGHT
     }))
     .await;

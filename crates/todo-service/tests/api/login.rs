@@ -381,10 +381,10 @@ async fn successful_logins_never_count_and_clear_the_failures() {
 #[tokio::test]
 async fn a_login_flood_gets_200_or_503_login_busy_and_then_logins_work_again() {
     let mut config = serve_config(PoolMode::Shared);
-    config.login.hash_wait_timeout_ms = 10;
+    config.login.hash_wait_timeout = Duration::from_millis(10);
     // Enough connections and patience that the database is never what turns a login away.
     config.pools.pool_size = 10;
-    config.pools.acquire_timeout_ms = 10_000;
+    config.pools.acquire_timeout = Duration::from_secs(10);
     // 8 MiB a hash: tens of milliseconds in a test build, several times the wait.
     let hashing = HashingConfig {
         argon2_memory_kib: 8 * 1024,

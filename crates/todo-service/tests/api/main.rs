@@ -7,6 +7,7 @@ mod database_loss;
 mod helpers;
 mod hygiene;
 mod login;
+mod login_timing;
 mod metrics;
 mod openapi;
 mod seed;

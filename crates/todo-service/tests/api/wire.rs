@@ -18,6 +18,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::helpers::DatabaseServer;
+
 /// Protocol codes of the untyped requests that may precede the startup message.
 const SSL_REQUEST: u32 = 80_877_103;
 const GSSENC_REQUEST: u32 = 80_877_104;
@@ -31,16 +33,10 @@ pub struct StatementCounter {
 impl StatementCounter {
     /// Starts the proxy on a free port, forwarding to the server of `database_url` (TCP only).
     pub async fn start(database_url: &str) -> Self {
-        let mut url = reqwest::Url::parse(database_url).expect("a postgres:// URL");
-        let upstream = format!(
-            "{}:{}",
-            url.host_str().expect("a TCP host in the database URL"),
-            url.port().unwrap_or(5432)
-        );
+        let server = DatabaseServer::of(database_url);
+        let upstream = server.address();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        url.set_host(Some("127.0.0.1")).unwrap();
-        url.set_port(Some(listener.local_addr().unwrap().port()))
-            .unwrap();
+        let database_url = server.via(listener.local_addr().unwrap());
         let executed = Arc::new(AtomicU64::new(0));
         let counter = executed.clone();
         tokio::spawn(async move {
@@ -52,7 +48,7 @@ impl StatementCounter {
             }
         });
         Self {
-            database_url: url.to_string(),
+            database_url,
             executed,
         }
     }
