@@ -68,6 +68,10 @@ class Profile:
         return [(self.warmup_s + i * (length + self.gap_s), self.warmup_s + i * (length + self.gap_s) + length)
                 for i in range(self.bursts)]
 
+    def steady_windows(self) -> list[tuple[float, float]]:
+        """(start, end) of every burst's steady part (ramps left out): where a sweep's step held its rate."""
+        return [(start + self.ramp_s, end - self.ramp_s) for start, end in self.burst_windows()]
+
     def k6_env(self, rates: Rates) -> dict[str, str]:
         """The variables the k6 script reads (all explicit: the report states them)."""
         return {
