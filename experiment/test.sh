@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The experiment's checks: unit tests, then (unless --unit) the quick profile end to end twice,
 # on one host and on two (a network namespace for the system under test, the load split over two
-# k6 processes), each checked. It never asserts the size of the effect: that is a benchmark result.
+# k6 processes), each checked, and a short sweep (two steps, one regime), checked. It never asserts the size of the effect: that is a benchmark result.
 #
 #   experiment/test.sh [--unit] [--no-record]
 set -euo pipefail
@@ -61,10 +61,22 @@ for path in sorted(Path(sys.argv[1]).glob("arms/*/rep-1/run.json")):
   done <<<"$runs"
 }
 
+# A short sweep (sweep.py): the sweep-quick profile's two steps, the database-with-room regime
+# only, --force as above (a pipeline test: a step over the CPU budget runs anyway, drawn hollow).
+short_sweep() {
+  local out
+  out="$(mktemp -d /tmp/lab-sweep.XXXXXX)"
+  echo "[experiment/test.sh] a short sweep end to end (two steps, one regime), into $out"
+  scripts/experiment.sh --sweep --profile sweep-quick --regimes room --force --no-record --out "$out"
+  echo "[experiment/test.sh] checking the sweep's results"
+  "$venv/bin/python" -m experiment.check_results "$out" --sweep --regimes room
+}
+
 if ! $unit_only; then
   quick_profile "one host"
   # The two roles on two hosts: the system under test in a network namespace of its own, the
   # load from 2 k6 processes on this side of the veth (scripts/netns.sh, made and removed by
   # scripts/experiment.sh).
   quick_profile "two hosts (netns), 2 k6 processes" --hosts netns -- --expect-hosts netns --expect-k6-processes 2
+  short_sweep
 fi

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from experiment import cli, sweep
+from experiment import check_results, cli, sweep
 from experiment.profiles import ISOLATED, SHARED, SHARED_3X, Rates
 from experiment.results import SweepSummary
 from experiment.tests import synthetic
@@ -86,3 +86,12 @@ def test_a_sweep_report_is_built_from_a_sweep_folder(tmp_path):
     html = (tmp_path / "report.html").read_text()
     assert "Where each design breaks" in html and html.count("data:image/png;base64,") == 2
     assert json.loads((tmp_path / "summary.json").read_text())["regimes"][0]["regime"]["key"] == "room"
+
+
+def test_check_results_passes_a_complete_sweep_folder_and_names_a_missing_regime(tmp_path):
+    synthetic.write_sweep_regime(tmp_path / "room")
+    cli.make_sweep_report(tmp_path)
+    results = check_results.sweep_checks(tmp_path, ["shared", "isolated"], ["room"])
+    assert [name for name, ok, _ in results if not ok] == []
+    results = check_results.sweep_checks(tmp_path, ["shared", "isolated"], ["room", "db-limited"])
+    assert [name for name, ok, _ in results if not ok] == ["regime db-limited is in summary.json"]
