@@ -272,28 +272,56 @@ def _planned(folder: Path) -> bool:
 
 
 def finding(regimes: list[SweepRegime]) -> str:
-    """The paragraph for the post, from the numbers: where each arm's reads broke, per regime."""
+    """The paragraph for the post, from the numbers: per regime, where each arm's reads broke
+    against where Little's law said they would, then the story's question (do per-endpoint pools
+    keep reads faster than one pool three times bigger?) answered at the highest step both ran,
+    and how much of it the trust checks let stand."""
     if not regimes:
         return "The sweep measured nothing: no regime got past its calibration."
-    sentences = []
-    for regime in regimes:
-        parts = []
-        for arm in regime.arms.values():
-            k = arm.knee
-            predicted = f"predicted {k.predicted_multiple:g}x" if k.predicted_multiple is not None else "no prediction"
-            if k.measured_multiple is not None:
-                parts.append(f"{arm.label} broke at {k.measured_multiple:g}x ({predicted}; {k.measured_why})")
-            else:
-                parts.append(f"{arm.label}: {k.measured_why} ({predicted})")
-        hollow = sum(1 for a in regime.arms.values() for s in a.steps if s.numbers and s.numbers.failed_checks)
-        unmeasured = sum(1 for s in next(iter(regime.arms.values())).steps if not s.plan.measurable) \
-            if regime.arms else 0
-        tail = []
-        if hollow:
-            tail.append(f"{hollow} step(s) failed a trust check and are drawn hollow")
-        if unmeasured:
-            tail.append(f"{unmeasured} step(s) were not measurable on this machine")
-        sentences.append(f"With {regime.regime.title} ({regime.delay_ms} ms delay"
-                         + (f", Postgres held to {regime.regime.db_cpu:g} CPU" if regime.regime.db_cpu else "")
-                         + f"): {'; '.join(parts)}." + (f" {'; '.join(tail).capitalize()}." if tail else ""))
+    return " ".join(_regime_finding(regime) for regime in regimes)
+
+
+def _regime_finding(regime: SweepRegime) -> str:
+    where = f"{regime.delay_ms} ms delay" + (f", Postgres held to {regime.regime.db_cpu:g} CPU"
+                                              if regime.regime.db_cpu else "")
+    sentences = [f"With {regime.regime.title} ({where}): " + "; ".join(_knee_phrase(a) for a in regime.arms.values())
+                 + "."]
+    isolated, control = regime.arms.get("isolated"), regime.arms.get("shared-3x")
+    if isolated and control:
+        sentences.append(_isolated_against_control(isolated, control))
+    steps = [s for a in regime.arms.values() for s in a.steps]
+    ran = [s for s in steps if s.numbers is not None]
+    hollow = sum(1 for s in ran if s.numbers and s.numbers.failed_checks)
+    unmeasured = {s.plan.multiple: s.plan.run for s in steps if not s.plan.measurable}
+    if hollow:
+        sentences.append(f"{hollow} of the {len(ran)} steps run failed a trust check (drawn hollow): "
+                         "their latencies include waiting for CPU.")
+    if unmeasured:
+        forced = " (run anyway, --force)" if any(unmeasured.values()) else ""
+        sentences.append(f"{len(unmeasured)} step(s) were not measurable on this machine{forced}.")
     return " ".join(sentences)
+
+
+def _knee_phrase(arm: SweepArm) -> str:
+    k, name = arm.knee, f"{ARMS_BY_KEY[arm.key].act} ({arm.key})"
+    predicted = f"predicted {k.predicted_multiple:g}x" if k.predicted_multiple is not None else "no prediction"
+    if k.measured_multiple is not None:
+        return f"{name}: reads broke at {k.measured_multiple:g}x ({predicted})"
+    ran = [s for s in arm.steps if s.numbers is not None]
+    if not ran:
+        return f"{name}: no step ran ({predicted})"
+    return f"{name}: reads held through {ran[-1].plan.multiple:g}x ({predicted})"
+
+
+def _isolated_against_control(isolated: SweepArm, control: SweepArm) -> str:
+    """Reads of the per-endpoint pools against the pool of 36, at the highest step both ran."""
+    both = [(a, b) for a, b in zip(isolated.steps, control.steps, strict=False) if a.numbers and b.numbers]
+    if not both:
+        return "The per-endpoint pools and the bigger pool have no step in common."
+    a, b = both[-1]
+    assert a.numbers is not None and b.numbers is not None
+    faster = ("the per-endpoint pools kept reads faster" if (a.numbers.read_p95_ms or 0) < (b.numbers.read_p95_ms or 0)
+              else "the bigger pool served reads as fast or faster")
+    return (f"At {a.plan.multiple:g}x, the highest step both ran, {faster}: read p95 {ms(a.numbers.read_p95_ms)} "
+            f"({pct(a.numbers.read_error_rate)} errors) against {ms(b.numbers.read_p95_ms)} "
+            f"({pct(b.numbers.read_error_rate)}) with one pool of {read_connections(ARMS_BY_KEY[control.key])}.")

@@ -187,7 +187,7 @@ def sweep_steps(regime: SweepRegime) -> Table:
     for arm in regime.arms.values():
         for step in arm.steps:
             p, n = step.plan, step.numbers
-            head = [arm.label, f"{p.multiple:g}x", f"{p.rate_rps} req/s"]
+            head = [arm.label, f"{p.multiple:g}x" + (" (past knee)" if step.past_knee else ""), f"{p.rate_rps} req/s"]
             if n is None:
                 why = NOT_MEASURABLE if not p.measurable else "not run"
                 rows.append([*head, *[fmt.MISSING] * 7, f"{why} (predicted {p.predicted_cores:.2f} cores)"])
@@ -197,7 +197,7 @@ def sweep_steps(regime: SweepRegime) -> Table:
                 trusted += " (over the CPU budget, run with --force)"
             rows.append([*head, f"{n.sent_rps:.0f}", f"{n.goodput_rps:.0f}",
                                 f"{fmt.ms(n.read_p95_ms)} / {fmt.ms(n.read_server_p95_ms)}",
-                                fmt.pct(n.read_error_rate) + (" (past knee)" if step.past_knee else ""),
+                                fmt.pct(n.read_error_rate),
                                 fmt.pct(n.write_error_rate), fmt.num(n.max_waiters),
                                 fmt.cores(n.cpu.get("lab")), trusted])
     return Table(SWEEP_HEADER, rows)
