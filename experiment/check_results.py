@@ -51,12 +51,8 @@ def checks(out: Path, arms: list[str], expect_recording: bool = False, expect_k6
         check(f"{name} reads as a {kind.__name__}", True)
         return value
 
-    for name in ("report.html", "summary.md", "summary.json", "config.json", "post/post.md", "post/README.md"):
-        path = out / name
-        check(f"{name} exists and is not empty", path.exists() and path.stat().st_size > 0)
-    for name in CHARTS:
-        path = out / "charts" / name
-        check(f"chart {name} is a PNG", path.exists() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n")
+    files_exist(check, out, ("report.html", "summary.md", "summary.json", "config.json", "post/post.md",
+                             "post/README.md"), CHARTS)
     report = out / "report.html"
     if report.exists():
         check("report.html inlines its charts", report.read_text().count("data:image/png;base64,") >= len(CHARTS))
@@ -178,6 +174,17 @@ def _check_load(check: Callable[[str, bool, str], None], run: str, record: RunRe
 SWEEP_CHARTS = ("sweep-reads.png", "sweep-goodput.png")
 
 
+def files_exist(check: Callable[[str, bool], None], out: Path, documents: tuple[str, ...],
+                charts: tuple[str, ...]) -> None:
+    """Each document in `out` is there and not empty; each chart in out/charts is a PNG."""
+    for name in documents:
+        path = out / name
+        check(f"{name} exists and is not empty", path.exists() and path.stat().st_size > 0)
+    for name in charts:
+        path = out / "charts" / name
+        check(f"chart {name} is a PNG", path.exists() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n")
+
+
 def sweep_checks(out: Path, arms: list[str], regimes: list[str]) -> list[tuple[str, bool, str]]:
     """A sweep's folder (sweep.py): its documents and charts, every regime asked for, every arm
     with every planned step, numbers for each step that ran, and every k6 run ended as k6 runs do."""
@@ -186,12 +193,7 @@ def sweep_checks(out: Path, arms: list[str], regimes: list[str]) -> list[tuple[s
     def check(name: str, ok: bool, detail: str = "") -> None:
         results.append((name, bool(ok), detail))
 
-    for name in ("report.html", "summary.md", "summary.json"):
-        path = out / name
-        check(f"{name} exists and is not empty", path.exists() and path.stat().st_size > 0)
-    for name in SWEEP_CHARTS:
-        path = out / "charts" / name
-        check(f"chart {name} is a PNG", path.exists() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n")
+    files_exist(check, out, ("report.html", "summary.md", "summary.json"), SWEEP_CHARTS)
     report = out / "report.html"
     check("report.html has the section \"Where each design breaks\"",
           report.exists() and "Where each design breaks" in report.read_text())

@@ -5,13 +5,15 @@
 #
 #   scripts/experiment.sh [--profile quick|default] [--repeat N] [--delay-ms D] [--out DIR] [--no-record]
 #                         [--pin | --no-pin] [--base-rps R --burst-rps R] [--hosts local|netns] [--k6-processes N]
+#   scripts/experiment.sh --sweep [--regimes room,db-limited] [--db-cpu C] [--db-delay-ms D] [--profile sweep|sweep-quick]
 #
 # --hosts netns puts the system under test (its own Postgres, the latency proxy, the service) in a
 # network namespace joined to the load side by a veth pair (scripts/netns.sh, created before the
 # runs and removed after them), and splits the load over 2 k6 processes unless --k6-processes says.
 #
 # Results go to results/<UTC timestamp>/ (and results/latest) unless --out is given: report.html,
-# summary.md, summary.json, charts/, post/, and the raw data of every run under arms/.
+# summary.md, summary.json, charts/, post/, and the raw data of every run under arms/; a sweep to
+# results/<UTC timestamp>-sweep/ (a folder per regime, the sweep's report beside them).
 # Set-up (scripts/setup.sh, idempotent) is what this run needs: psql and, unless DATABASE_URL is
 # set, PostgreSQL and the throwaway cluster (scripts/pg.sh; with DATABASE_URL its server is used,
 # through a database named lab_experiment); the lab's Prometheus and Postgres exporter
