@@ -177,8 +177,9 @@ def cpu_budget(summary: Summary) -> Table:
 
 
 SWEEP_HEADER = ["arm", "step", "offered", "sent", "goodput (2xx)", "read p95 k6 / service", "read errors",
-                "write errors", "max waiters", "lab CPU", "trusted"]
+                "write errors", "max waiters", "CPU lab (service / postgres / k6)", "trusted"]
 NOT_MEASURABLE = "not measurable here"
+ROLES = ("service", "postgres", "k6")  # each step's CPU by role, beside the lab's
 
 
 def sweep_steps(regime: SweepRegime) -> Table:
@@ -199,7 +200,8 @@ def sweep_steps(regime: SweepRegime) -> Table:
                                 f"{fmt.ms(n.read_p95_ms)} / {fmt.ms(n.read_server_p95_ms)}",
                                 fmt.pct(n.read_error_rate),
                                 fmt.pct(n.write_error_rate), fmt.num(n.max_waiters),
-                                fmt.cores(n.cpu.get("lab")), trusted])
+                                f"{fmt.cores(n.cpu.get('lab'))} ({' / '.join(fmt.cores(n.cpu.get(r)) for r in ROLES)})",
+                                trusted])
     return Table(SWEEP_HEADER, rows)
 
 
@@ -211,5 +213,5 @@ def sweep_knees(regime: SweepRegime) -> Table:
         predicted = fmt.MISSING if k.predicted_rps is None else f"{k.predicted_rps:.0f} req/s" + (
             f" ({k.predicted_multiple:g}x)" if k.predicted_multiple else "")
         measured = fmt.MISSING if k.measured_multiple is None else f"{k.measured_rps} req/s ({k.measured_multiple:g}x)"
-        rows.append([arm.label, predicted, k.predicted_why, measured, k.measured_why])
-    return Table(["arm", "predicted knee", "why", "measured knee", "what it was"], rows)
+        rows.append([arm.label, predicted, k.predicted_why, fmt.ms(arm.base_read_p95_ms), measured, k.measured_why])
+    return Table(["arm", "predicted knee", "why", "calm read p95", "measured knee", "what it was"], rows)

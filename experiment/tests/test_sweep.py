@@ -95,3 +95,13 @@ def test_check_results_passes_a_complete_sweep_folder_and_names_a_missing_regime
     assert [name for name, ok, _ in results if not ok] == []
     results = check_results.sweep_checks(tmp_path, ["shared", "isolated"], ["room", "db-limited"])
     assert [name for name, ok, _ in results if not ok] == ["regime db-limited is in summary.json"]
+
+
+def test_sweep_is_a_mode_of_its_own_with_a_profile_that_has_steps():
+    assert cli.parse_args(["--admin-url", "postgres://x"]).profile == "default"
+    args = cli.parse_args(["--sweep", "--admin-url", "postgres://x"])
+    assert (args.profile, args.regimes) == ("sweep", "room,db-limited")
+    for argv in (["--sweep", "--profile", "quick"], ["--profile", "sweep"], ["--sweep", "--repeat", "2"],
+                 ["--sweep", "--regimes", "room,nowhere"]):
+        with pytest.raises(SystemExit):
+            cli.parse_args([*argv, "--admin-url", "postgres://x"])
