@@ -59,9 +59,9 @@ function rateList(name) {
   });
 }
 
-/** The total rate of burst `i`: the sweep's i-th rate, else the one burst rate. */
+/** The total rate of burst `i`: the sweep's i-th rate (`burst_rates`), else the one burst rate. */
 function burstRate(profile, i) {
-  return profile.burst_rates.length ? profile.burst_rates[i] : profile.burst_rps;
+  return profile.burst_rates && profile.burst_rates.length ? profile.burst_rates[i] : profile.burst_rps;
 }
 
 /** Reads the profile from the environment (see load/README.md for every variable). */
