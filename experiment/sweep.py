@@ -13,8 +13,8 @@ Per regime:
    `STEP_CPU_SHARE` of the usable CPU (the acts' trust limit) is "not measurable here" and k6
    does not run it (with --force it does, drawn hollow).
 2. One k6 run per arm whose bursts are the measurable steps (`run_profile`).
-3. `analyse_arm`: per step, over its steady part (ramps left out), the offered, sent and answered
-   (2xx) rates, the read p95 on both sides, read and write errors, the most waiters, each role's
+3. `analyse_arm`: per step, over its steady part (ramps left out) and the requests k6 started in
+   it, the offered, sent and answered (2xx) rates (sent short of offered: iterations k6 dropped), the read p95 on both sides, read and write errors, the most waiters, each role's
    CPU, and the acts' trust checks; a step that fails one keeps its numbers and names it.
 4. Knees: predicted by Little's law from the calibration (`predicted_knee`), measured as the first
    step past `KNEE_READ_ERRORS` or `KNEE_P95_X` x the calm read p95 (`measured_knee`).
@@ -60,6 +60,9 @@ KNEE_P95_X = 5.0
 # fail the trust check the acts use (verdict.MACHINE_BUSY_MAX). Looser than the plan's 60% on
 # purpose: the sweep is meant to go past the acts' point.
 STEP_CPU_SHARE = verdict.MACHINE_BUSY_MAX
+# Two read p95s within this share of each other are "about as fast" in the finding: one run per
+# arm and step, on a shared machine, does not tell 5% apart.
+SAME_P95 = 0.1
 
 ROOM = Regime(key="room", title="the database with room", db_cpu=None, delay_ms=None)
 # The database at its own limit: Postgres held to a quarter of a CPU, and a 2 ms delay, so a
@@ -161,7 +164,9 @@ def step_numbers(run_dir: Path, profile: Profile, usable_cpus: float | None) -> 
     assert profile.steps is not None and record.rates.step_rps is not None
     for i, ((start, end), rate) in enumerate(zip(profile.steady_windows(), record.rates.step_rps, strict=True), 1):
         seconds = end - start
-        inside = [r for r in requests if start <= r.t - t0 < end]
+        # A step's requests are the ones k6 started in it: k6 stamps a request when it ends, and a
+        # slow step's answers, counted when they end, would spill into the next base-rate gap.
+        inside = [r for r in requests if start <= r.t - r.duration_ms / 1000 - t0 < end]
         read = stats.summarize([r for r in inside if r.endpoint == LIST], seconds)
         writes = stats.summarize([r for r in inside if r.endpoint in WRITES], seconds)
         server = promql.by_label(stored.get(promql.step_query(i)) if stored else None, "endpoint").get(LIST)
@@ -320,8 +325,13 @@ def _isolated_against_control(isolated: SweepArm, control: SweepArm) -> str:
         return "The per-endpoint pools and the bigger pool have no step in common."
     a, b = both[-1]
     assert a.numbers is not None and b.numbers is not None
-    faster = ("the per-endpoint pools kept reads faster" if (a.numbers.read_p95_ms or 0) < (b.numbers.read_p95_ms or 0)
-              else "the bigger pool served reads as fast or faster")
+    mine, theirs = a.numbers.read_p95_ms or 0.0, b.numbers.read_p95_ms or 0.0
+    if abs(mine - theirs) <= SAME_P95 * max(mine, theirs):
+        faster = "reads were about as fast either way"
+    elif mine < theirs:
+        faster = "the per-endpoint pools kept reads faster"
+    else:
+        faster = "the bigger pool served reads faster"
     return (f"At {a.plan.multiple:g}x, the highest step both ran, {faster}: read p95 {ms(a.numbers.read_p95_ms)} "
             f"({pct(a.numbers.read_error_rate)} errors) against {ms(b.numbers.read_p95_ms)} "
             f"({pct(b.numbers.read_error_rate)}) with one pool of {read_connections(ARMS_BY_KEY[control.key])}.")

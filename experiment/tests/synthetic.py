@@ -316,7 +316,7 @@ def write_sweep_regime(folder: Path, regime: Regime = sweep.ROOM) -> Path:
 
 def _write_sweep_run(run_dir: Path, key: str, profile: Profile, rates: Rates,
                      steps: list[tuple[float, float, float]]) -> None:
-    """k6's samples (every step sent at its full rate: one read in five), the service's p95 per
+    """k6's samples (every step started at its full rate: one read in five), the service's p95 per
     step (half k6's), the waiters, and the lab's CPU, for one arm."""
     run_dir.mkdir(parents=True, exist_ok=True)
     requests: list[tuple[float, str, float, int]] = [(-1.0, "setup_login", 3.0, 200)]
@@ -327,12 +327,12 @@ def _write_sweep_run(run_dir: Path, key: str, profile: Profile, rates: Rates,
             zip(profile.steady_windows(), rates.step_rps or (), steps, strict=True), 1):
         count = round(rate * (end - start))
         for n in range(count):
-            t = start + n / rate
+            t = start + n / rate  # started then; k6 stamps it when it ends
             if n % 5 == 0:
                 failed = (n // 5) % 10 < 10 * read_errors
-                requests.append((t, "list_todos", read_ms, 503 if failed else 200))
+                requests.append((t + read_ms / 1000, "list_todos", read_ms, 503 if failed else 200))
             else:
-                requests.append((t, "login" if n % 2 else "create_todo", 20.0, 200))
+                requests.append((t + 0.02, "login" if n % 2 else "create_todo", 20.0, 200))
         for second in range(int(start), int(end)):
             lab[second] = cores
         stored[promql.step_query(index)] = QueryAnswer(query=f"<step {index}>", series=[
