@@ -14,10 +14,11 @@ Per regime:
    does not run it (with --force it does, drawn hollow).
 2. One k6 run per arm whose bursts are the measurable steps (`run_profile`).
 3. `analyse_arm`: per step, over its steady part (ramps left out) and the requests k6 started in
-   it, the offered, sent and answered (2xx) rates (sent short of offered: iterations k6 dropped), the read p95 on both sides, read and write errors, the most waiters, each role's
-   CPU, and the acts' trust checks; a step that fails one keeps its numbers and names it.
+   it, the offered, sent and answered (2xx) rates (sent short of offered: iterations k6 dropped),
+   the read p95 on both sides, read and write errors, the most waiters, each role's CPU, and the
+   acts' trust checks; a step that fails one keeps its numbers and names it.
 4. Knees: predicted by Little's law from the calibration (`predicted_knee`), measured as the first
-   step past `KNEE_READ_ERRORS` or `KNEE_P95_X` x the calm read p95 (`measured_knee`).
+   step past `KNEE_READ_ERRORS` or `KNEE_P95_X` x the calm read p95 (`knee`).
 
 The results folder holds one folder per regime (a results folder of its own: config.json with its
 `SweepPlan`, calibration/, arms/<arm>/rep-1/); `build` reads them into the `SweepSummary`.
