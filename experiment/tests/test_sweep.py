@@ -4,6 +4,8 @@ knees, and the report built from that folder."""
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
+from types import SimpleNamespace
 
 import pytest
 
@@ -105,3 +107,21 @@ def test_sweep_is_a_mode_of_its_own_with_a_profile_that_has_steps():
                  ["--sweep", "--regimes", "room,nowhere"]):
         with pytest.raises(SystemExit):
             cli.parse_args([*argv, "--admin-url", "postgres://x"])
+
+
+def test_the_database_is_held_to_a_quota_only_in_the_regime_that_has_one(tmp_path, monkeypatch):
+    (tmp_path / "postmaster.pid").write_text("4242\n/data\n")
+    ctx = SimpleNamespace(host=SimpleNamespace(pg_data_dir=tmp_path))
+    calls = []
+
+    @contextmanager
+    def quota_for(pids, cpus, name):
+        calls.append((cpus, name.startswith("lab-postgres-")))
+        yield tmp_path / name
+
+    monkeypatch.setattr(cli.cpulimit, "quota_for", quota_for)
+    with cli._database_quota(ctx, sweep.ROOM) as note:
+        assert note is None
+    with cli._database_quota(ctx, sweep.limited(sweep.DB_LIMITED, 0.12, None)) as note:
+        assert note is not None and note.startswith("held to 0.12 CPU")
+    assert calls == [(0.12, True)]
