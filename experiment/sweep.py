@@ -122,7 +122,7 @@ def predicted_knee(arm: Arm, calibration: Calibration) -> tuple[float | None, st
     if arm.pool_mode == "shared":
         rate = connections / (calibration.mean_hold_ms / 1000)
         return rate, (f"{connections} connections / {calibration.mean_hold_ms:.2f} ms mean hold"
-                      + ("" if connections == 12 else ", if the database keeps up"))
+                      + ("" if connections == calibration.connections else ", if the database keeps up"))
     share, hold = calibration.mix.get(LIST), calibration.hold_ms.get(LIST)
     if not share or not hold:
         return None, "no read hold time in the calibration"
