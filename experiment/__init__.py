@@ -19,7 +19,11 @@ Run it with `scripts/experiment.sh` (which builds and starts what it needs), or,
                  in its folder (promql.json) and are every server-side number the report uses.
 - `calibrate.py` the probe before the acts: hold times (so the pool's capacity), CPU per role.
 - `budget.py`    the CPU budget: the delay at which this machine shows the lesson with CPU to spare.
-- `cpulimit.py`  the CPU the lab may use: affinity mask and cgroup CPU quota (v1, v2).
+- `cpulimit.py`  the CPU the lab may use: affinity mask and cgroup CPU quota (v1, v2); a quota for
+                 the lab's Postgres (the sweep's db-limited regime).
+- `sweep.py`     --sweep: the bursts stepped across the capacity per arm and regime, the steps the
+                 CPU budget cannot offer, per-step numbers and trust checks, predicted and measured knees.
+- `sweepcharts.py` the sweep's charts (read p95 and errors, goodput, against offered load).
 - `cpu.py`       CPU of service, Postgres (process tree), k6, proxy, the lab, through psutil.
 - `results.py`   the typed results (run.json, a run's headline, an arm, summary.json, config.json)
                  and the one place that knows their JSON shape.

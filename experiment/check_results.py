@@ -5,6 +5,7 @@ missing, renamed or unexpected field is a failed check that names it.
 
     python -m experiment.check_results DIR [--arms shared,isolated,shared-3x] [--expect-recording]
         [--expect-k6-processes N] [--expect-hosts local|netns] [--junit-schema XSD]
+    python -m experiment.check_results DIR --sweep [--regimes room,db-limited] [--arms ...]
 
 It checks that the pipeline produced everything, never how big the effect is (that is a benchmark
 result, not a test). Prints one line per check and a closing `N passed, N failed` line.
@@ -29,7 +30,7 @@ from .analysis import LAST_METRICS_JSONL_COMMIT
 from .postkit import write_post
 from .profiles import ARMS
 from .promql import ANSWERS
-from .results import HostsRecord, ResultsError, RunConfig, RunRecord, Summary, k6_processes_of
+from .results import HostsRecord, ResultsError, RunConfig, RunRecord, Summary, SweepSummary, k6_processes_of
 from .stats import ENDPOINTS
 
 T = TypeVar("T")
@@ -54,13 +55,8 @@ def checks(out: Path, arms: list[str], expect_recording: bool = False, expect_k6
         check(f"{name} reads as a {kind.__name__}", True)
         return value
 
-    for name in ("report.html", "summary.md", "summary.json", junit.NAME, "config.json", "post/post.md",
-                 "post/README.md"):
-        path = out / name
-        check(f"{name} exists and is not empty", path.exists() and path.stat().st_size > 0)
-    for name in CHARTS:
-        path = out / "charts" / name
-        check(f"chart {name} is a PNG", path.exists() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n")
+    files_exist(check, out, ("report.html", "summary.md", "summary.json", junit.NAME, "config.json", "post/post.md",
+                             "post/README.md"), CHARTS)
     report = out / "report.html"
     if report.exists():
         check("report.html inlines its charts", report.read_text().count("data:image/png;base64,") >= len(CHARTS))
@@ -200,6 +196,63 @@ def _check_load(check: Callable[[str, bool, str], None], run: str, record: RunRe
               f"{net.interface}: {net.tx_bytes} sent, {net.rx_bytes} received" if net else "no network record")
 
 
+SWEEP_CHARTS = ("sweep-reads.png", "sweep-goodput.png")
+
+
+def files_exist(check: Callable[[str, bool], None], out: Path, documents: tuple[str, ...],
+                charts: tuple[str, ...]) -> None:
+    """Each document in `out` is there and not empty; each chart in out/charts is a PNG."""
+    for name in documents:
+        path = out / name
+        check(f"{name} exists and is not empty", path.exists() and path.stat().st_size > 0)
+    for name in charts:
+        path = out / "charts" / name
+        check(f"chart {name} is a PNG", path.exists() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n")
+
+
+def sweep_checks(out: Path, arms: list[str], regimes: list[str]) -> list[tuple[str, bool, str]]:
+    """A sweep's folder (sweep.py): its documents and charts, every regime asked for, every arm
+    with every planned step, numbers for each step that ran, and every k6 run ended as k6 runs do."""
+    results: list[tuple[str, bool, str]] = []
+
+    def check(name: str, ok: bool, detail: str = "") -> None:
+        results.append((name, bool(ok), detail))
+
+    files_exist(check, out, ("report.html", "summary.md", "summary.json"), SWEEP_CHARTS)
+    report = out / "report.html"
+    check("report.html has the section \"Where each design breaks\"",
+          report.exists() and "Where each design breaks" in report.read_text())
+    try:
+        summary = SweepSummary.load(out / "summary.json")
+    except ResultsError as error:
+        check("summary.json reads as a SweepSummary", False, str(error))
+        return results
+    check("summary.json reads as a SweepSummary", True)
+    found = {r.regime.key: r for r in summary.regimes}
+    for key in regimes:
+        regime = found.get(key)
+        check(f"regime {key} is in summary.json", regime is not None)
+        if regime is None:
+            continue
+        for arm in arms:
+            swept = regime.arms.get(arm)
+            check(f"{key}/{arm}: every planned step is reported", swept is not None and len(swept.steps) > 0,
+                  f"{len(swept.steps)} steps" if swept else "missing")
+            if swept is None:
+                continue
+            ran = [s for s in swept.steps if s.plan.run]
+            check(f"{key}/{arm}: every step that ran has numbers, with requests answered",
+                  all(s.numbers is not None and s.numbers.goodput_rps > 0 for s in ran), f"{len(ran)} ran")
+            check(f"{key}/{arm}: a step not run is one not measurable here",
+                  all(s.numbers is None and not s.plan.measurable for s in swept.steps if not s.plan.run))
+            run_json = out / key / "arms" / arm / "rep-1" / "run.json"
+            if ran:
+                record = RunRecord.load(run_json) if run_json.exists() else None
+                check(f"{key}/{arm}: k6 exited with 0 or 99", record is not None and record.k6_exit_code in (0, 99),
+                      f"{record.k6_exit_code}" if record else "no run.json")
+    return results
+
+
 def segments_cover(segments: list[str]) -> bool:
     """Whether k6 execution segments ("0:1/2", "1/2:1") split 0..1 with no gap and no overlap."""
     try:
@@ -228,9 +281,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--junit-schema", type=Path, metavar="XSD",
                         help=f"also validate {junit.NAME} against this JUnit XML schema "
                              "(python -m experiment.tests.junit_schema prints the one the tests use)")
+    parser.add_argument("--sweep", action="store_true", help="DIR is a sweep's results folder (--sweep)")
+    parser.add_argument("--regimes", default="room,db-limited", help="with --sweep: the regimes that must be there")
     args = parser.parse_args(argv)
-    results = checks(args.out, args.arms.split(","), args.expect_recording, args.expect_k6_processes,
-                     args.expect_hosts, args.junit_schema)
+    if args.sweep:
+        results = sweep_checks(args.out, args.arms.split(","), args.regimes.split(","))
+    else:
+        results = checks(args.out, args.arms.split(","), args.expect_recording, args.expect_k6_processes,
+                         args.expect_hosts, args.junit_schema)
     for name, ok, detail in results:
         print(f"{'ok  ' if ok else 'FAIL'} {name}" + (f" ({detail})" if detail else ""))
     failed = sum(1 for _, ok, _ in results if not ok)

@@ -3,8 +3,12 @@
     python -m experiment --profile quick --k6 PATH --admin-url URL [--repeat N] [--delay-ms D]
                          [--out DIR] [--no-record] [--no-pin] [--arms shared,isolated,shared-3x]
                          [--base-rps R --burst-rps R] [--hosts local|netns] [--k6-processes N]
+    python -m experiment --sweep [--regimes room,db-limited] [--db-cpu C] [--db-delay-ms D] ...
     python -m experiment --report-only DIR     # redo analysis, charts and report from raw data
     python -m experiment ... --check           # exit 3 or 4 when the verdicts fail (see the end)
+
+--sweep is a mode of its own (sweep.py): each arm once, with bursts stepping across the capacity,
+in each regime; its results folder holds a folder per regime and the sweep's report.
 
 scripts/experiment.sh builds, starts Postgres, finds k6 and calls this.
 """
@@ -17,8 +21,12 @@ import dataclasses
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+
+import psutil
 
 from . import (
     analysis,
@@ -37,6 +45,8 @@ from . import (
     report,
     runner,
     summary,
+    sweep,
+    sweepcharts,
     tables,
     verdict,
 )
@@ -44,7 +54,7 @@ from .hosts import HOST_MODES, LocalHost, NetnsHost, SystemUnderTestHost
 from .lab import Paths, ui_status
 from .monitoring import Prometheus
 from .profiles import ARMS, ARMS_BY_KEY, PROFILES, Arm, LabParams, Profile, Rates
-from .results import CpuSetsRecord, Machine, RunConfig, Summary, VerdictSummary
+from .results import CpuSetsRecord, Machine, Regime, RunConfig, Summary, VerdictSummary
 from .stats import ENDPOINTS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,7 +80,8 @@ With --check the terminal's last lines name every failed check; verdicts.xml (JU
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="experiment", description=__doc__, epilog=EXIT_STATUS,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--profile", choices=sorted(PROFILES), default="default")
+    parser.add_argument("--profile", choices=sorted(PROFILES),
+                        help="load profile (default: default; with --sweep: sweep, one with steps)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per arm (the report shows the spread)")
     parser.add_argument("--delay-ms", type=int,
                         help="one-way delay of the latency proxy in front of Postgres (0: no proxy); default: the "
@@ -103,11 +114,31 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--check", action="store_true",
                         help=f"exit {EXIT_SIGN_FAILED} when an expected sign fails, {EXIT_UNTRUSTED} when a trust check "
                              f"does ({EXIT_UNTRUSTED} wins); see the exit status below")
+    sweeping = parser.add_argument_group("the sweep (--sweep, sweep.py)")
+    sweeping.add_argument("--sweep", action="store_true",
+                          help="step the bursts across the capacity, one run per arm and regime, instead of the acts")
+    sweeping.add_argument("--regimes", default=",".join(sweep.REGIMES),
+                          help=f"comma-separated regimes to sweep ({', '.join(sweep.REGIMES)})")
+    sweeping.add_argument("--db-cpu", type=float,
+                          help=f"the db-limited regime's CPU quota for Postgres, in CPUs (default "
+                               f"{sweep.DB_LIMITED.db_cpu})")
+    sweeping.add_argument("--db-delay-ms", type=int,
+                          help=f"the db-limited regime's delay (default {sweep.DB_LIMITED.delay_ms} ms)")
     parser.add_argument("--k8s-base-url", default=k6operator.DEFAULT_BASE_URL,
                         help="the service's URL in a cluster, for the k6-operator TestRun written in the results folder")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    args.profile = args.profile or ("sweep" if args.sweep else "default")
+    if PROFILES[args.profile].is_sweep != args.sweep:
+        parser.error(f"profile {args.profile} " + ("has no steps: --sweep needs one that has (sweep, sweep-quick)"
+                                                   if args.sweep else "is a sweep's: run it with --sweep"))
+    if args.sweep:
+        if args.repeat != 1 or args.base_rps is not None:
+            parser.error("--sweep runs each arm once at calibrated rates: no --repeat or --base-rps")
+        for key in args.regimes.split(","):
+            if key not in sweep.REGIMES:
+                parser.error(f"unknown regime {key!r}; regimes: {', '.join(sweep.REGIMES)}")
     for key in args.arms.split(","):
         if key not in ARMS_BY_KEY:
             parser.error(f"unknown arm {key!r}; arms: {', '.join(ARMS_BY_KEY)}")
@@ -134,12 +165,16 @@ def find_load_script(root: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     procs.install_signal_handlers()
+    if args.report_only and sweep_folder(args.report_only):
+        return make_sweep_report(args.report_only)
     if args.report_only:
         try:
             return make_report(args.report_only, check=args.check)
         except analysis.OldResults as error:
             print(f"[experiment] {error}", file=sys.stderr)
             return 1
+    if args.sweep:
+        return run_sweep(args)
     ctx, arms, out = prepare(args)
     try:
         plan = set_rates(ctx, out, args)
@@ -420,3 +455,109 @@ def _how_failed(v: VerdictSummary) -> str:
     parts = [(words, where(holds)) for words, holds in (("did not hold", False), ("could not be judged", None))]
     return "; ".join(words + (f" in rep {', '.join(reps)}" if len(v.repeats) > 1 else "")
                      for words, reps in parts if reps)
+
+
+# ---------------------------------------------------------------------------------------------
+# The sweep (--sweep, sweep.py): each regime a results folder of its own, then one report
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    """Every regime of --regimes: calibrate and plan as for the acts, plan the steps, run each arm
+    once with the steps this machine can offer, then the sweep's report over all regimes."""
+    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    top = (args.out or ROOT / "results" / f"{run_id}-sweep").resolve()
+    top.mkdir(parents=True, exist_ok=True)
+    if args.out is None:
+        _point_latest(top)
+    interrupted = False
+    for key in args.regimes.split(","):
+        regime = sweep.REGIMES[key]
+        if regime.db_cpu is not None:
+            regime = sweep.limited(regime, args.db_cpu, args.db_delay_ms)
+        regime_args = argparse.Namespace(**vars(args) | {
+            "out": top / regime.key, "delay_ms": regime.delay_ms if regime.delay_ms is not None else args.delay_ms})
+        print(f"[experiment] sweep, regime {regime.key}: {regime.title}", flush=True)
+        try:
+            interrupted = _sweep_regime(regime_args, regime)
+        except OSError as error:  # no cgroup to hold the database in: the other regimes still run
+            print(f"[experiment] regime {regime.key} skipped: {error}", file=sys.stderr, flush=True)
+        except KeyboardInterrupt:
+            interrupted = True
+        if interrupted:
+            print("[experiment] interrupted: every process was stopped, the database's CPU given back", flush=True)
+            break
+    code = make_sweep_report(top)
+    return 130 if interrupted else code
+
+
+def _sweep_regime(args: argparse.Namespace, regime: Regime) -> bool:
+    """One regime: calibration, step plan and runs, the database under its quota throughout when
+    the regime has one. Returns whether it was interrupted."""
+    ctx, arms, out = prepare(args)
+    with _database_quota(ctx, regime) as note:
+        if note:
+            print(f"[experiment] Postgres {note}", flush=True)
+        plan = set_rates(ctx, out, args)
+        assert ctx.rates is not None
+        usable = plan.usable_cpus if plan else (ctx.usable.usable if ctx.usable else float(os.cpu_count() or 1))
+        steps = sweep.plan_steps(ctx.profile, ctx.rates, plan, usable, regime, force=args.force)
+        ctx.profile, ctx.rates = sweep.run_profile(ctx.profile, ctx.rates, steps)
+        _record_in_config(out, profile=ctx.profile, rates=ctx.rates, sweep=steps)
+        for step in steps.steps:
+            shown = "" if step.measurable else (" — run anyway (--force)" if step.run else " — not measurable here")
+            print(f"[experiment]   step {step.multiple:g}x: {step.rate_rps} req/s, predicted "
+                  f"{step.predicted_cores:.2f} of {steps.limit_cores:.2f} cores{shown}", flush=True)
+        if not ctx.profile.bursts:
+            print("[experiment] no step of this regime is measurable here: no run", flush=True)
+            return False
+        _, interrupted = run_all(ctx, arms, 1, out)
+    return interrupted
+
+
+@contextmanager
+def _database_quota(ctx: runner.Context, regime: Regime) -> Iterator[str | None]:
+    """The lab's Postgres (postmaster and every backend) under the regime's CPU quota, given back
+    at the end however it ends; nothing for a regime without one."""
+    if regime.db_cpu is None:
+        yield None
+        return
+    postmaster = _lab_postmaster(ctx)
+    if postmaster is None:
+        raise OSError("the lab's own Postgres (its postmaster.pid) is needed to hold the database to a quota")
+
+    def tree() -> list[int]:
+        try:
+            top = psutil.Process(postmaster)
+            return [postmaster, *(child.pid for child in top.children(recursive=True))]
+        except psutil.NoSuchProcess:
+            return []
+
+    with cpulimit.quota_for(tree, regime.db_cpu, f"lab-postgres-{os.getpid()}") as folder:
+        yield f"held to {regime.db_cpu:g} CPU (cgroup {folder})"
+
+
+def sweep_folder(out: Path) -> bool:
+    """Whether `out` is a sweep's results folder (a folder per regime, no config.json of its own)."""
+    return not (out / "config.json").exists() and any((out / key / "config.json").exists() for key in sweep.REGIMES)
+
+
+def make_sweep_report(top: Path) -> int:
+    """The sweep's summary.json, summary.md, report.html and charts, from its regime folders."""
+    top = top.resolve()
+    planned = [key for key in sweep.REGIMES if (top / key / "config.json").exists()]
+    if not planned:
+        print("[experiment] no regime of the sweep got as far as its config", file=sys.stderr)
+        return 1
+    first = RunConfig.load(top / planned[0] / "config.json")
+    notes = [] if first.record else ["UI recording off (--no-record)."]
+    assert first.sweep is not None
+    steps = tuple(step.multiple for step in first.sweep.steps)  # every step, the ones not run too
+    profile = dataclasses.replace(first.profile, steps=steps, bursts=len(steps))
+    result = sweep.build(top, top.name, profile, first.machine, planned, notes)
+    result.save(top / "summary.json")
+    chart_files = sweepcharts.sweep_charts(result, top / "charts")
+    report.write_sweep(result, chart_files, top)
+    for line in render.sweep_lines(result):
+        print(f"  {line}")
+    print(f"\n[experiment] report: {top / 'report.html'}\n[experiment] summary: {top / 'summary.md'}")
+    return 0

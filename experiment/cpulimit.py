@@ -18,6 +18,10 @@ own cgroup as the root of the mount). On a hybrid host (v1 controllers beside an
 the v1 `cpu` controller is the one that limits. Every reader takes a root folder, so the tests
 give it fake files.
 
+`quota_for` does the opposite for the sweep's second regime (sweep.py): it puts a set of processes
+(the lab's Postgres) under a CPU quota of its own, in a new cgroup beside the one they were in,
+and always moves them back and removes it, however the run ends.
+
 The lab's own CPU use, to compare with the usable CPU (`lab_processes`): when a quota applies, the
 processes in the limited cgroup (they are the ones the quota counts); otherwise the CPUs it may
 run on (cpu.py samples them).
@@ -26,6 +30,8 @@ run on (cpu.py samples them).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,10 +76,10 @@ def _shown(path: Path, root: Path) -> str:
     return "/" + str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
 
 
-def _cpu_hierarchy(root: Path) -> _Hierarchy | None:
-    """The hierarchy that holds this process's `cpu` controller: v1's if there is one, else v2's."""
+def _cpu_hierarchy(root: Path, pid: str = "self") -> _Hierarchy | None:
+    """The hierarchy that holds process `pid`'s `cpu` controller: v1's if there is one, else v2's."""
     try:
-        memberships = (root / "proc/self/cgroup").read_text().splitlines()
+        memberships = (root / f"proc/{pid}/cgroup").read_text().splitlines()
         mounts = (root / "proc/self/mountinfo").read_text().splitlines()
     except OSError:
         return None
@@ -167,3 +173,48 @@ def throttled_seconds(folder: Path) -> float | None:
     if "throttled_time" in stat:
         return int(stat["throttled_time"]) / 1e9
     return None
+
+
+QUOTA_PERIOD_US = 100_000  # the CFS period of a quota this lab sets: the kernel's default
+
+
+@contextmanager
+def quota_for(pids: Callable[[], list[int]], cpus: float, name: str, root: Path = Path("/")) -> Iterator[Path]:
+    """Run the processes `pids()` names (asked again at the end: a server forks new ones, which
+    stay in their parent's cgroup) under a quota of `cpus` CPUs, in a new cgroup `name` inside
+    the first one's (so a quota above still counts them); yields its folder. cgroup v2 lets no
+    cgroup but the root hold processes and children both: there it is made beside it instead.
+    At the end, however the block ends, every process in it goes back to the first one's cgroup,
+    and the new cgroup is removed. Needs write access to the
+    cgroup files (root, or a delegated hierarchy); raises OSError otherwise, before moving anything."""
+    first = pids()
+    hierarchy = _cpu_hierarchy(root, str(first[0])) if first else None
+    if hierarchy is None:
+        raise OSError("no cgroup cpu controller found for the processes to limit")
+    home = hierarchy.own
+    folder = home.parent / name if hierarchy.version == 2 and home != hierarchy.top else home / name
+    quota = max(1000, round(cpus * QUOTA_PERIOD_US))
+    folder.mkdir()
+    try:
+        if hierarchy.version == 2:
+            (folder / "cpu.max").write_text(f"{quota} {QUOTA_PERIOD_US}")
+        else:
+            (folder / "cpu.cfs_period_us").write_text(str(QUOTA_PERIOD_US))
+            (folder / "cpu.cfs_quota_us").write_text(str(quota))
+        _move(first, folder)
+        yield folder
+    finally:
+        _move(cgroup_pids(folder) + pids(), home)
+        try:
+            folder.rmdir()
+        except OSError:  # a process we could not move: the folder stays, and says so
+            print(f"[experiment] could not remove {_shown(folder, root)}: processes still in it", flush=True)
+
+
+def _move(pids: list[int], folder: Path) -> None:
+    """Move each process into cgroup `folder` (one that has exited meanwhile is skipped)."""
+    for pid in dict.fromkeys(pids):
+        try:
+            (folder / "cgroup.procs").write_text(str(pid))
+        except ProcessLookupError:
+            continue

@@ -9,7 +9,7 @@ the burst windows shaded on the charts are the ones k6 ran.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from . import shape
 
@@ -42,6 +42,20 @@ class Profile:
     todos_per_user: int  # todos seeded per user: GET /todos reads real rows
     warmup_requests: int  # requests the runner sends before k6, to warm caches and pools
     probe_s: int  # how long the calibration probe runs (calibrate.py)
+    # A sweep profile (--sweep, sweep.py): each burst's rate as a multiple of the capacity, in
+    # order, one burst per step (`bursts` equals their number); `burst_x` stays the multiple the
+    # CPU budget plans the delay for, as for the acts. None: every burst at `burst_x`.
+    steps: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.steps is not None:  # shape.json's list, or a tuple
+            object.__setattr__(self, "steps", tuple(self.steps))
+        if self.steps is not None and len(self.steps) != self.bursts:
+            raise ValueError(f"profile {self.name}: {len(self.steps)} steps for {self.bursts} bursts")
+
+    @property
+    def is_sweep(self) -> bool:
+        return self.steps is not None
 
     def duration_s(self) -> int:
         """How long the k6 scenarios run (k6's setup() logins come before, outside this time)."""
@@ -53,6 +67,10 @@ class Profile:
         length = 2 * self.ramp_s + self.burst_s
         return [(self.warmup_s + i * (length + self.gap_s), self.warmup_s + i * (length + self.gap_s) + length)
                 for i in range(self.bursts)]
+
+    def steady_windows(self) -> list[tuple[float, float]]:
+        """(start, end) of every burst's steady part (ramps left out): where a sweep's step held its rate."""
+        return [(start + self.ramp_s, end - self.ramp_s) for start, end in self.burst_windows()]
 
     def k6_env(self, rates: Rates) -> dict[str, str]:
         """The variables the k6 script reads (all explicit: the report states them)."""
@@ -72,10 +90,11 @@ class Profile:
             # a client of its own, so open connections (one tokio task each) follow the requests
             # in flight instead of staying at one per pre-allocated VU.
             "VU_CONNECTION_REUSE": "false",
-        }
+        } | ({"BURST_RATES": ",".join(str(r) for r in rates.step_rps)} if rates.step_rps else {})
 
     def to_dict(self) -> dict:
-        return asdict(self) | {"duration_s": self.duration_s(), "burst_windows_s": self.burst_windows()}
+        fields = {k: v for k, v in asdict(self).items() if not (k == "steps" and v is None)}
+        return fields | {"duration_s": self.duration_s(), "burst_windows_s": self.burst_windows()}
 
 
 # THE PROFILE TABLE is load/shape.json ("profiles"), shared with k6. Rates are multiples of the shared
@@ -96,15 +115,18 @@ class Rates:
     burst_rps: int
     source: str  # "calibrated" (multiples of the measured capacity) or "explicit" (--base-rps/--burst-rps)
     capacity_rps: float | None = None  # the shared pool's measured capacity, when calibrated
+    # A sweep's burst rates, one per step (profile.steps x the capacity); None for the acts.
+    step_rps: tuple[int, ...] | None = field(default=None, metadata={"omit_none": True})
 
     @classmethod
     def calibrated(cls, profile: Profile, capacity_rps: float) -> Rates:
+        steps = None if profile.steps is None else tuple(max(1, round(x * capacity_rps)) for x in profile.steps)
         return cls(base_rps=max(1, round(profile.base_x * capacity_rps)),
                    burst_rps=max(1, round(profile.burst_x * capacity_rps)),
-                   source="calibrated", capacity_rps=capacity_rps)
+                   source="calibrated", capacity_rps=capacity_rps, step_rps=steps)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {k: v for k, v in asdict(self).items() if not (k == "step_rps" and v is None)}
 
 
 @dataclass(frozen=True)

@@ -78,10 +78,13 @@ class RunQueries:
                         f"datname=\"{self.database}\", application_name=~\"todo-service/.+\"}})",
         }
 
-    def windows(self, load: Window, bursts: list[Window]) -> dict[str, str]:
-        """One-answer queries over the whole load and over the bursts (instant), by name."""
+    def windows(self, load: Window, bursts: list[Window], steps: Sequence[Window] = ()) -> dict[str, str]:
+        """One-answer queries over the whole load and over the bursts (instant), by name; and
+        for a sweep, the service's p95 over each step's steady part (`step_query(i)`)."""
         s = self.selector
         queries = {"server_p95_s_load": _p95(s("http_request_duration_seconds_bucket"), [load])}
+        queries |= {step_query(i): _p95(s("http_request_duration_seconds_bucket"), [window])
+                    for i, window in enumerate(steps, 1)}
         if bursts:
             hold_sum, hold_count = s("db_pool_connection_hold_seconds_sum"), s("db_pool_connection_hold_seconds_count")
             in_use = s("db_pool_connections_in_use")
@@ -113,6 +116,11 @@ class RunQueries:
             "size": f"sum({s('db_pool_max_connections')})",
             "waiters": f"sum({s('db_pool_waiters')})",
         }
+
+
+def step_query(index: int) -> str:
+    """The name of the service's p95 over a sweep's step `index` (from 1)."""
+    return f"server_p95_s_step_{index}"
 
 
 def _increase(selector: str, by: str, windows: Iterable[Window]) -> str:
@@ -151,12 +159,12 @@ def instant(prometheus: Prometheus, query: str, at: float) -> QueryAnswer:
 
 
 def evaluate(prometheus: Prometheus, queries: RunQueries, start: float, end: float, t0: float,
-             load: Window, bursts: list[Window]) -> StoredQueries:
+             load: Window, bursts: list[Window], steps: Sequence[Window] = ()) -> StoredQueries:
     """Ask every query of `queries` for the window `start`..`end` (unix s); `t0` is the scenario's
     first request, `load` and `bursts` the windows (unix s) of the one-answer queries."""
     stored = {name: QueryAnswer(query=q, series=answers(prometheus.query_range(q, start, end)))
               for name, q in queries.series().items()}
-    stored |= {name: instant(prometheus, q, end) for name, q in queries.windows(load, bursts).items()}
+    stored |= {name: instant(prometheus, q, end) for name, q in queries.windows(load, bursts, steps).items()}
     return StoredQueries(prometheus=prometheus.url, start=start, end=end, step=1.0, t0=t0, load_window=load,
                          bursts=list(bursts), answers=stored)
 
@@ -176,6 +184,7 @@ def ask_for_run(prometheus: Prometheus, queries: RunQueries, run_dir: Path, prof
     t0 = stats.load_run_requests(run_dir, processes).start() or k6_started
     load = (t0, t0 + profile.duration_s() + 1)
     bursts = [(t0 + start, t0 + end) for start, end in profile.burst_windows()]
-    stored = evaluate(prometheus, queries, k6_started - 5, k6_ended + 5, t0, load, bursts)
+    steps = [(t0 + start, t0 + end) for start, end in profile.steady_windows()] if profile.is_sweep else []
+    stored = evaluate(prometheus, queries, k6_started - 5, k6_ended + 5, t0, load, bursts, steps)
     stored.save(run_dir / ANSWERS)
     return stored

@@ -17,9 +17,10 @@ from typing import Any
 import jinja2
 
 from . import fmt, tables
-from .results import CpuPlan, Summary
+from .results import CpuPlan, Summary, SweepSummary
 from .shape import mix_text
 from .stats import ENDPOINT_TITLES
+from .sweep import KNEE_P95_X, KNEE_READ_ERRORS, STEP_CPU_SHARE
 from .verdict import CLIENT_SERVER_MAX_RATIO
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -43,7 +44,8 @@ environment = jinja2.Environment(
 environment.filters.update(FILTERS)
 environment.globals.update(mix_text=mix_text, ENDPOINT_TITLES=ENDPOINT_TITLES, CLIENT_SERVER_MAX_RATIO=CLIENT_SERVER_MAX_RATIO,
                             MISSING=fmt.MISSING, most_load_processes=tables.most_load_processes,
-                            widest_start=tables.widest_start)
+                            widest_start=tables.widest_start, KNEE_READ_ERRORS=KNEE_READ_ERRORS,
+                            KNEE_P95_X=KNEE_P95_X, STEP_CPU_SHARE=STEP_CPU_SHARE)
 
 
 def render(template: str, s: Summary, **context: Any) -> str:
@@ -71,3 +73,18 @@ def calibration_lines(s: Summary) -> list[str]:
 def plan_lines(plan: CpuPlan) -> list[str]:
     """How the delay was chosen, one line per probe and one for the outcome (printed before the acts)."""
     return shared().plan_lines(plan).splitlines()
+
+
+def render_sweep(template: str, s: SweepSummary, **context: Any) -> str:
+    """A sweep's document (sweep.md.j2, sweep.html.j2) for summary `s`, with each regime's tables."""
+    regime_tables = {r.regime.key: {"steps": tables.sweep_steps(r), "knees": tables.sweep_knees(r)} for r in s.regimes}
+    return environment.get_template(template).render(s=s, tables=regime_tables, **context)
+
+
+def sweep_lines(s: SweepSummary) -> list[str]:
+    """The console's account of a sweep: the finding, then each regime's knees."""
+    lines = [s.finding, ""]
+    for r in s.regimes:
+        knees = tables.sweep_knees(r)
+        lines += [r.regime.title, fmt.console_table(knees.header, knees.rows), ""]
+    return lines

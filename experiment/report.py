@@ -1,5 +1,6 @@
 """The run's documents: report.html (one self-contained page, charts inlined as base64) and
-summary.md, rendered from templates/report.html.j2 and templates/summary.md.j2."""
+summary.md, rendered from templates/report.html.j2 and templates/summary.md.j2; a sweep's from
+templates/sweep.html.j2 and templates/sweep.md.j2."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from . import render
 from .k6run import DASHBOARD_PERIOD
-from .results import Summary
+from .results import Summary, SweepSummary
 
 
 @dataclass(frozen=True)
@@ -36,9 +37,21 @@ def k6_reports(summary: Summary, folder: Path) -> list[K6Report]:
 
 
 def write(summary: Summary, charts_dir: Path, chart_files: list[str], path: Path) -> None:
-    images = {name: base64.b64encode((charts_dir / name).read_bytes()).decode() for name in chart_files}
-    path.write_text(render.render("report.html.j2", summary, chart_files=chart_files, images=images,
-                                  k6_reports=k6_reports(summary, path.parent), dashboard_period=DASHBOARD_PERIOD))
+    path.write_text(render.render("report.html.j2", summary, chart_files=chart_files,
+                                  images=_images(charts_dir, chart_files), k6_reports=k6_reports(summary, path.parent),
+                                  dashboard_period=DASHBOARD_PERIOD))
+
+
+def _images(charts_dir: Path, chart_files: list[str]) -> dict[str, str]:
+    """Each chart's PNG in base64, to inline."""
+    return {name: base64.b64encode((charts_dir / name).read_bytes()).decode() for name in chart_files}
+
+
+def write_sweep(summary: SweepSummary, chart_files: list[str], out: Path) -> None:
+    """A sweep's report.html and summary.md in `out` (its charts in out/charts)."""
+    (out / "report.html").write_text(render.render_sweep("sweep.html.j2", summary, chart_files=chart_files,
+                                                         images=_images(out / "charts", chart_files)))
+    (out / "summary.md").write_text(render.render_sweep("sweep.md.j2", summary, chart_files=chart_files))
 
 
 def write_markdown(summary: Summary, path: Path, chart_files: list[str]) -> None:

@@ -6,7 +6,9 @@
 - `ArmSummary`  one arm: its headline's median over the repeats, their spread, every repeat;
 - `Summary`     the whole run (summary.json): configuration, arms, verdicts;
 - `RunConfig`   the results folder's config.json (what was asked for, and the rates found);
-- `StoredQueries` the answers of a run's PromQL queries (promql.json, written by promql.py).
+- `StoredQueries` the answers of a run's PromQL queries (promql.json, written by promql.py);
+- `SweepPlan`   a sweep regime's steps as planned (in its config.json), `SweepSummary` the sweep's
+                summary.json: every step of every arm in every regime, and the knees (sweep.py).
 
 Data crosses the JSON boundary here, once: `to_json` gives the plain dict to dump, `from_json`
 reads one back and fails with a `ResultsError` naming the field when one is missing, renamed,
@@ -772,6 +774,118 @@ def _post_numbers(summary: Summary) -> dict[str, dict[str, Any]]:
                for name, number in POST_NUMBERS}
     return numbers | {"pool_sizes": {key: dict(arm.pools) for key, arm in summary.arms.items()}}
 
+# ---------------------------------------------------------------------------------------------
+# The sweep (--sweep, sweep.py): the load stepped across the capacity, in one or two regimes
+
+
+@dataclass(frozen=True)
+class Regime:
+    """The conditions a sweep runs under: the database with room, or held at its own limit."""
+
+    key: str  # "room", "db-limited": the regime's folder under the results folder
+    title: str  # in words, for the report
+    db_cpu: float | None  # the CPU quota (in CPUs) Postgres ran under; None: no quota
+    delay_ms: int | None  # the latency proxy's delay fixed for the regime; None: the CPU budget picks it
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    """One step of a sweep as planned: its rate, and whether this machine can offer it cleanly."""
+
+    multiple: float  # of the shared pool's measured capacity
+    rate_rps: int  # the burst's total rate
+    predicted_cores: float  # the CPU budget's prediction of the lab's CPU at this rate (budget.predict)
+    measurable: bool  # predicted_cores <= limit_cores
+    run: bool  # k6 ran it: measurable, or --force
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """A regime's steps, planned from its calibration: the steps k6 ran are the profile's."""
+
+    regime: Regime
+    limit_cores: float  # a step predicted above this is "not measurable here" (the 75% trust limit)
+    steps: list[PlannedStep]
+
+
+@dataclass(frozen=True)
+class StepNumbers:
+    """What one arm did in one step's steady part (ramps left out)."""
+
+    seconds: float  # the steady part's length
+    sent_rps: float  # requests k6 sent per second
+    goodput_rps: float  # requests answered 2xx per second, every endpoint
+    read_p95_ms: float | None  # GET /todos, k6's samples
+    read_server_p95_ms: float | None  # GET /todos, the service's histogram (PromQL over the step)
+    read_error_rate: float
+    write_p95_ms: float | None
+    write_error_rate: float
+    max_waiters: float | None  # the most requests waiting for a connection, all pools together
+    cpu: dict[str, float]  # role (service, postgres, k6, proxy, lab) -> mean cores
+    shortfall: float  # the share of the planned requests k6 did not send (dropped iterations)
+    client_server_ratio: float | None  # read_p95_ms / read_server_p95_ms
+    failed_checks: list[str]  # the trust checks it failed, in words (empty: trusted)
+
+
+@dataclass(frozen=True)
+class SweepStep:
+    """One step of one arm: the plan, and the numbers when it ran (None: not measurable here)."""
+
+    plan: PlannedStep
+    numbers: StepNumbers | None
+    past_knee: bool  # read errors or read p95 past the knee's thresholds (sweep.KNEE_*)
+
+
+@dataclass(frozen=True)
+class Knee:
+    """Where an arm's reads break: predicted from the calibration, and measured."""
+
+    predicted_rps: float | None  # Little's law: the pool that serves the reads, full
+    predicted_multiple: float | None  # of the capacity
+    predicted_why: str
+    measured_multiple: float | None  # the first step past the knee; None: none of the steps run
+    measured_rps: int | None
+    measured_why: str
+
+
+@dataclass(frozen=True)
+class SweepArm:
+    """One arm's sweep in one regime."""
+
+    key: str
+    label: str
+    base_read_p95_ms: float | None  # before the first step: what "5x the base" is measured against
+    steps: list[SweepStep]
+    knee: Knee
+    run_dir: str | None  # None: no step ran
+
+
+@dataclass(frozen=True)
+class SweepRegime:
+    """One regime of the sweep: its plan, and every arm."""
+
+    regime: Regime
+    delay_ms: int
+    capacity_rps: float | None
+    usable_cpus: float | None
+    limit_cores: float
+    arms: dict[str, SweepArm]
+
+
+@dataclass(frozen=True)
+class SweepSummary(JsonDocument):
+    """The sweep's summary.json: every step of every arm in every regime, the knees, the finding."""
+
+    WHERE = "summary.json (sweep)"
+
+    run_id: str
+    profile: Profile
+    machine: Machine
+    regimes: list[SweepRegime]
+    finding: str  # the paragraph for the post, written from the numbers (sweep.finding)
+    notes: list[str]
+
+
 @dataclass(frozen=True)
 class RunConfig(JsonDocument):
     """A results folder's config.json: what was asked for (written before the first run), then
@@ -797,6 +911,7 @@ class RunConfig(JsonDocument):
     # The CPU the lab may use, and how the delay was fitted to it; absent in runs from before.
     usable_cpu: UsableCpu | None = field(default=None, metadata=OMIT_NONE)
     cpu_plan: CpuPlan | None = field(default=None, metadata=OMIT_NONE)  # None also with explicit rates
+    sweep: SweepPlan | None = field(default=None, metadata=OMIT_NONE)  # a regime of --sweep (sweep.py)
 
     @property
     def recorded(self) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import budget, fmt
-from .results import Summary
+from .results import Summary, SweepRegime
 from .stats import ENDPOINT_TITLES, ENDPOINTS
 from .summary import SPREAD
 
@@ -174,3 +174,44 @@ def cpu_budget(summary: Summary) -> Table:
     rows.append([f"total (of {fmt.num(plan.usable_cpus)} usable)", fmt.cores(chosen.predicted_total),
                  *(fmt.cores(m["total"]) for m in measured.values())])
     return Table(header, rows)
+
+
+SWEEP_HEADER = ["arm", "step", "offered", "sent", "goodput (2xx)", "read p95 k6 / service", "read errors",
+                "write errors", "max waiters", "CPU lab (service / postgres / k6)", "trusted"]
+NOT_MEASURABLE = "not measurable here"
+ROLES = ("service", "postgres", "k6")  # each step's CPU by role, beside the lab's
+
+
+def sweep_steps(regime: SweepRegime) -> Table:
+    """Every step of every arm of one regime of the sweep (summary.md, report.html, the console)."""
+    rows = []
+    for arm in regime.arms.values():
+        for step in arm.steps:
+            p, n = step.plan, step.numbers
+            head = [arm.label, f"{p.multiple:g}x" + (" (past knee)" if step.past_knee else ""), f"{p.rate_rps} req/s"]
+            if n is None:
+                why = NOT_MEASURABLE if not p.measurable else "not run"
+                rows.append([*head, *[fmt.MISSING] * 7, f"{why} (predicted {p.predicted_cores:.2f} cores)"])
+                continue
+            trusted = "yes" if not n.failed_checks else "hollow: " + "; ".join(n.failed_checks)
+            if not p.measurable:
+                trusted += " (over the CPU budget, run with --force)"
+            rows.append([*head, f"{n.sent_rps:.0f}", f"{n.goodput_rps:.0f}",
+                                f"{fmt.ms(n.read_p95_ms)} / {fmt.ms(n.read_server_p95_ms)}",
+                                fmt.pct(n.read_error_rate),
+                                fmt.pct(n.write_error_rate), fmt.num(n.max_waiters),
+                                f"{fmt.cores(n.cpu.get('lab'))} ({' / '.join(fmt.cores(n.cpu.get(r)) for r in ROLES)})",
+                                trusted])
+    return Table(SWEEP_HEADER, rows)
+
+
+def sweep_knees(regime: SweepRegime) -> Table:
+    """Per arm: the predicted knee beside the measured one."""
+    rows = []
+    for arm in regime.arms.values():
+        k = arm.knee
+        predicted = fmt.MISSING if k.predicted_rps is None else f"{k.predicted_rps:.0f} req/s" + (
+            f" ({k.predicted_multiple:g}x)" if k.predicted_multiple else "")
+        measured = fmt.MISSING if k.measured_multiple is None else f"{k.measured_rps} req/s ({k.measured_multiple:g}x)"
+        rows.append([arm.label, predicted, k.predicted_why, fmt.ms(arm.base_read_p95_ms), measured, k.measured_why])
+    return Table(["arm", "predicted knee", "why", "calm read p95", "measured knee", "what it was"], rows)

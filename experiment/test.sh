@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The experiment's checks: unit tests, then (unless --unit) the quick profile end to end twice,
 # on one host and on two (a network namespace for the system under test, the load split over two
-# k6 processes), each checked. It never asserts the size of the effect, nor the verdicts: that is
-# a benchmark result.
+# k6 processes), each checked, and a short sweep (two steps, one regime), checked. It never asserts
+# the size of the effect, nor the verdicts: that is a benchmark result.
 #
 #   experiment/test.sh [--unit] [--no-record]
 set -euo pipefail
@@ -77,6 +77,17 @@ for path in sorted(Path(sys.argv[1]).glob("arms/*/rep-1/run.json")):
   done <<<"$runs"
 }
 
+# A short sweep (sweep.py): the sweep-quick profile's two steps, the database-with-room regime
+# only, --force as above (a pipeline test: a step over the CPU budget runs anyway, drawn hollow).
+short_sweep() {
+  local out
+  out="$(mktemp -d /tmp/lab-sweep.XXXXXX)"
+  echo "[experiment/test.sh] a short sweep end to end (two steps, one regime), into $out"
+  scripts/experiment.sh --sweep --profile sweep-quick --regimes room --force --no-record --out "$out"
+  echo "[experiment/test.sh] checking the sweep's results"
+  "$venv/bin/python" -m experiment.check_results "$out" --sweep --regimes room
+}
+
 if ! $unit_only; then
   # What the checks of the results need: the JUnit schema (tests/junit_schema.py) and, for k6's
   # HTML reports, Chromium and the web UI's packages (its playwright-core).
@@ -89,4 +100,5 @@ if ! $unit_only; then
   # load from 2 k6 processes on this side of the veth (scripts/netns.sh, made and removed by
   # scripts/experiment.sh).
   quick_profile "two hosts (netns), 2 k6 processes" --hosts netns -- --expect-hosts netns --expect-k6-processes 2
+  short_sweep
 fi

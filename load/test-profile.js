@@ -44,6 +44,20 @@ const cases = {
     if (JSON.stringify(got) !== JSON.stringify(expected)) throw new Error(`stages ${JSON.stringify(got)}`);
   },
 
+  'a sweep runs one burst per rate of burst_rates, in order, with VUs for the highest': () => {
+    const profile = { base_rps: 100, burst_rates: [500, 1500], bursts: 2, burst_s: 5, gap_s: 3, warmup_s: 4, recovery_s: 2, ramp_s: 1, max_latency_s: 1 };
+    const { stages: read } = stages(profile, SHARES.read);
+    const expected = [
+      ['4s', 20], ['1s', 100], ['5s', 100], ['1s', 20],
+      ['3s', 20], ['1s', 300], ['5s', 300], ['1s', 20],
+      ['2s', 20],
+    ];
+    const got = read.map((s) => [s.duration, s.target]);
+    if (JSON.stringify(got) !== JSON.stringify(expected)) throw new Error(`stages ${JSON.stringify(got)}`);
+    const vus = scenario(profile, SHARES.read, 'listTodos').preAllocatedVUs;
+    if (vus !== 300) throw new Error(`VUs ${vus}`);
+  },
+
   'VUs cover the peak rate for MAX_LATENCY_S': () => {
     const profile = { base_rps: 300, burst_rps: 1600, bursts: 1, burst_s: 1, gap_s: 0, warmup_s: 0, recovery_s: 0, ramp_s: 1, max_latency_s: 1.5 };
     const login = scenario(profile, SHARES.login, 'login');

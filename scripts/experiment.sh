@@ -6,6 +6,7 @@
 #   scripts/experiment.sh [OPTION...]          every option goes to `python -m experiment`
 #   scripts/experiment.sh --help               this text, and the options with their defaults
 #   scripts/experiment.sh --report-only DIR    redo a results folder's report from its raw data
+#   scripts/experiment.sh --sweep [--regimes room,db-limited] [--db-cpu C] [--db-delay-ms D] [--profile sweep|sweep-quick]
 #
 # Exit status: 0 for a finished run, whatever its verdicts. With --check, for a pipeline to gate on:
 # 3 when an expected sign that is not a *may* did not hold (or could not be judged) in some repeat,
@@ -31,6 +32,8 @@
 # --hosts netns puts the system under test (its own Postgres, the latency proxy, the service) in a
 # network namespace joined to the load side by a veth pair (scripts/netns.sh, created before the
 # runs and removed after them), and splits the load over 2 k6 processes unless --k6-processes says.
+#
+# A sweep writes to results/<UTC timestamp>-sweep/ (a folder per regime, the sweep's report beside them).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

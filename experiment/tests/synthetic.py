@@ -8,7 +8,7 @@ import gzip
 import json
 from pathlib import Path
 
-from experiment import summary
+from experiment import promql, summary, sweep
 from experiment.analysis import RunResult, analyze_run
 from experiment.k6run import worst_exit_code
 from experiment.profiles import ARMS_BY_KEY, SHARED, LabParams, Profile, Rates
@@ -17,8 +17,10 @@ from experiment.results import (
     ArmSummary,
     Calibration,
     CpuNumbers,
+    CpuPlan,
     CpuSetsRecord,
     CpuUse,
+    DelayTry,
     EndpointNumbers,
     Gauge,
     Headline,
@@ -28,6 +30,8 @@ from experiment.results import (
     PoolNumbers,
     QueryAnswer,
     ReadNumbers,
+    Regime,
+    RoleCost,
     RunConfig,
     RunRecord,
     Series,
@@ -280,3 +284,86 @@ def arm(key: str, h: Headline, pools: dict[str, int]) -> ArmSummary:
     a = ARMS_BY_KEY[key]
     return ArmSummary(act=a.act, label=a.label, story=a.story, pool_mode=a.pool_mode, pool_size=a.pool_size,
                       pools=pools, median=h, spread={}, repeats=[h], run_dirs=[])
+
+
+# ---------------------------------------------------------------------------------------------
+# A sweep (sweep.py): one regime folder, two arms, three steps of which the last is not
+# measurable here. The shared arm breaks at its second step (slow reads, 30% of them failing)
+# and its machine is busy there (a trust check fails); the isolated arm holds.
+
+SWEEP_PROFILE = Profile(name="sweep-tiny", base_x=0.25, burst_x=1.3, bursts=3, burst_s=2, gap_s=1, warmup_s=2,
+                        recovery_s=1, ramp_s=0, users=10, sessions=2, todos_per_user=1, warmup_requests=4, probe_s=1,
+                        steps=(0.5, 2.0, 3.0))
+# Capacity 12 / 0.3 s = 40 req/s; reads are 20% of the mix and hold a connection 100 ms: the
+# isolated read pool's 4 connections are full at 4 / (0.2 x 0.1 s) = 200 req/s, 5x.
+SWEEP_CALIBRATION = Calibration(connections=12, probe_rps=50, probe_s=15, requests={"login": 400, "list_todos": 100},
+                                errors=0, mix={"login": 0.8, "list_todos": 0.2},
+                                hold_ms={"login": 350.0, "list_todos": 100.0}, mean_hold_ms=300.0, capacity_rps=40.0)
+SWEEP_USABLE = 2.0  # cores: steps predicted over 1.5 (75%) are not measurable
+# The CPU budget's line: 0.1 cores + 12 ms a request: 0.34 at 20 req/s, 1.06 at 80, 1.54 at 120 (over 1.5).
+SWEEP_COSTS = {"service": RoleCost(fixed_cores=0.1, ms_per_request=12.0)}
+# Per arm and run step: (read ms, read error share, lab cores); the calm before is 10 ms reads.
+SWEEP_STEPS = {"shared": [(12.0, 0.0, 0.4), (300.0, 0.3, 1.8)], "isolated": [(11.0, 0.0, 0.4), (14.0, 0.0, 1.0)]}
+
+
+def sweep_cpu_plan() -> CpuPlan:
+    chosen = DelayTry(delay_ms=5, calibration=SWEEP_CALIBRATION, stages=[], costs=SWEEP_COSTS, burst_rps=52,
+                      predicted={}, predicted_total=0.0, fits=True)
+    return CpuPlan(usable_cpus=SWEEP_USABLE, max_share=0.6, how="searched", tries=[chosen], fits=True)
+
+
+def write_sweep_regime(folder: Path, regime: Regime = sweep.ROOM) -> Path:
+    """A sweep regime's folder as cli.run_sweep leaves it: config.json with its plan, and one run
+    per arm whose bursts are the measurable steps."""
+    rates = Rates.calibrated(SWEEP_PROFILE, SWEEP_CALIBRATION.capacity_rps)
+    plan = sweep.plan_steps(SWEEP_PROFILE, rates, sweep_cpu_plan(), SWEEP_USABLE, regime)
+    profile, run_rates = sweep.run_profile(SWEEP_PROFILE, rates, plan)
+    config = RunConfig(run_id="SWEEP1", profile=profile, lab=LAB, arms=list(SWEEP_STEPS), repeats=1, record=False,
+                       cpu_sets=CpuSetsRecord(sut=None, load=None, note="not pinned"), ui="ok",
+                       load_script="load/todo-load.js", machine=MACHINE, versions={"k6": "k6 v1.1.0"},
+                       rates=run_rates, calibration=SWEEP_CALIBRATION, cpu_plan=sweep_cpu_plan(), sweep=plan)
+    folder.mkdir(parents=True, exist_ok=True)
+    config.save(folder / "config.json")
+    for key, steps in SWEEP_STEPS.items():
+        _write_sweep_run(folder / "arms" / key / "rep-1", key, profile, run_rates, steps)
+    return folder
+
+
+def _write_sweep_run(run_dir: Path, key: str, profile: Profile, rates: Rates,
+                     steps: list[tuple[float, float, float]]) -> None:
+    """k6's samples (every step started at its full rate: one read in five), the service's p95 per
+    step (half k6's), the waiters, and the lab's CPU, for one arm."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    requests: list[tuple[float, str, float, int]] = [(-1.0, "setup_login", 3.0, 200)]
+    requests += [(i * 0.1, "list_todos", 10.0, 200) for i in range(20)]  # the calm: 10 ms reads
+    lab = [0.1] * profile.duration_s()
+    stored = {}
+    for index, ((start, end), rate, (read_ms, read_errors, cores)) in enumerate(
+            zip(profile.steady_windows(), rates.step_rps or (), steps, strict=True), 1):
+        count = round(rate * (end - start))
+        for n in range(count):
+            t = start + n / rate  # started then; k6 stamps it when it ends
+            if n % 5 == 0:
+                failed = (n // 5) % 10 < 10 * read_errors
+                requests.append((t + read_ms / 1000, "list_todos", read_ms, 503 if failed else 200))
+            else:
+                requests.append((t + 0.02, "login" if n % 2 else "create_todo", 20.0, 200))
+        for second in range(int(start), int(end)):
+            lab[second] = cores
+        stored[promql.step_query(index)] = QueryAnswer(query=f"<step {index}>", series=[
+            Series(labels={"endpoint": "list_todos"}, points=[(T0 + end, read_ms / 2000)])])
+    requests.sort()
+    _write_k6(run_dir, K6ProcessRecord.files(1, 1), requests, 0)
+    waiters = [0.0] * profile.duration_s()
+    waiters[5] = 7.0 if key == "shared" else 0.0  # inside the second step (5 s to 7 s)
+    stored["pool_waiters"] = QueryAnswer(query="<pool_waiters>", series=[
+        Series(labels={"pool": "shared"}, points=[(T0 + i + 0.5, v) for i, v in enumerate(waiters)])])
+    StoredQueries(prometheus="http://127.0.0.1:59090", start=T0 - 5, end=T0 + 15, step=1.0, t0=T0,
+                  load_window=(T0, T0 + profile.duration_s() + 1), bursts=[], answers=stored).save(run_dir / ANSWERS)
+    cumulative = [sum(lab[:i]) for i in range(len(lab) + 1)]
+    samples = [{"t": T0 + i, "cpu_s": {"lab": cumulative[i]}} for i in range(len(cumulative))]
+    (run_dir / "cpu.jsonl").write_text("".join(json.dumps(s) + "\n" for s in samples))
+    arm_ = ARMS_BY_KEY[key]
+    record = run_record(arm=key, act=arm_.act, pool_mode=arm_.pool_mode, pool_size=arm_.pool_size,
+                        profile=profile.name, rates=rates)
+    (run_dir / "run.json").write_text(json.dumps(record.to_json(), indent=2))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from experiment import cpulimit
 from experiment.cpulimit import cgroup_pids, throttled_seconds, usable_cpu
 
 V1_MOUNTS = """\
@@ -122,3 +123,28 @@ def test_throttling_is_read_from_cpu_stat_in_either_version(tmp_path):
     assert throttled_seconds(tmp_path / "v1") == pytest.approx(2.5)
     assert throttled_seconds(tmp_path / "v2") == pytest.approx(0.75)
     assert throttled_seconds(tmp_path / "none") is None
+
+
+def test_quota_for_holds_the_processes_under_a_quota_and_moves_them_back_even_when_the_block_fails(
+        tmp_path, monkeypatch):
+    v1(tmp_path, "/", {})
+    write(tmp_path, "proc/42/cgroup", "4:memory:/x\n1:cpu:/\n0::/\n")
+    moves: list[tuple[list[int], str]] = []
+    monkeypatch.setattr(cpulimit, "_move", lambda pids, folder: moves.append((list(pids), folder.name)))
+    tree = iter([[42, 43], [42, 43, 44]])  # a backend forked meanwhile
+    with pytest.raises(KeyboardInterrupt), cpulimit.quota_for(lambda: next(tree), 0.25, "lab-pg", tmp_path) as folder:
+        assert folder == tmp_path / "sys/fs/cgroup/cpu/lab-pg"
+        assert (folder / "cpu.cfs_quota_us").read_text() == "25000"
+        assert (folder / "cpu.cfs_period_us").read_text() == "100000"
+        raise KeyboardInterrupt
+    assert moves == [([42, 43], "lab-pg"), ([42, 43, 44], "cpu")]
+
+
+def test_quota_for_on_cgroup_v2_writes_cpu_max_beside_the_processes_cgroup(tmp_path, monkeypatch):
+    v2(tmp_path, "/", {"/": "max 100000"})
+    write(tmp_path, "proc/42/cgroup", "0::/system.slice/postgresql.service\n")
+    (tmp_path / "sys/fs/cgroup/system.slice/postgresql.service").mkdir(parents=True)
+    monkeypatch.setattr(cpulimit, "_move", lambda pids, folder: None)
+    with cpulimit.quota_for(lambda: [42], 0.5, "lab-pg", tmp_path) as folder:
+        assert folder == tmp_path / "sys/fs/cgroup/system.slice/lab-pg"
+        assert (folder / "cpu.max").read_text() == "50000 100000"

@@ -55,13 +55,26 @@ def windows(stages: list[dict], base: int) -> list[tuple[float, float]]:
     return found
 
 
+def bursts_in_order(stages: list[dict], base: int) -> list[int]:
+    """The rate each burst holds (its longest stage off the base rate), in order."""
+    found, level = [], base
+    for stage in stages:
+        if stage["target"] != base and level == base:
+            found.append(stage["target"])
+        elif stage["target"] != base:
+            found[-1] = stage["target"]
+        level = stage["target"]
+    return found
+
+
 def assert_k6_runs(options: dict, profile: Profile, rates: Rates, mix: tuple[shape.Endpoint, ...]) -> None:
     assert sorted(options["scenarios"]) == sorted(e.scenario for e in mix)
     for e in mix:
         s = options["scenarios"][e.scenario]
-        base, burst = round(rates.base_rps * e.share), round(rates.burst_rps * e.share)
+        base = round(rates.base_rps * e.share)
+        bursts = [round(r * e.share) for r in (rates.step_rps or [rates.burst_rps] * profile.bursts)]
         assert s["executor"] == "ramping-arrival-rate" and s["startRate"] == base
-        assert {stage["target"] for stage in s["stages"]} == {base, burst}
+        assert bursts_in_order(s["stages"], base) == bursts
         assert sum(float(stage["duration"].removesuffix("s")) for stage in s["stages"]) == profile.duration_s()
         assert windows(s["stages"], base) == profile.burst_windows()
     assert {key.split("endpoint:")[1].rstrip("}") for key in options["thresholds"]} == {e.name for e in mix}
@@ -69,8 +82,30 @@ def assert_k6_runs(options: dict, profile: Profile, rates: Rates, mix: tuple[sha
 
 @pytest.mark.parametrize("name", sorted(PROFILES))
 def test_k6_runs_the_runner_s_schedule_and_mix_for_each_profile(name):
-    profile, rates = PROFILES[name], Rates(base_rps=199, burst_rps=1034, source="explicit")
+    profile = PROFILES[name]
+    rates = Rates.calibrated(profile, 795.0) if profile.is_sweep else Rates(base_rps=199, burst_rps=1034,
+                                                                                source="explicit")
     assert_k6_runs(inspect(LOAD / "todo-load.js", profile.k6_env(rates)), profile, rates, shape.MIX)
+
+
+def test_a_sweep_runs_one_burst_per_step_at_its_own_rate_in_order():
+    profile = PROFILES["sweep"]
+    rates = Rates.calibrated(profile, 1000.0)
+    assert rates.step_rps == (500, 750, 1000, 1300, 1700, 2200, 3000)
+    options = inspect(LOAD / "todo-load.js", profile.k6_env(rates))
+    read = options["scenarios"]["read"]
+    assert bursts_in_order(read["stages"], 50) == [100, 150, 200, 260, 340, 440, 600]
+    # VUs for the highest step, allocated before the start: 600 req/s x 1.5 s.
+    assert read["preAllocatedVUs"] == read["maxVUs"] == 900
+
+
+def test_a_single_rate_profile_sends_what_it_sent_before_sweeps_existed():
+    profile, rates = PROFILES["default"], Rates(base_rps=199, burst_rps=1034, source="explicit")
+    assert "BURST_RATES" not in profile.k6_env(rates)
+    read = inspect(LOAD / "todo-load.js", profile.k6_env(rates))["scenarios"]["read"]
+    assert read["stages"][:3] == [{"duration": "20s", "target": 40}, {"duration": "1s", "target": 207},
+                                  {"duration": "15s", "target": 207}]
+    assert read["preAllocatedVUs"] == 311
 
 
 def test_k6_reads_its_presets_shares_and_endpoint_names_from_shape_json(tmp_path):

@@ -8,7 +8,7 @@ from experiment.profiles import PROFILES, Profile
 
 def test_the_profiles_are_the_ones_in_load_shape_json():
     raw = json.loads(shape.SHAPE_PATH.read_text())["profiles"]
-    assert sorted(PROFILES) == sorted(raw) == ["default", "quick"]
+    assert sorted(PROFILES) == sorted(raw) == ["default", "quick", "sweep", "sweep-quick"]
     for name, profile in PROFILES.items():
         assert profile == Profile(name=name, **raw[name])
 

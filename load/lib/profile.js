@@ -46,6 +46,24 @@ function number(name, fallback) {
   return value;
 }
 
+/** A comma-separated list of non-negative rates (`[]` when unset). */
+function rateList(name) {
+  const raw = __ENV[name];
+  if (raw === undefined || raw === '') return [];
+  return raw.split(',').map((item) => {
+    const value = Number(item);
+    if (item.trim() === '' || !Number.isFinite(value) || value < 0) {
+      throw new Error(`${name}=${raw}: ${item} is not a non-negative number`);
+    }
+    return value;
+  });
+}
+
+/** The total rate of burst `i`: the sweep's i-th rate (`burst_rates`), else the one burst rate. */
+function burstRate(profile, i) {
+  return profile.burst_rates && profile.burst_rates.length ? profile.burst_rates[i] : profile.burst_rps;
+}
+
 /** Reads the profile from the environment (see load/README.md for every variable). */
 export function readProfile() {
   const name = __ENV.PROFILE || 'default';
@@ -63,7 +81,10 @@ export function readProfile() {
   // counted in `dropped_iterations`. 1.5 s: a starved login waits for a connection twice (user
   // lookup, then session insert), up to the service's 500 ms acquire timeout each, plus its hash.
   profile.max_latency_s = number('MAX_LATENCY_S', 1.5);
-  profile.bursts = Math.floor(profile.bursts);
+  // A sweep (the runner's --sweep): one burst per rate of BURST_RATES, in that order, in place
+  // of BURSTS bursts at BURST_RPS. Unset, the single-rate profile is what it always was.
+  profile.burst_rates = rateList('BURST_RATES');
+  profile.bursts = profile.burst_rates.length ? profile.burst_rates.length : Math.floor(profile.bursts);
   profile.duration_s =
     profile.warmup_s +
     profile.bursts * (profile.ramp_s + profile.burst_s + profile.ramp_s) +
@@ -78,11 +99,11 @@ export function readProfile() {
  */
 export function stages(profile, share) {
   const base = Math.round(profile.base_rps * share);
-  const burst = Math.round(profile.burst_rps * share);
   const hold = (seconds, target) => ({ duration: `${seconds}s`, target });
   const result = [];
   if (profile.warmup_s > 0) result.push(hold(profile.warmup_s, base));
   for (let i = 0; i < profile.bursts; i++) {
+    const burst = Math.round(burstRate(profile, i) * share);
     if (i > 0 && profile.gap_s > 0) result.push(hold(profile.gap_s, base));
     if (profile.ramp_s > 0) result.push(hold(profile.ramp_s, burst));
     result.push(hold(profile.burst_s, burst));
@@ -95,7 +116,7 @@ export function stages(profile, share) {
 /** One open-model scenario running `exec` with `share` of the rate. */
 export function scenario(profile, share, exec) {
   const { startRate, stages: scenarioStages } = stages(profile, share);
-  const peak = Math.max(profile.base_rps, profile.burst_rps) * share;
+  const peak = Math.max(profile.base_rps, ...Array.from({ length: profile.bursts }, (_, i) => burstRate(profile, i))) * share;
   const vus = Math.max(Math.ceil(peak * profile.max_latency_s), 5);
   return {
     executor: 'ramping-arrival-rate',

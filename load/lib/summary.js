@@ -110,7 +110,8 @@ export function textSummary(summary) {
   const lines = [
     '',
     `todo-service load, profile ${p.name}: base ${p.base_rps} req/s, ` +
-      `${p.bursts} bursts of ${p.burst_s} s at ${p.burst_rps} req/s ` +
+      `${p.bursts} bursts of ${p.burst_s} s at ` +
+      `${p.burst_rates && p.burst_rates.length ? p.burst_rates.join(', ') : p.burst_rps} req/s ` +
       `(warm-up ${p.warmup_s} s, gap ${p.gap_s} s, recovery ${p.recovery_s} s), ` +
       `${summary.test_run_duration_s} s in all`,
     '',
