@@ -16,7 +16,7 @@ measures, on whatever it runs on:
    whole number of round trips to the database, each `2 x delay` long (`predicted_capacity`).
 3. The bursts' CPU at that capacity x the profile's burst multiple, summed over the roles, must
    stay under `MAX_PLANNED_SHARE` of the usable CPU (cpulimit.py). The smallest delay in
-   `DELAY_LADDER` that fits is probed for real, and the rates come from that probe's measured
+   `DELAY_LADDER` (up to `max_delay_ms`, past which the lesson cannot show) that fits is probed for real, and the rates come from that probe's measured
    capacity; if the probe says it still does not fit, the next one is tried (`next_delay`).
 
 The plan (`CpuPlan`) is printed before the acts and kept in config.json; the report shows each
@@ -26,6 +26,7 @@ role's predicted CPU in the bursts beside what it measured.
 from __future__ import annotations
 
 from .cpu import MONITORING_GROUPS
+from .verdict import STABLE_RATIO
 from .results import Calibration, CpuNumbers, CpuPlan, DelayTry, ProbeStage, RoleCost
 
 # The planned bursts may use at most this share of the usable CPU. The trust check
@@ -34,9 +35,8 @@ from .results import Calibration, CpuNumbers, CpuPlan, DelayTry, ProbeStage, Rol
 # bigger pool) and for a machine that is a little busier during the acts than during the probe.
 MAX_PLANNED_SHARE = 0.6
 # The delays the plan may choose, one way, in ms: from the lab's 5 ms (a database in another zone)
-# up to one a continent away. Past the last one the lesson's rates would be a few dozen requests a
-# second: a machine that cannot serve those has a problem the lab cannot work around.
-DELAY_LADDER = (5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 50)
+# up to `max_delay_ms`. Finer steps at the bottom, where most machines land.
+DELAY_LADDER = (5, 6, 7, 8, 10, 12, 14, 16, 20, 25, 30, 40, 50)
 MAX_PROBES = 4  # probes at different delays before the plan gives up
 
 __all__ = ["CpuPlan", "DelayTry", "ProbeStage", "RoleCost"]  # the plan's records live in results.py
@@ -124,12 +124,21 @@ def fixed_costs_note(last: DelayTry, usable_cpus: float, max_share: float = MAX_
                                                      if worst == REST else "") + ")")
 
 
-def next_delay(last: DelayTry, burst_x: float, usable_cpus: float,
+def max_delay_ms(acquire_timeout_ms: int) -> float:
+    """The longest delay at which the lesson can still be told. Act I's read p95 cannot go far past
+    the pool's acquire timeout (a read that waits that long gets a 503), and every read of Act III
+    takes at least one round trip, 2 x the delay: past acquire timeout / (2 x verdict.STABLE_RATIO)
+    Act III's reads could not be STABLE_RATIO times faster than Act I's whatever the pools did
+    (500 ms / 20 = 25 ms)."""
+    return acquire_timeout_ms / (2 * STABLE_RATIO)
+
+
+def next_delay(last: DelayTry, burst_x: float, usable_cpus: float, acquire_timeout_ms: int,
                max_share: float = MAX_PLANNED_SHARE) -> int | None:
-    """The smallest delay of the ladder above `last`'s at which its costs predict the bursts fit;
-    None when no delay of the ladder does."""
+    """The smallest delay of the ladder above `last`'s, up to `max_delay_ms`, at which its costs
+    predict the bursts fit; None when none does."""
     for delay in DELAY_LADDER:
-        if delay <= last.delay_ms:
+        if delay <= last.delay_ms or delay > max_delay_ms(acquire_timeout_ms):
             continue
         burst = burst_x * predicted_capacity(last.calibration, last.delay_ms, delay)
         if sum(predict(last.costs, burst).values()) <= max_share * usable_cpus:

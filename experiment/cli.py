@@ -266,8 +266,7 @@ def set_rates(ctx: runner.Context, out: Path, args: argparse.Namespace) -> budge
     assert chosen is not None
     ctx.lab = dataclasses.replace(ctx.lab, delay_ms=chosen.delay_ms)
     ctx.rates = Rates.calibrated(ctx.profile, chosen.calibration.capacity_rps)
-    for line in render.plan_lines(plan):
-        print(f"[experiment] {line}", flush=True)
+    print(f"[experiment] {render.plan_lines(plan)[-1]}", flush=True)
     print(f"[experiment] rates ({ctx.rates.source}, {ctx.lab.delay_ms} ms): {ctx.rates.base_rps} req/s base, "
           f"{ctx.rates.burst_rps} req/s in bursts", flush=True)
     _record_in_config(out, rates=ctx.rates, calibration=chosen.calibration, lab=ctx.lab, cpu_plan=plan)
@@ -288,15 +287,18 @@ def plan_delay(ctx: runner.Context, out: Path, search: bool, force: bool = False
             print(f"[experiment] Postgres {pin_note}", flush=True)
             calibration, stages = calibrate.calibrate(ctx, out / "calibration" / f"{delay}ms")
         tries.append(budget.judge(delay, calibration, stages, ctx.profile.burst_x, usable))
+        print(f"[experiment] {render.plan_lines(budget.CpuPlan(usable, budget.MAX_PLANNED_SHARE, 'searched', tries[-1:], tries[-1].fits))[0]}",
+              flush=True)
         if tries[-1].fits or not search:
             break
         if len(tries) == budget.MAX_PROBES:
             note = f"{len(tries)} probes and none fitted"
             break
-        delay = budget.next_delay(tries[-1], ctx.profile.burst_x, usable)
+        delay = budget.next_delay(tries[-1], ctx.profile.burst_x, usable, ctx.lab.acquire_timeout_ms)
         if delay is None:
             note = (budget.fixed_costs_note(tries[-1], usable)
-                    or f"no delay up to {budget.DELAY_LADDER[-1]} ms is predicted to fit")
+                    or f"no delay up to {budget.max_delay_ms(ctx.lab.acquire_timeout_ms):g} ms (past it Act III's reads "
+                       f"could not be {verdict.STABLE_RATIO:g}x faster than the acquire timeout) is predicted to fit")
     return budget.CpuPlan(usable_cpus=usable, max_share=budget.MAX_PLANNED_SHARE,
                           how="searched" if search else "explicit delay", tries=tries, fits=tries[-1].fits,
                           forced=force and search and not tries[-1].fits, note=note)

@@ -65,7 +65,7 @@ def test_a_probe_that_fits_the_budget_is_judged_so():
 
 def test_the_next_delay_is_the_smallest_predicted_to_fit():
     tight = budget.judge(5, AT_5MS, [LOW, HIGH], burst_x=1.3, usable_cpus=1.2)
-    delay = budget.next_delay(tight, burst_x=1.3, usable_cpus=1.2)
+    delay = budget.next_delay(tight, burst_x=1.3, usable_cpus=1.2, acquire_timeout_ms=500)
     assert delay is not None and delay > 5
     rate = 1.3 * budget.predicted_capacity(AT_5MS, 5, delay)
     assert sum(budget.predict(tight.costs, rate).values()) <= 0.6 * 1.2
@@ -78,7 +78,7 @@ def test_the_next_delay_is_the_smallest_predicted_to_fit():
 def test_no_next_delay_when_the_fixed_costs_alone_exceed_the_budget():
     heavy = ProbeStage(50, {"recorder": 1.0}, 10), ProbeStage(400, {"recorder": 1.0}, 10)
     last = budget.judge(5, AT_5MS, list(heavy), burst_x=1.3, usable_cpus=1.2)
-    assert budget.next_delay(last, burst_x=1.3, usable_cpus=1.2) is None
+    assert budget.next_delay(last, burst_x=1.3, usable_cpus=1.2, acquire_timeout_ms=500) is None
     assert "recorder 1.00" in budget.fixed_costs_note(last, usable_cpus=1.2)
     assert budget.fixed_costs_note(budget.judge(5, AT_5MS, [LOW, HIGH], 1.3, 2), usable_cpus=2) is None
 
@@ -122,3 +122,11 @@ def test_a_summary_from_before_the_budget_judges_against_the_machine():
     s = summary.build("RUN1", TINY, LAB, "load/todo-load.js", 1, {}, MACHINE, {}, [], None, None, None)
     assert s.usable_cpus == 2.0
     assert tables.cpu_budget(s).rows == []
+
+
+def test_no_delay_past_the_point_where_act_iii_could_not_beat_the_acquire_timeout_tenfold():
+    assert budget.max_delay_ms(500) == 25
+    # Fits only from 30 ms on: the ladder stops at 25 ms for a 500 ms timeout, 50 ms for 1 s.
+    cheap_at_30 = budget.judge(5, AT_5MS, [LOW, HIGH], burst_x=1.3, usable_cpus=0.45)
+    assert budget.next_delay(cheap_at_30, 1.3, 0.45, acquire_timeout_ms=500) is None
+    assert budget.next_delay(cheap_at_30, 1.3, 0.45, acquire_timeout_ms=1000) in (30, 40, 50)
