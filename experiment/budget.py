@@ -16,8 +16,9 @@ measures, on whatever it runs on:
    whole number of round trips to the database, each `2 x delay` long (`predicted_capacity`).
 3. The bursts' CPU at that capacity x the profile's burst multiple, summed over the roles, must
    stay under `MAX_PLANNED_SHARE` of the usable CPU (cpulimit.py). The smallest delay in
-   `DELAY_LADDER` (up to `max_delay_ms`, past which the lesson cannot show) that fits is probed for real, and the rates come from that probe's measured
-   capacity; if the probe says it still does not fit, the next one is tried (`next_delay`).
+   `DELAY_LADDER` (up to `max_delay_ms`, past which the lesson cannot show) that fits is probed
+   for real, and the rates come from that probe's measured capacity; if the probe says it still
+   does not fit, the next one is tried (`next_delay`).
 
 The plan (`CpuPlan`) is printed before the acts and kept in config.json; the report shows each
 role's predicted CPU in the bursts beside what it measured.
@@ -26,8 +27,8 @@ role's predicted CPU in the bursts beside what it measured.
 from __future__ import annotations
 
 from .cpu import MONITORING_GROUPS
-from .verdict import STABLE_RATIO
 from .results import Calibration, CpuNumbers, CpuPlan, DelayTry, ProbeStage, RoleCost
+from .verdict import STABLE_RATIO
 
 # The planned bursts may use at most this share of the usable CPU. The trust check
 # (verdict.MACHINE_BUSY_MAX) is 75% measured: the 15 points between are room for what the

@@ -287,8 +287,8 @@ def plan_delay(ctx: runner.Context, out: Path, search: bool, force: bool = False
             print(f"[experiment] Postgres {pin_note}", flush=True)
             calibration, stages = calibrate.calibrate(ctx, out / "calibration" / f"{delay}ms")
         tries.append(budget.judge(delay, calibration, stages, ctx.profile.burst_x, usable))
-        print(f"[experiment] {render.plan_lines(budget.CpuPlan(usable, budget.MAX_PLANNED_SHARE, 'searched', tries[-1:], tries[-1].fits))[0]}",
-              flush=True)
+        judged = budget.CpuPlan(usable, budget.MAX_PLANNED_SHARE, "searched", tries[-1:], tries[-1].fits)
+        print(f"[experiment] {render.plan_lines(judged)[0]}", flush=True)
         if tries[-1].fits or not search:
             break
         if len(tries) == budget.MAX_PROBES:
