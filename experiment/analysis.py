@@ -41,7 +41,7 @@ from .results import (
     WriteNumbers,
     k6_processes_of,
 )
-from .stats import ENDPOINTS, LIST, WRITES
+from .shape import ENDPOINTS, LIST, WRITES
 
 # A second needs at least this many requests for its p95 to be drawn or count as a spike.
 MIN_REQUESTS_PER_SECOND = 3

@@ -21,8 +21,7 @@ from . import fmt, tables
 from .analysis import RunResult
 from .profiles import ARMS_BY_KEY, Profile
 from .results import Summary
-from .shape import mix_text
-from .stats import ENDPOINT_TITLES, ENDPOINTS, LIST
+from .shape import ENDPOINT_TITLES, ENDPOINTS, LIST, mix_text
 
 ARM_COLORS = {"shared": "#d62728", "isolated": "#2ca02c", "shared-3x": "#1f77b4"}
 POOL_COLORS = {"shared": "#d62728", "login": "#ff7f0e", "todo_write": "#9467bd", "todo_read": "#2ca02c"}

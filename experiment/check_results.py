@@ -31,7 +31,7 @@ from .postkit import write_post
 from .profiles import ARMS
 from .promql import ANSWERS
 from .results import HostsRecord, ResultsError, RunConfig, RunRecord, Summary, SweepSummary, k6_processes_of
-from .stats import ENDPOINTS
+from .shape import ENDPOINTS
 
 T = TypeVar("T")
 

@@ -55,7 +55,7 @@ from .lab import Paths, ui_status
 from .monitoring import Prometheus
 from .profiles import ARMS, ARMS_BY_KEY, PROFILES, Arm, LabParams, Profile, Rates
 from .results import CpuSetsRecord, Machine, Regime, RunConfig, Summary, VerdictSummary
-from .stats import ENDPOINTS
+from .shape import ENDPOINTS
 
 ROOT = Path(__file__).resolve().parent.parent
 # Exit status when no delay of the ladder fits the CPU budget (budget.py) and --force was not given.

@@ -18,8 +18,7 @@ import jinja2
 
 from . import fmt, tables
 from .results import CpuPlan, Summary, SweepSummary
-from .shape import mix_text
-from .stats import ENDPOINT_TITLES
+from .shape import ENDPOINT_TITLES, mix_text
 from .sweep import KNEE_P95_X, KNEE_READ_ERRORS, STEP_CPU_SHARE
 from .verdict import CLIENT_SERVER_MAX_RATIO
 

@@ -23,10 +23,7 @@ from .results import K6ProcessRecord, RequestStats, Spread
 
 # The service's endpoint names (the `endpoint` label of its metrics, see docs/contract.md) come from
 # load/shape.json through shape.py; re-exported here for the modules that import them from stats.
-from .shape import CREATE, LIST, LOGIN
-from .shape import ENDPOINT_TITLES as ENDPOINT_TITLES
-from .shape import ENDPOINTS as ENDPOINTS
-from .shape import WRITES as WRITES
+from .shape import CREATE, ENDPOINTS, LIST, LOGIN
 
 
 @dataclass(frozen=True)

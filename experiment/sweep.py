@@ -51,7 +51,7 @@ from .results import (
     SweepSummary,
     k6_processes_of,
 )
-from .stats import LIST, WRITES
+from .shape import LIST, WRITES
 
 # A step past either is past the knee: more than 1% of reads failed (the acts' "errors on reads"),
 # or the reads' p95 over 5x what it was in the calm before the first step.

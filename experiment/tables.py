@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from . import budget, fmt
 from .results import Summary, SweepRegime
-from .stats import ENDPOINT_TITLES, ENDPOINTS
+from .shape import ENDPOINT_TITLES, ENDPOINTS
 from .summary import SPREAD
 
 

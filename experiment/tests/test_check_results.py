@@ -12,10 +12,17 @@ def failures(out: Path) -> dict[str, str]:
     return {name: detail for name, ok, detail in check_results.checks(out, ["shared"]) if not ok}
 
 
+def passed(out: Path, name: str) -> bool:
+    """Whether check `name` ran and passed (a check renamed or gone fails here, not silently)."""
+    outcomes = {n: ok for n, ok, _ in check_results.checks(out, ["shared"])}
+    assert name in outcomes, f"no check named {name!r}; checks: {sorted(outcomes)}"
+    return outcomes[name]
+
+
 def test_a_summary_as_written_reads(tmp_path, whole):
     whole.save(tmp_path / "summary.json")
-    assert READS not in failures(tmp_path)
-    assert "summary.json is exactly what its types write (nothing more, nothing less)" not in failures(tmp_path)
+    assert passed(tmp_path, READS)
+    assert passed(tmp_path, "summary.json is exactly what its types write (nothing more, nothing less)")
 
 
 def test_a_summary_missing_a_field_fails_the_check_and_names_it(tmp_path, whole):
@@ -42,13 +49,13 @@ def test_a_run_json_missing_a_field_fails(tmp_path, whole):
     failed = failures(tmp_path)
     assert "missing field 'k6_exit_code' of a RunRecord" in failed["shared: rep-1/run.json reads as a RunRecord"]
     assert "shared: rep-2/run.json reads as a RunRecord" not in failed
+    assert passed(tmp_path, "shared: rep-2/run.json reads as a RunRecord")
 
 
 def test_the_pools_little_law_and_database_view_are_checked(tmp_path, whole):
     whole.save(tmp_path / "summary.json")
-    failed = failures(tmp_path)
-    assert "shared rep 1: Little's law was measured for every pool" not in failed
-    assert "shared rep 1: the database's backends were sampled for every pool" not in failed
+    assert passed(tmp_path, "shared rep 1: Little's law was measured for every pool")
+    assert passed(tmp_path, "shared rep 1: the database's backends were sampled for every pool")
 
 
 def test_a_run_from_before_promql_names_the_commit_that_can_analyse_it(tmp_path, whole):

@@ -1,5 +1,6 @@
 """Where the system under test runs: the commands and addresses of each kind of host."""
 
+import socket
 from pathlib import Path
 
 from experiment.hosts import LocalHost, NetnsHost, difference, interface_counters
@@ -27,8 +28,21 @@ def test_a_netns_host_runs_commands_inside_its_namespace_and_is_reached_at_its_o
         "netns", "10.77.0.2", "10.77.0.1", "lab-sut")
 
 
-def test_the_interface_counters_are_read_from_the_kernel_and_subtracted():
-    before = interface_counters("lo")
-    assert before.rx_bytes >= 0 and before.tx_bytes >= 0
+def test_the_interface_counters_see_bytes_sent_through_the_interface():
+    payload = b"x" * 200_000
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        before = interface_counters("lo")
+        with socket.create_connection(server.getsockname()) as client:
+            peer, _ = server.accept()
+            with peer:
+                client.sendall(payload)
+                received = 0
+                while received < len(payload):
+                    received += len(peer.recv(65536))
+        moved = difference(before, interface_counters("lo"))
+    assert moved.tx_bytes >= len(payload) and moved.rx_bytes >= len(payload)
+
+
+def test_interface_counters_are_subtracted_field_by_field():
     moved = difference(NetworkRecord("lo", 100, 50), NetworkRecord("lo", 1100, 2050))
     assert (moved.interface, moved.rx_bytes, moved.tx_bytes) == ("lo", 1000, 2000)

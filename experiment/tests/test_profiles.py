@@ -11,11 +11,12 @@ def test_burst_windows_follow_the_schedule():
     assert p.duration_s() == 7 + 3 * 7 + 2 * 10 + 4
 
 
-def test_k6_gets_every_rate_explicitly():
-    env = PROFILES["quick"].k6_env(Rates(base_rps=100, burst_rps=520, source="explicit"))
-    assert (env["BASE_RPS"], env["BURST_RPS"]) == ("100", "520")
-    for name in ("BASE_RPS", "BURST_RPS", "BURSTS", "BURST_S", "GAP_S", "WARMUP_S", "RECOVERY_S", "RAMP_S", "USERS", "PROFILE"):
-        assert env[name]
+def test_k6_gets_every_rate_and_the_whole_schedule_explicitly():
+    quick = PROFILES["quick"]
+    env = quick.k6_env(Rates(base_rps=100, burst_rps=520, source="explicit"))
+    assert (env["BASE_RPS"], env["BURST_RPS"], env["PROFILE"]) == ("100", "520", "quick")
+    for name in ("bursts", "burst_s", "gap_s", "warmup_s", "recovery_s", "ramp_s", "users", "sessions"):
+        assert env[name.upper()] == str(getattr(quick, name)), name
 
 
 def test_quick_fits_ci_and_default_fits_fifteen_minutes():

@@ -1,8 +1,9 @@
 """load/shape.json as the runner reads it: the profiles, the mix, the endpoint names and the prose."""
 
+import itertools
 import json
 
-from experiment import shape, stats
+from experiment import calibrate, shape
 from experiment.profiles import PROFILES, Profile
 
 
@@ -13,18 +14,15 @@ def test_the_profiles_are_the_ones_in_load_shape_json():
         assert profile == Profile(name=name, **raw[name])
 
 
-def test_the_quick_profile_bursts_twice_in_32_seconds():
-    quick = PROFILES["quick"]
-    assert quick.duration_s() == 32
-    assert quick.burst_windows() == [(6, 14), (20, 28)]
-    assert (quick.base_x, quick.burst_x, quick.users, quick.probe_s) == (0.25, 1.3, 200, 8)
-
-
-def test_the_default_profile_bursts_four_times_in_168_seconds():
-    default = PROFILES["default"]
-    assert default.duration_s() == 168
-    assert default.burst_windows() == [(20, 37), (57, 74), (94, 111), (131, 148)]
-    assert (default.base_x, default.burst_x, default.users, default.probe_s) == (0.25, 1.3, 1000, 15)
+def test_every_profile_bursts_above_the_capacity_from_a_base_below_it_and_fits_its_bursts_in_its_time():
+    for name, p in PROFILES.items():
+        assert p.base_x < 1 < p.burst_x, name
+        windows = p.burst_windows()
+        assert len(windows) == p.bursts
+        assert all(end - start == p.burst_s + 2 * p.ramp_s for start, end in windows), name
+        assert windows[0][0] == p.warmup_s and windows[-1][1] + p.recovery_s == p.duration_s(), name
+        assert all(b[0] - a[1] == p.gap_s for a, b in itertools.pairwise(windows)), name
+        assert p.sessions <= p.users and p.probe_s > calibrate.STAGE_SETTLE_S + 1, name  # a steady part to average
 
 
 def test_the_mix_is_40_login_40_create_20_read_and_adds_up_to_the_whole_rate():
@@ -33,13 +31,11 @@ def test_the_mix_is_40_login_40_create_20_read_and_adds_up_to_the_whole_rate():
     assert abs(sum(e.share for e in shape.MIX) - 1) < 1e-9
 
 
-def test_the_endpoint_names_and_titles_come_from_the_file_and_stats_re_exports_them():
-    assert (shape.LOGIN, shape.CREATE, shape.LIST) == ("login", "create_todo", "list_todos")
-    assert shape.ENDPOINTS == ("list_todos", "login", "create_todo")
-    assert shape.WRITES == ("login", "create_todo")
-    assert shape.ENDPOINT_TITLES == {"login": "POST /login", "create_todo": "POST /todos", "list_todos": "GET /todos"}
-    assert (stats.LOGIN, stats.CREATE, stats.LIST, stats.ENDPOINTS, stats.ENDPOINT_TITLES, stats.WRITES) == (
-        shape.LOGIN, shape.CREATE, shape.LIST, shape.ENDPOINTS, shape.ENDPOINT_TITLES, shape.WRITES)
+def test_every_endpoint_of_the_mix_has_a_title_and_the_reads_are_the_only_non_write():
+    endpoints = {e.name for e in shape.MIX}
+    assert set(shape.ENDPOINTS) == endpoints == set(shape.ENDPOINT_TITLES)
+    assert set(shape.WRITES) == endpoints - {shape.LIST}
+    assert all(title.split()[0] in ("GET", "POST") for title in shape.ENDPOINT_TITLES.values())
 
 
 def test_the_mix_is_written_from_the_file_in_each_wording_the_documents_use():
