@@ -315,7 +315,8 @@ def run_all(ctx: runner.Context, arms: list[Arm], repeats: int,
             _record_in_config(out, cpu_sets=CpuSetsRecord.of(ctx.cpus, postgres=pin_note))
             for repeat in range(1, repeats + 1):
                 for arm in arms:
-                    results.setdefault(arm.key, []).append(_run_one(ctx, arm, repeat, repeats, out))
+                    finished = _run_one(ctx, arm, repeat, repeats, out)  # an interrupted run adds no arm
+                    results.setdefault(arm.key, []).append(finished)
     except KeyboardInterrupt:
         print("\n[experiment] interrupted: every process was stopped; reporting what finished", flush=True)
         return results, True
@@ -393,6 +394,7 @@ def make_report(out: Path, results: dict[str, list[analysis.RunResult]] | None =
                 run_dir = out / "arms" / key / f"rep-{repeat}"
                 if (run_dir / "run.json").exists():
                     results.setdefault(key, []).append(analyse(run_dir, config.profile, key, repeat))
+    results = {key: runs for key, runs in results.items() if runs}
     if not results:
         print("[experiment] no finished run to report", file=sys.stderr)
         return 1
