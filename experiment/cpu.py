@@ -116,14 +116,14 @@ class CpuSampler:
         self.interval = interval
         self.usable = usable
         self._groups: dict[str, Members] = {}
-        if usable is not None and usable.limited_by_quota and usable.quota_cgroup:
-            self.track_cgroup("lab", Path(usable.quota_cgroup))
         self._prev: dict[str, dict[psutil.Process, float]] = {}
         self._total: dict[str, float] = {}
         self._prev_since_boot = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="cpu-sampler", daemon=True)
         self._lock = threading.Lock()
+        if usable is not None and usable.limited_by_quota and usable.quota_cgroup:
+            self.track_cgroup("lab", Path(usable.quota_cgroup))
 
     def track(self, name: str, pid: int | None, tree: bool = False, keep: Keep | None = None) -> None:
         """Sample `pid` as `name`; with tree=True also its descendants for which keep(process) holds."""

@@ -81,6 +81,8 @@ def repeats(summary: Summary) -> Table:
             if cpu.sut_side and cpu.load_side:
                 used = (f"service side {fmt.cores(cpu.sut_side.burst_mean_cores)} of {cpu.sut_side.cpus}, "
                         f"load side {fmt.cores(cpu.load_side.burst_mean_cores)} of {cpu.load_side.cpus}")
+            elif cpu.lab:  # what counts against the usable CPU (cpulimit.py)
+                used = f"lab {fmt.cores(cpu.lab.burst_mean_cores)} of {fmt.num(summary.usable_cpus)}"
             else:
                 used = f"machine {fmt.cores(cpu.machine.burst_mean_cores)}"
             dropped, requests = h.dropped_iterations, h.requests or 0

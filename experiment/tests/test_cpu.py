@@ -10,6 +10,7 @@ import psutil
 import pytest
 
 from experiment import cpu
+from experiment.results import UsableCpu
 
 # A child that burns `seconds` of CPU, says so, then sleeps until killed: it stays sampleable
 # after the work, and the CPU it used does not depend on how busy the machine is.
@@ -190,3 +191,16 @@ def test_every_thread_of_a_tree_gets_the_cpu_set_and_every_cpu_back(spawn):
     finally:
         os.sched_setaffinity(0, before)
     assert cpusets.set_tree_affinity(2**22 + 12345, {0}) == (0, 0)
+
+
+def test_under_a_quota_the_sampler_counts_the_quota_cgroup_processes_and_the_throttling(tmp_path):
+    (tmp_path / "cgroup.procs").write_text(f"{os.getpid()}\n")
+    (tmp_path / "cpu.stat").write_text("nr_throttled 3\nthrottled_time 5000000000\n")
+    usable = UsableCpu(cores_seen=2, affinity=[0, 1], usable=1.2, why="a quota", quota_cpus=1.2,
+                       quota_cgroup=str(tmp_path))
+    sampler = cpu.CpuSampler(tmp_path / "cpu.jsonl", usable=usable)
+    first = sampler.sample()["cpu_s"]
+    sum(range(3_000_000))  # this process, the cgroup's only member, uses some CPU
+    second = sampler.sample()["cpu_s"]
+    assert second["lab"] > first["lab"] >= 0
+    assert second["throttled"] == 5.0
