@@ -15,6 +15,7 @@ Run it with `scripts/experiment.sh` (which builds and starts what it needs), or,
 - `k6run.py`     k6 under a pseudo-terminal, recorded as an asciinema cast; its HTML report.
 - `cast.py`      the asciinema v2 cast format: written by k6run.py, read by termrender.py.
 - `monitoring.py` the lab's Prometheus: targets, k6's remote write, queries, the raw export.
+- `labels.py`    which run a series belongs to (`RunLabels`): read by monitoring and promql alike.
 - `promql.py`    the named PromQL queries of one run, asked when it ends; their answers are kept
                  in its folder (promql.json) and are every server-side number the report uses.
 - `calibrate.py` the probe before the acts: hold times (so the pool's capacity), CPU per role.

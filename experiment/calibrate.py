@@ -36,7 +36,8 @@ from pathlib import Path
 from . import cpu as cpu_mod
 from . import procs, promql, runner
 from .budget import REST, ROLE_GROUPS, ProbeStage
-from .monitoring import Prometheus, RunLabels
+from .labels import RunLabels
+from .monitoring import Prometheus
 from .profiles import SHARED, Arm, Rates
 from .results import Calibration
 from .runner import Context, k6_argv, k6_env, system_under_test

@@ -22,7 +22,8 @@ from pathlib import Path
 
 from . import cpusets, lab, procs, runner, shape
 from .hosts import LocalHost
-from .monitoring import Prometheus, RunLabels
+from .labels import RunLabels
+from .monitoring import Prometheus
 from .profiles import ARMS_BY_KEY, PROFILES, LabParams, Profile, Rates
 from .results import RunConfig
 

@@ -35,7 +35,8 @@ import jinja2
 
 from . import render
 from .lab import seed_options
-from .monitoring import Prometheus, RunLabels, remote_write_env
+from .labels import RunLabels
+from .monitoring import Prometheus, remote_write_env
 from .results import RunConfig
 from .runner import Context, load_env
 

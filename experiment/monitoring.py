@@ -19,37 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import procs
+from .labels import RunLabels
 
 # Prometheus refuses a query_range of more than 11,000 points per series; 1 s steps fit 3 hours.
 STEP_S = 1.0
-
-
-@dataclass(frozen=True)
-class RunLabels:
-    """Which run a series belongs to: the labels its service and proxy targets carry, and k6's
-    `testid` tag (one string, as k6 and Grafana's k6 dashboards expect)."""
-
-    run: str
-    arm: str
-    repeat: int
-
-    def target_labels(self) -> dict[str, str]:
-        return {"run": self.run, "arm": self.arm, "repeat": str(self.repeat)}
-
-    @property
-    def testid(self) -> str:
-        return f"{self.run}/{self.arm}/{self.repeat}"
-
-    def selectors(self) -> list[str]:
-        """What a run folder's export holds: this run's service, proxy and k6 series, and the
-        database's backends (the exporter is not per run: its series are cut by time alone)."""
-        target = ", ".join(f'{name}="{value}"' for name, value in self.target_labels().items())
-        return [
-            f'{{job="todo-service", {target}}}',
-            f'{{job="latency-proxy", {target}}}',
-            '{job="postgres", __name__="pg_backends_count"}',
-            f'{{__name__=~"k6_.+", testid="{self.testid}"}}',
-        ]
 
 
 @dataclass(frozen=True)

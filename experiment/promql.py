@@ -26,9 +26,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from . import stats
-from .monitoring import Prometheus, RunLabels
+from .labels import RunLabels
 from .profiles import Profile
 from .results import K6ProcessRecord, QueryAnswer, Series, StoredQueries
 
@@ -44,6 +45,17 @@ EDGE_S = 0.5  # half the lab's 1 s scrape interval (monitoring/prometheus.yml)
 # counters are in Prometheus, and before reading a window that ends now.
 SCRAPE_WAIT_S = 1.5
 Window = tuple[float, float]  # (start, end), unix seconds
+
+
+class Prometheus(Protocol):
+    """What the queries need of a Prometheus: its address and its two query APIs. The lab's
+    (monitoring.Prometheus) has them; a test's stand-in can too."""
+
+    url: str
+
+    def query(self, query: str, at: float | None = None, timeout: float = 60) -> list[dict]: ...
+
+    def query_range(self, query: str, start: float, end: float, step: float = 1.0) -> list[dict]: ...
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ from . import hosts, k6run, lab, procs, promql
 from .cpu import CpuSampler, find_postmaster, postgres_filter
 from .cpulimit import UsableCpu
 from .cpusets import CpuSets
-from .monitoring import Prometheus, RunLabels
+from .labels import RunLabels
+from .monitoring import Prometheus
 from .profiles import Arm, LabParams, Profile, Rates
 from .results import CpuSetsRecord, K6ProcessRecord, RunRecord, WarmUp, k6_segment_sequence
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from experiment import calibrate, promql
-from experiment.monitoring import RunLabels
+from experiment.labels import RunLabels
 
 
 class FakePrometheus:

@@ -19,7 +19,8 @@ from experiment import k6operator, lab, runner, shape
 from experiment.cpusets import CpuSets
 from experiment.hosts import LocalHost
 from experiment.lab import Paths, Service
-from experiment.monitoring import Prometheus, RunLabels
+from experiment.labels import RunLabels
+from experiment.monitoring import Prometheus
 from experiment.profiles import PROFILES, LabParams, Rates
 from experiment.results import CpuSetsRecord, RunConfig
 from experiment.tests.synthetic import MACHINE

@@ -1,7 +1,7 @@
 """The run's PromQL queries: what they select and how windows become one answer."""
 
 from experiment import promql
-from experiment.monitoring import RunLabels
+from experiment.labels import RunLabels
 from experiment.results import QueryAnswer
 from experiment.runner import Progress
 

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from experiment import promql
-from experiment.monitoring import Prometheus, RunLabels
+from experiment.labels import RunLabels
+from experiment.monitoring import Prometheus
 
 URL = os.environ.get("LAB_PROM_URL", "http://127.0.0.1:59090")
 BUCKETS = ("0.05", "0.5", "+Inf")
