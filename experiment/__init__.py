@@ -12,6 +12,7 @@ Run it with `scripts/experiment.sh` (which builds and starts what it needs), or,
 - `runner.py`    one run of one arm: fresh database, proxy, service, warm-up, k6, CPU sampler.
 - `lab.py`       starting the lab's pieces: database, latency proxy, service, UI, recorder.
 - `procs.py`     child processes that never outlive the runner (process groups, timeouts).
+- `k6cmd.py`     how k6 is invoked: every command line and environment given to k6, here or in a cluster.
 - `k6run.py`     k6 under a pseudo-terminal, recorded as an asciinema cast; its HTML report.
 - `cast.py`      the asciinema v2 cast format: written by k6run.py, read by termrender.py.
 - `monitoring.py` the lab's Prometheus: targets, k6's remote write, queries, the raw export.

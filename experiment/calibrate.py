@@ -40,7 +40,7 @@ from .labels import RunLabels
 from .monitoring import Prometheus
 from .profiles import SHARED, Arm, Rates
 from .results import Calibration
-from .runner import Context, k6_argv, k6_env, system_under_test
+from .runner import Context, system_under_test
 
 # The CPU stage's rate, as a share of the capacity the hold stage measured: under it (the pool
 # must not queue, or waiting would be read as cost), and as near the bursts' 1.3x as that allows:
@@ -145,8 +145,8 @@ def _stage(ctx: Context, sut: runner.SystemUnderTest, run: RunLabels, cpu: cpu_m
     rates = Rates(base_rps=rate_rps, burst_rps=rate_rps, source="probe")
     steady = {"BURSTS": "0", "WARMUP_S": str(profile.probe_s), "RECOVERY_S": "0"}
     with procs.Processes() as children:
-        k6 = children.start(f"k6 ({name} stage)", k6_argv(ctx, run, "--quiet"), out / f"{prefix}.log",
-                            env=k6_env(ctx, sut.service, out / f"{prefix}-summary.json", rates, **steady))
+        k6 = children.start(f"k6 ({name} stage)", ctx.k6.argv(run, "--quiet"), out / f"{prefix}.log",
+                            env=ctx.k6.env(sut.service.base_url, out / f"{prefix}-summary.json", rates, **steady))
         cpu.track("k6", k6.pid)
         try:
             code = k6.proc.wait(timeout=profile.probe_s + 120)

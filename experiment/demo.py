@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import cpusets, lab, procs, runner, shape
+from . import cpusets, k6cmd, lab, procs, runner, shape
 from .hosts import LocalHost
 from .labels import RunLabels
 from .monitoring import Prometheus
@@ -70,10 +70,10 @@ def rates_for(profile: Profile, params: LabParams, latest: Path = ROOT / "result
 
 
 def k6_command(ctx: runner.Context, service: lab.Service, rates: Rates) -> str:
-    """The shell command that loads `service` as an experiment run would (runner.load_env)."""
-    env = runner.load_env(ctx, rates) | {"BASE_URL": service.base_url}
+    """The shell command that loads `service` as an experiment run would (k6cmd.K6Command.load_env)."""
+    env = ctx.k6.load_env(rates) | {"BASE_URL": service.base_url}
     assignments = " ".join(f"{name}={shlex.quote(value)}" for name, value in env.items())
-    return f"{assignments} \\\n  {shlex.quote(str(ctx.paths.k6))} run --address '' {ctx.paths.load_script.relative_to(ROOT)}"
+    return f"{assignments} \\\n  {shlex.quote(str(ctx.paths.k6))} run {shlex.join(k6cmd.NO_API)} {ctx.paths.load_script.relative_to(ROOT)}"
 
 
 def main(argv: list[str] | None = None) -> int:

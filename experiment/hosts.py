@@ -27,7 +27,7 @@ from typing import Protocol
 
 import psutil
 
-from . import procs
+from . import k6cmd, procs
 from .results import HostsRecord, NetworkRecord
 
 HOST_MODES = ("local", "netns")
@@ -131,7 +131,7 @@ class NetnsHost:
     def k6_options(self) -> list[str]:
         # A new connection per request at ~1,000/s: across a real interface each closed one holds
         # its local port for 60 s (TIME_WAIT), so k6 spreads them over several source addresses.
-        return ["--local-ips", self.source_ips]
+        return k6cmd.local_ips_args(self.source_ips)
 
     def monitoring_pids(self) -> dict[str, int]:
         return procs.script_pids(self.script)

@@ -33,12 +33,11 @@ from pathlib import Path
 
 import jinja2
 
-from . import render
+from . import k6cmd, render
 from .lab import seed_options
 from .labels import RunLabels
-from .monitoring import Prometheus, remote_write_env
 from .results import RunConfig
-from .runner import Context, load_env
+from .runner import Context
 
 FOLDER = "k6-operator"  # in the results folder: results/<run>/k6-operator/
 API_VERSION = "k6.io/v1alpha1"  # k6-operator's TestRun CRD
@@ -77,23 +76,23 @@ def testid(run_id: str) -> str:
 
 def k6_arguments(run_id: str) -> list[str]:
     """k6's options in the cluster: the local run's remote-write output and testid tag
-    (`Prometheus.k6_argv`), the testid naming the run and k6-operator."""
-    return Prometheus.k6_argv(_labels(run_id))
+    (`k6cmd.remote_write_args`), the testid naming the run and k6-operator."""
+    return k6cmd.remote_write_args(_labels(run_id))
 
 
 def runner_env(load_env: dict[str, str], base_url: str, remote_write_url: str) -> dict[str, str]:
-    """The runner pods' environment: the load's own variables (`runner.load_env`), the
+    """The runner pods' environment: the load's own variables (`k6cmd.K6Command.load_env`), the
     remote-write settings of the local run pointed at `remote_write_url`, and the service's URL.
     The local run's file outputs (SUMMARY_PATH, the CSV) have no place in a pod: the summary goes
     to the pods' logs."""
-    return load_env | remote_write_env(remote_write_url) | {"BASE_URL": base_url}
+    return load_env | k6cmd.remote_write_env(remote_write_url) | {"BASE_URL": base_url}
 
 
 def make_archive(k6: Path, script: Path, load_env: dict[str, str]) -> bytes:
     """`k6 archive` of `script` (no request is sent): the scenarios resolved with exactly
     `load_env`, the variables themselves left out (see the module's doc)."""
     result = subprocess.run(
-        [str(k6), "archive", "--include-system-env-vars", "--exclude-env-vars", "--archive-out", "-", str(script)],
+        k6cmd.archive_argv(k6, script),
         env=load_env, capture_output=True, timeout=120, check=False,
     )
     if result.returncode != 0:
@@ -183,7 +182,7 @@ def write_for_run(ctx: Context, out: Path, base_url: str = DEFAULT_BASE_URL,
         config = RunConfig.load(out / "config.json")
         if config.rates is None:
             raise ValueError("config.json has no rates yet")
-        env = load_env(ctx, config.rates)
+        env = ctx.k6.load_env(config.rates)
         manifests = build(config.run_id, env, make_archive(ctx.paths.k6, ctx.paths.load_script, env),
                           config.k6_processes, base_url, remote_write_url)
         rates = f"{config.rates.base_rps} req/s base, {config.rates.burst_rps} req/s in bursts ({config.rates.source})"

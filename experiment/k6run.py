@@ -2,7 +2,7 @@
 (cast.py), started paused and let go together.
 
 Under a terminal k6 draws its live progress bars, which is the "k6 running" clip for the post.
-`dashboard_env` has a process export k6's own HTML report too (its web dashboard, no web server).
+`k6cmd.dashboard_env` has a process export k6's own HTML report too (its web dashboard, no web server).
 
 Several processes split one load with k6's execution segments (`--execution-segment`, the way
 k6-operator splits a TestRun over its pods): each runs its share of every scenario's rate. They
@@ -35,9 +35,6 @@ from .cast import CastWriter
 
 COLUMNS, ROWS = 110, 32
 READY_TIMEOUT_S = 120  # initialising a process's VUs (hundreds of them in the bursts) takes seconds
-# k6's web dashboard (kept as its HTML report) aggregates samples over this period: its default,
-# 10 s, would average a 15 s burst away, and the burst is the whole story.
-DASHBOARD_PERIOD = "1s"
 
 
 @dataclass(frozen=True)
@@ -70,19 +67,6 @@ def worst_exit_code(codes: list[int | None]) -> int | None:
         if code not in (0, 99):
             return code
     return 99 if 99 in codes else 0 if codes else None
-
-
-def dashboard_env(report: Path) -> dict[str, str]:
-    """k6's variables for its web dashboard, kept only as the self-contained HTML report it
-    exports to `report` when the test ends: no web server (port -1), so k6 takes no port (another
-    k6 on the machine may hold the default 5665) and never waits for a browser to go away."""
-    return {"K6_WEB_DASHBOARD": "true", "K6_WEB_DASHBOARD_EXPORT": str(report),
-            "K6_WEB_DASHBOARD_PERIOD": DASHBOARD_PERIOD, "K6_WEB_DASHBOARD_PORT": "-1"}
-
-
-def api_args(address: str) -> list[str]:
-    """k6's options for a process the runner starts paused and lets go through its REST API."""
-    return ["--paused", "--address", address]
 
 
 def run_k6(launches: Sequence[K6Launch], timeout: float, on_tick: Callable[[], None] | None = None,

@@ -71,14 +71,10 @@ class Prometheus:
         """The Prometheus and exporter processes, for CPU accounting: {"prometheus": pid, "exporter": pid}."""
         return procs.script_pids(self.script)
 
-    def k6_env(self) -> dict[str, str]:
-        """k6's environment for its remote-write output (`k6_argv`) to this Prometheus."""
-        return remote_write_env(self.url + "/api/v1/write")
-
-    @staticmethod
-    def k6_argv(run: RunLabels) -> list[str]:
-        """k6's command-line options that send its samples here, tagged with the run."""
-        return ["--out", "experimental-prometheus-rw", "--tag", f"testid={run.testid}"]
+    @property
+    def write_url(self) -> str:
+        """Where k6 remote-writes its samples (k6cmd.remote_write_env)."""
+        return self.url + "/api/v1/write"
 
     def query_range(self, query: str, start: float, end: float, step: float = STEP_S) -> list[dict]:
         """The `result` of /api/v1/query_range (a list of {metric, values|histograms})."""
@@ -109,17 +105,3 @@ class Prometheus:
         with gzip.open(path, "wt") as handle:
             json.dump({"start": start, "end": end, "step": STEP_S, "series": exported}, handle)
         return sum(len(result) for result in exported.values())
-
-
-def remote_write_env(write_url: str) -> dict[str, str]:
-    """k6's environment for its remote-write output to `write_url` (a Prometheus's
-    /api/v1/write, here or in a cluster: k6operator.py): trends as native histograms (quantiles
-    per second in PromQL; the raw CSV samples stay the source of the report's exact
-    percentiles), pushed every second, series marked stale when k6 ends."""
-    return {
-        "K6_PROMETHEUS_RW_SERVER_URL": write_url,
-        "K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM": "true",
-        "K6_PROMETHEUS_RW_PUSH_INTERVAL": "1s",
-        "K6_PROMETHEUS_RW_STALE_MARKERS": "true",
-    }
-

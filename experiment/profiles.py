@@ -72,26 +72,6 @@ class Profile:
         """(start, end) of every burst's steady part (ramps left out): where a sweep's step held its rate."""
         return [(start + self.ramp_s, end - self.ramp_s) for start, end in self.burst_windows()]
 
-    def k6_env(self, rates: Rates) -> dict[str, str]:
-        """The variables the k6 script reads (all explicit: the report states them)."""
-        return {
-            "PROFILE": self.name,
-            "BASE_RPS": str(rates.base_rps),
-            "BURST_RPS": str(rates.burst_rps),
-            "BURSTS": str(self.bursts),
-            "BURST_S": str(self.burst_s),
-            "GAP_S": str(self.gap_s),
-            "WARMUP_S": str(self.warmup_s),
-            "RECOVERY_S": str(self.recovery_s),
-            "RAMP_S": str(self.ramp_s),
-            "USERS": str(self.users),
-            "SESSIONS": str(self.sessions),
-            # A new TCP connection for every iteration (k6's noVUConnectionReuse): each arrival is
-            # a client of its own, so open connections (one tokio task each) follow the requests
-            # in flight instead of staying at one per pre-allocated VU.
-            "VU_CONNECTION_REUSE": "false",
-        } | ({"BURST_RATES": ",".join(str(r) for r in rates.step_rps)} if rates.step_rps else {})
-
     def to_dict(self) -> dict:
         fields = {k: v for k, v in asdict(self).items() if not (k == "steps" and v is None)}
         return fields | {"duration_s": self.duration_s(), "burst_windows_s": self.burst_windows()}

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import render
-from .k6run import DASHBOARD_PERIOD
-from .results import Summary, SweepSummary
+from .results import DASHBOARD_PERIOD, Summary, SweepSummary
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
 import sys
 import time
 from collections.abc import Iterator
@@ -18,14 +17,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import hosts, k6run, lab, procs, promql
+from . import hosts, k6cmd, k6run, lab, procs, promql
 from .cpu import CpuSampler, find_postmaster, postgres_filter
 from .cpulimit import UsableCpu
 from .cpusets import CpuSets
 from .labels import RunLabels
 from .monitoring import Prometheus
 from .profiles import Arm, LabParams, Profile, Rates
-from .results import CpuSetsRecord, K6ProcessRecord, RunRecord, WarmUp, k6_segment_sequence
+from .results import CpuSetsRecord, K6ProcessRecord, RunRecord, WarmUp
 
 # What a run folder holds (results/<run>/arms/<arm>/rep-<n>/).
 RUN_FILES = {
@@ -65,6 +64,13 @@ class Context:
     usable: UsableCpu | None = None  # the CPU the lab may use (cpulimit.py); sampled against in every run
     rates: Rates | None = None  # set by calibration (or given explicitly) before the first run
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def k6(self) -> k6cmd.K6Command:
+        """How this lab invokes k6 (k6cmd.py)."""
+        return k6cmd.K6Command(k6=self.paths.k6, script=self.paths.load_script, profile=self.profile,
+                               password=self.lab.password, write_url=self.prometheus.write_url,
+                               prefix=self.cpus.prefix("load"), host_options=self.host.k6_options())
 
 
 def _display(path: Path, root: Path) -> str:
@@ -189,30 +195,6 @@ def start_cpu_sampler(ctx: Context, sut: SystemUnderTest, path: Path) -> CpuSamp
     return cpu.start()
 
 
-def load_env(ctx: Context, rates: Rates) -> dict[str, str]:
-    """The variables that make the load what it is, wherever k6 runs (here, or a k6-operator
-    TestRun, k6operator.py): the profile at `rates` and the seeded users' password."""
-    return ctx.profile.k6_env(rates) | {"PASSWORD": ctx.lab.password, "K6_NO_USAGE_REPORT": "true"}
-
-
-def k6_env(ctx: Context, service: lab.Service, summary_path: Path, rates: Rates,
-           **overrides: str) -> dict[str, str]:
-    """k6's environment for a run against `service`: the load at `rates`, its samples also
-    written to the lab's Prometheus."""
-    return os.environ | load_env(ctx, rates) | ctx.prometheus.k6_env() | {
-        "BASE_URL": service.base_url, "SUMMARY_PATH": str(summary_path), "K6_CSV_TIME_FORMAT": "unix_milli",
-    } | overrides
-
-
-def k6_argv(ctx: Context, run: RunLabels, *extra: str, paused_api: str | None = None) -> list[str]:
-    """k6's command line for `run`; with `paused_api` it starts paused, its REST API there
-    (k6run.py lets it go), else with no REST API, so it does not take port 6565, which another k6
-    on the machine may hold."""
-    api = k6run.api_args(paused_api) if paused_api else ["--address", ""]
-    return [*ctx.cpus.prefix("load"), str(ctx.paths.k6), "run", *api, *Prometheus.k6_argv(run),
-            *ctx.host.k6_options(), *extra, str(ctx.paths.load_script)]
-
-
 def k6_launches(ctx: Context, run: RunLabels, service: lab.Service, title: str,
                 out: Path) -> list[tuple[K6ProcessRecord, k6run.K6Launch]]:
     """The run's k6 processes, each with its execution segment, files (its HTML report too) and
@@ -220,16 +202,14 @@ def k6_launches(ctx: Context, run: RunLabels, service: lab.Service, title: str,
     its runners, so Prometheus keeps their series apart (two writers of one series would have
     their samples dropped as duplicates)."""
     assert ctx.rates is not None
-    count, sequence = ctx.k6_processes, k6_segment_sequence(ctx.k6_processes)
+    count = ctx.k6_processes
     launches = []
     for index in range(1, count + 1):
         files = K6ProcessRecord.files(index, count)
         api = f"127.0.0.1:{procs.free_port()}"
-        argv = k6_argv(ctx, run, "--out", f"csv={out / files.samples}", "--tag", f"instance_id={index}",
-                       "--execution-segment", files.segment, "--execution-segment-sequence", sequence,
-                       paused_api=api)
+        argv = ctx.k6.process_argv(run, files, count, out / files.samples, api)
         assert files.html_report is not None
-        env = k6_env(ctx, service, out / files.summary, ctx.rates, **k6run.dashboard_env(out / files.html_report))
+        env = ctx.k6.env(service.base_url, out / files.summary, ctx.rates, **k6cmd.dashboard_env(out / files.html_report))
         shown = title if count == 1 else f"{title} (process {index}/{count}, segment {files.segment})"
         launches.append((files, k6run.K6Launch(argv, env, out / files.cast, out / files.log, shown, api)))
     return launches

@@ -56,6 +56,6 @@ def test_the_k6_command_carries_the_variables_of_a_run():
     command = demo.k6_command(ctx, Service(1, "http://127.0.0.1:8080", "http://127.0.0.1:9090"), rates)
     words = shlex.split(command.replace("\\\n", ""))  # one shell line, continued
     env = dict(word.split("=", 1) for word in words[:words.index("/opt/k6")])
-    assert env == runner.load_env(ctx, rates) | {"BASE_URL": "http://127.0.0.1:8080"}
+    assert env == ctx.k6.load_env(rates) | {"BASE_URL": "http://127.0.0.1:8080"}
     assert env["VU_CONNECTION_REUSE"] == "false" and env["BURST_RPS"] == "1041"
     assert words[words.index("/opt/k6"):] == ["/opt/k6", "run", "--address", "", "load/todo-load.js"]

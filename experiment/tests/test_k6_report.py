@@ -1,4 +1,4 @@
-"""k6's own HTML report, as the runner asks for it (k6run.dashboard_env): a real k6 run of a few
+"""k6's own HTML report, as the runner asks for it (k6cmd.dashboard_env): a real k6 run of a few
 seconds, paused and let go as the runner does (k6run.py), a base rate with a burst against a tiny
 HTTP server on 127.0.0.1; then the export it left, read as data and opened in Chromium.
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from experiment import k6run, procs
+from experiment import k6cmd, k6run, procs
 from experiment.tests.test_k6_shape import K6
 
 pytestmark = pytest.mark.skipif(K6 is None, reason="no k6 (scripts/install-k6.sh installs it)")
@@ -69,8 +69,8 @@ def export(tmp_path_factory) -> tuple[Path, Path]:
     report, log = folder / "k6-report.html", folder / "k6.log"
     api = f"127.0.0.1:{procs.free_port()}"
     env = {"PATH": os.environ.get("PATH", ""), "K6_NO_USAGE_REPORT": "true",
-           "BASE_URL": f"http://127.0.0.1:{server.server_address[1]}/"} | k6run.dashboard_env(report)
-    launch = k6run.K6Launch([K6, "run", *k6run.api_args(api), str(script)], env, folder / "k6.cast", log, "k6", api)
+           "BASE_URL": f"http://127.0.0.1:{server.server_address[1]}/"} | k6cmd.dashboard_env(report)
+    launch = k6run.K6Launch([K6, "run", *k6cmd.api_args(api), str(script)], env, folder / "k6.cast", log, "k6", api)
     try:
         (outcome,) = k6run.run_k6([launch], timeout=60)
     finally:
@@ -113,7 +113,7 @@ def test_the_report_is_one_file_that_loads_nothing_else(export):
 def test_the_report_aggregates_per_second_so_the_burst_shows(export):
     report = export[0]
     param = next(e["data"] for e in events(report) if e["event"] == "param")
-    assert param["period"] == 1000  # ms: k6run.DASHBOARD_PERIOD
+    assert param["period"] == 1000  # ms: results.DASHBOARD_PERIOD
     rates = per_period(report, "http_reqs", "rate")
     assert len(rates) >= 6, rates
     assert max(rates) >= BURST_RPS * 0.6 and min(rates) <= BASE_RPS * 1.5, rates

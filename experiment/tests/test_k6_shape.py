@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from experiment import shape
+from experiment.k6cmd import script_env
 from experiment.profiles import PROFILES, Profile, Rates
 
 LOAD = shape.SHAPE_PATH.parent
@@ -85,14 +86,14 @@ def test_k6_runs_the_runner_s_schedule_and_mix_for_each_profile(name):
     profile = PROFILES[name]
     rates = Rates.calibrated(profile, 795.0) if profile.is_sweep else Rates(base_rps=199, burst_rps=1034,
                                                                                 source="explicit")
-    assert_k6_runs(inspect(LOAD / "todo-load.js", profile.k6_env(rates)), profile, rates, shape.MIX)
+    assert_k6_runs(inspect(LOAD / "todo-load.js", script_env(profile, rates)), profile, rates, shape.MIX)
 
 
 def test_a_sweep_runs_one_burst_per_step_at_its_own_rate_in_order():
     profile = PROFILES["sweep"]
     rates = Rates.calibrated(profile, 1000.0)
     assert rates.step_rps == (500, 750, 1000, 1300, 1700, 2200, 3000)
-    options = inspect(LOAD / "todo-load.js", profile.k6_env(rates))
+    options = inspect(LOAD / "todo-load.js", script_env(profile, rates))
     read = options["scenarios"]["read"]
     assert bursts_in_order(read["stages"], 50) == [100, 150, 200, 260, 340, 440, 600]
     # VUs for the highest step, allocated before the start: 600 req/s x 1.5 s.
@@ -101,8 +102,8 @@ def test_a_sweep_runs_one_burst_per_step_at_its_own_rate_in_order():
 
 def test_a_single_rate_profile_sends_what_it_sent_before_sweeps_existed():
     profile, rates = PROFILES["default"], Rates(base_rps=199, burst_rps=1034, source="explicit")
-    assert "BURST_RATES" not in profile.k6_env(rates)
-    read = inspect(LOAD / "todo-load.js", profile.k6_env(rates))["scenarios"]["read"]
+    assert "BURST_RATES" not in script_env(profile, rates)
+    read = inspect(LOAD / "todo-load.js", script_env(profile, rates))["scenarios"]["read"]
     assert read["stages"][:3] == [{"duration": "20s", "target": 40}, {"duration": "1s", "target": 207},
                                   {"duration": "15s", "target": 207}]
     assert read["preAllocatedVUs"] == 311

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from experiment import k6operator, lab, runner, shape
+from experiment import k6cmd, k6operator, lab, runner, shape
 from experiment.cpusets import CpuSets
 from experiment.hosts import LocalHost
 from experiment.lab import Paths, Service
@@ -37,7 +37,7 @@ needs_k6 = pytest.mark.skipif(K6 is None, reason="no k6 (scripts/install-k6.sh i
 @pytest.fixture
 def ctx(monkeypatch) -> runner.Context:
     """The runner's context of a quick run; no variable of this process leaks into k6's env."""
-    monkeypatch.setattr(runner, "os", SimpleNamespace(environ={}))
+    monkeypatch.setattr(k6cmd, "os", SimpleNamespace(environ={}))
     paths = Paths(root=LOAD.parent, service_bin=Path("todo-service"), proxy_bin=Path("latency-proxy"),
                   k6=Path(K6 or "k6"), load_script=LOAD / "todo-load.js")
     return runner.Context(paths=paths, profile=PROFILES["quick"], lab=LabParams(),
@@ -47,8 +47,8 @@ def ctx(monkeypatch) -> runner.Context:
 
 
 def local_env(ctx: runner.Context) -> dict[str, str]:
-    """The environment the local run gives k6 (runner.k6_env)."""
-    return runner.k6_env(ctx, Service(1, "http://127.0.0.1:8080", "http://127.0.0.1:9090"), Path("summary.json"), RATES)
+    """The environment the local run gives k6 (k6cmd.K6Command.env)."""
+    return ctx.k6.env(Service(1, "http://127.0.0.1:8080", "http://127.0.0.1:9090").base_url, Path("summary.json"), RATES)
 
 
 def write_config(out: Path, ctx: runner.Context, k6_processes: int) -> None:
@@ -105,7 +105,7 @@ def test_the_testrun_gives_k6_the_local_run_s_variables_with_the_cluster_s_urls(
         "K6_PROMETHEUS_RW_SERVER_URL": WRITE_URL, "BASE_URL": CLUSTER_URL}
     assert runner_env(test_run) == expected
     # ...which is the load's own variables plus the remote-write settings, and the service.
-    assert expected == runner.load_env(ctx, RATES) | ctx.prometheus.k6_env() | {
+    assert expected == ctx.k6.load_env(RATES) | k6cmd.remote_write_env(ctx.prometheus.write_url) | {
         "K6_PROMETHEUS_RW_SERVER_URL": WRITE_URL, "BASE_URL": CLUSTER_URL}
 
 
@@ -119,7 +119,7 @@ def test_the_testrun_sends_k6_s_samples_where_the_local_run_does_tagged_with_the
     _, test_run = manifests
     cluster = shlex.split(test_run["spec"]["arguments"])
     assert test_run["spec"]["arguments"].split() == cluster  # k6-operator splits on whitespace
-    local = runner.k6_argv(ctx, RunLabels(RUN_ID, "shared", 1), "--out", "csv=k6-samples.csv.gz")
+    local = ctx.k6.argv(RunLabels(RUN_ID, "shared", 1), "--out", "csv=k6-samples.csv.gz")
     assert pairs(cluster, "--out") == [o for o in pairs(local, "--out") if not o.startswith("csv=")]
     assert pairs(cluster, "--tag") == [f"testid={RUN_ID}/k6-operator/1"]
     assert [t.split("=")[0] for t in pairs(local, "--tag")] == ["testid"]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from experiment import k6run, procs
-from experiment.results import K6ProcessRecord, k6_segment_sequence
+from experiment import k6cmd, k6run, procs
+from experiment.results import K6ProcessRecord
 from experiment.tests.test_k6_shape import K6
 
 pytestmark = pytest.mark.skipif(K6 is None, reason="no k6 (scripts/install-k6.sh installs it)")
@@ -31,8 +31,7 @@ export function handleSummary(data) {
 def launch(tmp_path: Path, script: Path, index: int, count: int) -> tuple[K6ProcessRecord, k6run.K6Launch]:
     files = K6ProcessRecord.files(index, count)
     api = f"127.0.0.1:{procs.free_port()}"
-    argv = [K6, "run", "--quiet", *k6run.api_args(api), "--execution-segment", files.segment,
-            "--execution-segment-sequence", k6_segment_sequence(count), str(script)]
+    argv = [K6, "run", "--quiet", *k6cmd.api_args(api), *k6cmd.segment_args(files, count), str(script)]
     env = {"PATH": os.environ.get("PATH", ""), "K6_NO_USAGE_REPORT": "true",
            "SUMMARY_PATH": str(tmp_path / files.summary)}
     return files, k6run.K6Launch(argv, env, tmp_path / files.cast, tmp_path / files.log, f"k6 {index}", api)
@@ -63,9 +62,9 @@ def test_a_process_that_dies_before_it_is_ready_ends_the_run_with_its_exit_code(
 
 
 def test_segments_and_their_sequence_cover_the_whole_load_without_overlap():
-    assert k6_segment_sequence(1) == "0,1"
-    assert k6_segment_sequence(2) == "0,1/2,1"
-    assert k6_segment_sequence(4) == "0,1/4,1/2,3/4,1"
+    assert k6cmd.segment_sequence(1) == "0,1"
+    assert k6cmd.segment_sequence(2) == "0,1/2,1"
+    assert k6cmd.segment_sequence(4) == "0,1/4,1/2,3/4,1"
     assert [K6ProcessRecord.files(i, 3).segment for i in (1, 2, 3)] == ["0:1/3", "1/3:2/3", "2/3:1"]
     assert K6ProcessRecord.files(1, 1).samples == "k6-samples.csv.gz"  # one process keeps the old names
     assert K6ProcessRecord.files(2, 2).cpu_group == "k6-2"

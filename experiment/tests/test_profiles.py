@@ -1,5 +1,6 @@
 """The profile table and its burst schedule."""
 
+from experiment.k6cmd import script_env
 from experiment.profiles import ARMS, PROFILES, Profile, Rates
 
 
@@ -13,7 +14,7 @@ def test_burst_windows_follow_the_schedule():
 
 def test_k6_gets_every_rate_and_the_whole_schedule_explicitly():
     quick = PROFILES["quick"]
-    env = quick.k6_env(Rates(base_rps=100, burst_rps=520, source="explicit"))
+    env = script_env(quick, Rates(base_rps=100, burst_rps=520, source="explicit"))
     assert (env["BASE_RPS"], env["BURST_RPS"], env["PROFILE"]) == ("100", "520", "quick")
     for name in ("bursts", "burst_s", "gap_s", "warmup_s", "recovery_s", "ramp_s", "users", "sessions"):
         assert env[name.upper()] == str(getattr(quick, name)), name
