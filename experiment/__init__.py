@@ -27,8 +27,9 @@ Run it with `scripts/experiment.sh` (which builds and starts what it needs), or,
                  CPU budget cannot offer, per-step numbers and trust checks, predicted and measured knees.
 - `sweepcharts.py` the sweep's charts (read p95 and errors, goodput, against offered load).
 - `cpu.py`       CPU of service, Postgres (process tree), k6, proxy, the lab, through psutil.
-- `results.py`   the typed results (run.json, a run's headline, an arm, summary.json, config.json)
-                 and the one place that knows their JSON shape.
+- `results.py`   the typed results (run.json, a run's headline, an arm, summary.json, config.json,
+                 calibration.json): the one place that knows their JSON shape.
+- `codec.py`     the strict JSON codec the results are read and written with (dataclasses <-> JSON).
 - `stats.py`     client-side numbers from k6's per-request samples.
 - `analysis.py`  one run's raw files -> headline numbers and time series (computes, writes nothing).
 - `verdict.py`   the story's expected signs and the trust checks, judged with stated thresholds.

@@ -116,7 +116,7 @@ def calibrate(ctx: Context, out: Path, arm: Arm = SHARED) -> tuple[Calibration, 
         requests={e: round(n) for e, n in requests.items()}, errors=errors, mix=mix,
         hold_ms=hold_ms, mean_hold_ms=mean_ms, capacity_rps=capacity_rps, delay_ms=params.delay_ms,
     )
-    (out / "calibration.json").write_text(json.dumps(calibration.to_dict(), indent=2))
+    calibration.save(out / "calibration.json")
     samples = cpu_mod.load_samples(out / "cpu.jsonl")
     stages = [_stage_cpu(samples, stage, ctx.usable is not None) for stage in (hold_stage, cpu_stage)]
     print(f"[experiment] calibration at {params.delay_ms} ms: a request holds a connection {mean_ms:.2f} ms on average "

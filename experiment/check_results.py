@@ -27,10 +27,11 @@ import xmlschema
 
 from . import junit
 from .analysis import LAST_METRICS_JSONL_COMMIT
+from .codec import ResultsError
 from .postkit import write_post
 from .profiles import ARMS
 from .promql import ANSWERS
-from .results import HostsRecord, ResultsError, RunConfig, RunRecord, Summary, SweepSummary, k6_processes_of
+from .results import HostsRecord, RunConfig, RunRecord, Summary, SweepSummary, k6_processes_of
 from .shape import ENDPOINTS
 
 T = TypeVar("T")

@@ -9,9 +9,11 @@ the burst windows shaded on the charts are the ones k6 ran.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 from . import shape
+from .codec import OMIT_NONE
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ class Profile:
     # A sweep profile (--sweep, sweep.py): each burst's rate as a multiple of the capacity, in
     # order, one burst per step (`bursts` equals their number); `burst_x` stays the multiple the
     # CPU budget plans the delay for, as for the acts. None: every burst at `burst_x`.
-    steps: tuple[float, ...] | None = None
+    steps: tuple[float, ...] | None = field(default=None, metadata=OMIT_NONE)
 
     def __post_init__(self) -> None:
         if self.steps is not None:  # shape.json's list, or a tuple
@@ -72,9 +74,11 @@ class Profile:
         """(start, end) of every burst's steady part (ramps left out): where a sweep's step held its rate."""
         return [(start + self.ramp_s, end - self.ramp_s) for start, end in self.burst_windows()]
 
-    def to_dict(self) -> dict:
-        fields = {k: v for k, v in asdict(self).items() if not (k == "steps" and v is None)}
-        return fields | {"duration_s": self.duration_s(), "burst_windows_s": self.burst_windows()}
+    # Its JSON (codec.py) states its duration and burst windows too, for readers of the file.
+    JSON_DERIVED: ClassVar[frozenset[str]] = frozenset({"duration_s", "burst_windows_s"})
+
+    def json_derived(self) -> dict:
+        return {"duration_s": self.duration_s(), "burst_windows_s": self.burst_windows()}
 
 
 # THE PROFILE TABLE is load/shape.json ("profiles"), shared with k6. Rates are multiples of the shared
@@ -96,7 +100,7 @@ class Rates:
     source: str  # "calibrated" (multiples of the measured capacity) or "explicit" (--base-rps/--burst-rps)
     capacity_rps: float | None = None  # the shared pool's measured capacity, when calibrated
     # A sweep's burst rates, one per step (profile.steps x the capacity); None for the acts.
-    step_rps: tuple[int, ...] | None = field(default=None, metadata={"omit_none": True})
+    step_rps: tuple[int, ...] | None = field(default=None, metadata=OMIT_NONE)
 
     @classmethod
     def calibrated(cls, profile: Profile, capacity_rps: float) -> Rates:
@@ -105,8 +109,6 @@ class Rates:
                    burst_rps=max(1, round(profile.burst_x * capacity_rps)),
                    source="calibrated", capacity_rps=capacity_rps, step_rps=steps)
 
-    def to_dict(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if not (k == "step_rps" and v is None)}
 
 
 @dataclass(frozen=True)
@@ -161,5 +163,3 @@ class LabParams:
     # this runner) on disjoint CPU sets: "auto" (with 4 or more CPUs), "on", "off" (cpusets.py).
     pin_cpus: str = "auto"
 
-    def to_dict(self) -> dict:
-        return asdict(self)

@@ -10,11 +10,9 @@
 - `SweepPlan`   a sweep regime's steps as planned (in its config.json), `SweepSummary` the sweep's
                 summary.json: every step of every arm in every regime, and the knees (sweep.py).
 
-Data crosses the JSON boundary here, once: `to_json` gives the plain dict to dump, `from_json`
-reads one back and fails with a `ResultsError` naming the field when one is missing, renamed,
-unexpected or of the wrong kind. Both are driven by the dataclasses' own fields, so adding a
-number to a result means adding a field, nothing else. Code elsewhere works with attributes.
-
+Data crosses the JSON boundary once, through codec.py: each file's class is a `JsonDocument`
+(`to_json`, strict `from_json`, `load`, `save`), driven by the dataclasses' own fields, so adding
+a number to a result means adding a field, nothing else. Code elsewhere works with attributes.
 A field with `metadata=OMIT_NONE` is left out of the JSON when it is None (the CPU of each side,
 which exists only when the run was pinned), as the files always did.
 """
@@ -22,47 +20,16 @@ which exists only when the run was pinned), as the files always did.
 from __future__ import annotations
 
 import dataclasses
-import json
-import statistics
-import types
-import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
+from .codec import OMIT_NONE, JsonDocument, ResultsError, decode, encode
 from .profiles import LabParams, Profile, Rates
 
 SCHEMA = 2  # summary.json's "schema": raised when its shape changes incompatibly
-OMIT_NONE = {"omit_none": True}
-
-
-class ResultsError(ValueError):
-    """A results file whose shape is not the one this code reads."""
-
-
-class JsonDocument:
-    """What every results file shares: `to_json` (the one place its shape is written),
-    `from_json` (strict: a missing, renamed or wrongly typed field fails with its path), `load` and
-    `save`. A subclass names itself in error messages (`WHERE`) and may indent differently."""
-
-    WHERE = "document"
-    INDENT = 2
-
-    def to_json(self) -> dict:
-        return _encode(self)
-
-    @classmethod
-    def from_json(cls, data: Any, where: str | None = None) -> Self:
-        return _decode(cls, data, where or cls.WHERE)
-
-    @classmethod
-    def load(cls, path: Path) -> Self:
-        return cls.from_json(_read(path), str(path))
-
-    def save(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_json(), indent=self.INDENT))
+T = TypeVar("T")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -480,29 +447,6 @@ class Headline(JsonDocument):
     load_start_spread_ms: float | None = None
     network: NetworkRecord | None = field(default=None, metadata=OMIT_NONE)  # the run record's
 
-T = TypeVar("T")
-
-def median(values: list[T]) -> T:
-    """The element-wise median of same-typed results (the repeats of one arm): every number is
-    the median of that number over the values that have it; anything else (text, lists, flags)
-    is the first value's. Dicts (by endpoint, pool...) are taken key by key over every key any
-    value has; a part missing (None) in the first value stays missing."""
-    first = values[0]
-    if dataclasses.is_dataclass(first):
-        alike = [v for v in values if dataclasses.is_dataclass(v)]
-        return dataclasses.replace(first, **{f.name: median([getattr(v, f.name) for v in alike])
-                                             for f in dataclasses.fields(first) if f.init})
-    if isinstance(first, dict):
-        dicts = [v for v in values if isinstance(v, dict)]
-        keys = list(dict.fromkeys(k for d in dicts for k in d))
-        return {k: median([d.get(k) for d in dicts]) for k in keys}  # type: ignore[return-value]
-    present = [v for v in values if v is not None]
-    numbers = [v for v in present if isinstance(v, int | float) and not isinstance(v, bool)]
-    if numbers and len(numbers) == len(present):
-        return statistics.median(numbers)  # type: ignore[return-value]
-    return first
-
-
 # ---------------------------------------------------------------------------------------------
 # One arm, and the whole run
 
@@ -536,9 +480,11 @@ class ArmSummary(JsonDocument):
     run_dirs: list[str]
 
 @dataclass(frozen=True)
-class Calibration:
-    """The calibration probe's result (calibrate.py): hold times, the shared pool's capacity, and
-    how it was measured."""
+class Calibration(JsonDocument):
+    """The calibration probe's result (calibrate.py, calibration.json; summary.json and config.json
+    hold it too): hold times, the shared pool's capacity, and how it was measured."""
+
+    WHERE = "calibration.json"
 
     connections: int  # the probed shared pool's size
     probe_rps: int  # the probe's steady rate
@@ -555,12 +501,6 @@ class Calibration:
         """Connections each endpoint keeps busy at `rate_rps` (Little's law: rate x share x hold)."""
         return {e: rate_rps * self.mix[e] * self.hold_ms[e] / 1000 for e in self.hold_ms if e in self.mix}
 
-    def to_dict(self) -> dict:
-        return _encode(self)
-
-    @classmethod
-    def from_dict(cls, data: Any, where: str = "calibration") -> Calibration:
-        return _decode(cls, data, where)
 
 
 # The CPU the lab may use (cpulimit.py), and the plan that fitted the load to it (budget.py).
@@ -711,7 +651,7 @@ class Summary(JsonDocument):
     def to_json(self) -> dict:
         """The JSON, with `schema` first and, after the arms, `headline`: the few numbers a post
         quotes, per arm (the medians), for readers of the file."""
-        data = _encode(self)
+        data = encode(self)
         out: dict[str, Any] = {"schema": SCHEMA}
         for key, value in data.items():
             out[key] = value
@@ -735,7 +675,7 @@ class Summary(JsonDocument):
         if "headline" not in data:
             raise ResultsError(f"{where}: missing field 'headline'")
         rest = {k: v for k, v in data.items() if k not in ("schema", "headline")}
-        return _decode(cls, rest, where)
+        return decode(cls, rest, where)
 
 # summary.json's "headline": name -> the number of an arm's median headline.
 POST_NUMBERS: tuple[tuple[str, Callable[[Headline], Any]], ...] = (
@@ -770,7 +710,7 @@ POST_NUMBERS: tuple[tuple[str, Callable[[Headline], Any]], ...] = (
 )
 
 def _post_numbers(summary: Summary) -> dict[str, dict[str, Any]]:
-    numbers = {name: {key: _encode(number(arm.median)) for key, arm in summary.arms.items()}
+    numbers = {name: {key: encode(number(arm.median)) for key, arm in summary.arms.items()}
                for name, number in POST_NUMBERS}
     return numbers | {"pool_sizes": {key: dict(arm.pools) for key, arm in summary.arms.items()}}
 
@@ -919,98 +859,6 @@ class RunConfig(JsonDocument):
         return self.record and self.ui == "ok"
 
 
-# ---------------------------------------------------------------------------------------------
-# The JSON boundary
-
-
-def _read(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as error:
-        raise ResultsError(f"{path}: {error}") from error
-
-
 def _project(value: Any, cls: type[T]) -> T:
     """The fields of `cls` taken from `value` (a dataclass with at least those fields)."""
     return cls(**{f.name: getattr(value, f.name) for f in dataclasses.fields(cls)})  # type: ignore[arg-type]
-
-
-def _encode(value: Any) -> Any:
-    """A result as plain JSON data, fields in their declared order."""
-    if isinstance(value, Profile):  # the profile's JSON states its duration and burst windows too
-        return _encode(value.to_dict())
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)
-                if not (f.metadata.get("omit_none") and getattr(value, f.name) is None)}
-    if isinstance(value, dict):
-        return {str(k): _encode(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_encode(v) for v in value]
-    return value
-
-
-# Keys a type's JSON has beyond its fields (derived from them): accepted and ignored when read.
-_DERIVED_KEYS: dict[type, frozenset[str]] = {Profile: frozenset({"duration_s", "burst_windows_s"})}
-
-
-def _decode(tp: Any, data: Any, where: str) -> Any:
-    """`data` (parsed JSON) as a value of type `tp`, checked all the way down."""
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if origin in (typing.Union, types.UnionType):
-        if data is None and type(None) in args:
-            return None
-        (inner,) = [a for a in args if a is not type(None)]
-        return _decode(inner, data, where)
-    if tp is Any:
-        return data
-    if data is None:
-        raise ResultsError(f"{where}: null where a value is needed")
-    if dataclasses.is_dataclass(tp):
-        return _decode_fields(tp, data, where)
-    if origin is dict:
-        _expect(isinstance(data, dict), where, "an object", data)
-        return {k: _decode(args[1], v, f"{where}.{k}") for k, v in data.items()}
-    if origin is list:
-        _expect(isinstance(data, list), where, "a list", data)
-        return [_decode(args[0], v, f"{where}[{i}]") for i, v in enumerate(data)]
-    if origin is tuple:
-        _expect(isinstance(data, list), where, "a list", data)
-        return tuple(_decode(args[0], v, f"{where}[{i}]") for i, v in enumerate(data))
-    if tp in (int, float):  # a median over an even number of repeats makes a count fractional
-        _expect(isinstance(data, int | float) and not isinstance(data, bool), where, "a number", data)
-        return data
-    if tp in (str, bool):
-        _expect(isinstance(data, tp), where, f"a {tp.__name__}", data)
-        return data
-    raise TypeError(f"{where}: no JSON reading for {tp!r}")
-
-
-def _decode_fields(cls: type, data: Any, where: str) -> Any:
-    _expect(isinstance(data, dict), where, f"an object ({cls.__name__})", data)
-    hints = _hints(cls)
-    names = [f.name for f in dataclasses.fields(cls) if f.init]
-    unexpected = set(data) - set(names) - _DERIVED_KEYS.get(cls, frozenset())
-    if unexpected:
-        raise ResultsError(f"{where}: unexpected field(s) {', '.join(sorted(unexpected))} in a {cls.__name__} "
-                           f"(renamed? it has {', '.join(names)})")
-    values = {}
-    for f in dataclasses.fields(cls):
-        if f.name in data:
-            values[f.name] = _decode(hints[f.name], data[f.name], f"{where}.{f.name}")
-        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            raise ResultsError(f"{where}: missing field '{f.name}' of a {cls.__name__}")
-    return cls(**values)
-
-
-_HINTS: dict[type, dict[str, Any]] = {}
-
-
-def _hints(cls: type) -> dict[str, Any]:
-    if cls not in _HINTS:
-        _HINTS[cls] = typing.get_type_hints(cls)
-    return _HINTS[cls]
-
-
-def _expect(ok: bool, where: str, what: str, data: Any) -> None:
-    if not ok:
-        raise ResultsError(f"{where}: expected {what}, found {json.dumps(data)[:80]}")

@@ -6,8 +6,11 @@ Only computation: the documents are written from it by templates (render.py, tem
 
 from __future__ import annotations
 
+import dataclasses
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from . import fmt, stats, verdict
 from .analysis import RunResult
@@ -22,8 +25,9 @@ from .results import (
     Machine,
     Summary,
     UsableCpu,
-    median,
 )
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,27 @@ SPREAD: tuple[SpreadNumber, ...] = (
     SpreadNumber("tasks.peak", lambda h: h.tasks.peak, fmt.whole),
     SpreadNumber("in_flight.peak", lambda h: h.in_flight.peak, fmt.whole),
 )
+
+
+def median(values: list[T]) -> T:
+    """The element-wise median of same-typed results (the repeats of one arm): every number is
+    the median of that number over the values that have it; anything else (text, lists, flags)
+    is the first value's. Dicts (by endpoint, pool...) are taken key by key over every key any
+    value has; a part missing (None) in the first value stays missing."""
+    first = values[0]
+    if dataclasses.is_dataclass(first):
+        alike = [v for v in values if dataclasses.is_dataclass(v)]
+        return dataclasses.replace(first, **{f.name: median([getattr(v, f.name) for v in alike])
+                                             for f in dataclasses.fields(first) if f.init})
+    if isinstance(first, dict):
+        dicts = [v for v in values if isinstance(v, dict)]
+        keys = list(dict.fromkeys(k for d in dicts for k in d))
+        return {k: median([d.get(k) for d in dicts]) for k in keys}  # type: ignore[return-value]
+    present = [v for v in values if v is not None]
+    numbers = [v for v in present if isinstance(v, int | float) and not isinstance(v, bool)]
+    if numbers and len(numbers) == len(present):
+        return statistics.median(numbers)  # type: ignore[return-value]
+    return first
 
 
 def arm_summary(key: str, runs: list[RunResult]) -> ArmSummary:

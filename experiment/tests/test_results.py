@@ -3,10 +3,12 @@ names what is wrong, and the median over repeats works on the typed fields."""
 
 import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 
 from experiment import summary
+from experiment.codec import ResultsError
 from experiment.profiles import Rates
 from experiment.results import (
     ArmSummary,
@@ -16,12 +18,11 @@ from experiment.results import (
     Gauge,
     Headline,
     Machine,
-    ResultsError,
     RunConfig,
     RunRecord,
     Summary,
-    median,
 )
+from experiment.summary import median
 from experiment.tests.synthetic import CALIBRATION, LAB, MACHINE, TINY, headline, run_record
 
 
@@ -74,8 +75,17 @@ def test_a_run_config_round_trips():
 
 
 def test_a_calibration_and_a_machine_round_trip():
-    assert Calibration.from_dict(through_json(CALIBRATION.to_dict())) == CALIBRATION
+    assert Calibration.from_json(through_json(CALIBRATION.to_json())) == CALIBRATION
     assert Machine.from_json(through_json(dataclasses.asdict(MACHINE))) == MACHINE
+
+
+def test_a_calibration_written_before_the_codec_was_apart_reads_and_writes_back_byte_for_byte():
+    """fixtures/calibration.json is run 20261206T020034Z's (10 ms stage), written by Calibration's own
+    to_dict before it became a JsonDocument: old results folders must still load, unchanged."""
+    path = Path(__file__).parent / "fixtures" / "calibration.json"
+    calibration = Calibration.load(path)
+    assert calibration.delay_ms == 10
+    assert json.dumps(calibration.to_json(), indent=Calibration.INDENT) == path.read_text()
 
 
 def test_a_missing_field_is_named_with_where_it_was_missing(whole):
