@@ -27,6 +27,7 @@ Run it with `scripts/experiment.sh` (which builds and starts what it needs), or,
                  CPU budget cannot offer, per-step numbers and trust checks, predicted and measured knees.
 - `sweepcharts.py` the sweep's charts (read p95 and errors, goodput, against offered load).
 - `cpu.py`       CPU of service, Postgres (process tree), k6, proxy, the lab, through psutil.
+- `cpuseries.py` reading cpu.jsonl: cores per group between samples, and over a window.
 - `results.py`   the typed results (run.json, a run's headline, an arm, summary.json, config.json,
                  calibration.json): the one place that knows their JSON shape.
 - `codec.py`     the strict JSON codec the results are read and written with (dataclasses <-> JSON).

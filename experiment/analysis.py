@@ -18,8 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cpu as cpu_mod
-from . import promql, stats
+from . import cpuseries, promql, stats
 from .profiles import Profile
 from .results import (
     Backends,
@@ -52,7 +51,7 @@ BACKEND_PREFIX = "todo-service/"  # the service's pools name their connections t
 CPU_GROUPS = ("service", "postgres", "k6", "proxy", "ui", "recorder", "machine")
 # The lab's Prometheus and its Postgres exporter (runs since Prometheus joined the loop): summed
 # as "monitoring", so the report can show what watching the run cost.
-MONITORING = cpu_mod.MONITORING_GROUPS
+MONITORING = cpuseries.MONITORING_GROUPS
 # The two roles (hosts.py) by the processes that make them: what each host used ("k6" is all of
 # its processes). The monitoring is apart: it watches both.
 ROLES = {"system_under_test": ("service", "postgres", "proxy"), "load_side": ("k6", "ui", "recorder")}
@@ -204,13 +203,13 @@ def _cpu(run_dir: Path, t0: float, duration: float, windows: list[tuple[float, f
          sets: CpuSetsRecord | None, k6_groups: list[str], series: RunSeries) -> tuple[CpuNumbers, dict[str, CpuUse]]:
     """CPU of every group and of everything else on the machine, from the /proc samples; "k6" is
     all of k6 (its processes' groups, `k6_groups`, added), and each of those groups on its own."""
-    samples = cpu_mod.load_samples(run_dir / "cpu.jsonl")
+    samples = cpuseries.load_samples(run_dir / "cpu.jsonl")
 
     def summed(names: Iterable[str]) -> list[tuple[float, float]]:
         """Cores used by the named groups (or CPUs) together, per sample, over the run."""
         by_t: dict[float, float] = {}
         for name in names:
-            for t, cores in cpu_mod.usage_series(samples, name):
+            for t, cores in cpuseries.usage_series(samples, name):
                 if 0 <= t - t0 <= duration + 1:
                     by_t[t - t0] = by_t.get(t - t0, 0.0) + cores
         return sorted(by_t.items())

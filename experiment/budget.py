@@ -26,7 +26,7 @@ role's predicted CPU in the bursts beside what it measured.
 
 from __future__ import annotations
 
-from .cpu import MONITORING_GROUPS
+from .cpuseries import MONITORING_GROUPS
 from .results import Calibration, CpuNumbers, CpuPlan, DelayTry, ProbeStage, RoleCost
 from .verdict import STABLE_RATIO
 

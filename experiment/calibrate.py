@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import cpu as cpu_mod
-from . import procs, promql, runner
+from . import cpuseries, procs, promql, runner
 from .budget import REST, ROLE_GROUPS, ProbeStage
 from .labels import RunLabels
 from .monitoring import Prometheus
@@ -117,7 +117,7 @@ def calibrate(ctx: Context, out: Path, arm: Arm = SHARED) -> tuple[Calibration, 
         hold_ms=hold_ms, mean_hold_ms=mean_ms, capacity_rps=capacity_rps, delay_ms=params.delay_ms,
     )
     calibration.save(out / "calibration.json")
-    samples = cpu_mod.load_samples(out / "cpu.jsonl")
+    samples = cpuseries.load_samples(out / "cpu.jsonl")
     stages = [_stage_cpu(samples, stage, ctx.usable is not None) for stage in (hold_stage, cpu_stage)]
     print(f"[experiment] calibration at {params.delay_ms} ms: a request holds a connection {mean_ms:.2f} ms on average "
           f"({', '.join(f'{e} {v:.2f} ms' for e, v in sorted(hold_ms.items()))}); "
@@ -163,8 +163,8 @@ def _stage_cpu(samples: list[dict], stage: _Stage, with_lab: bool) -> ProbeStage
     """Each budget role's mean cores over the steady part of `stage`, and "rest": what counts
     against the usable CPU beyond the roles (sampled as "lab" since the lab knows its usable CPU)."""
     start, end = stage.start + STAGE_SETTLE_S, stage.end - 1
-    cores = {role: cpu_mod.mean_cores(samples, groups, start, end) or 0.0 for role, groups in ROLE_GROUPS.items()}
-    lab = cpu_mod.mean_cores(samples, ["lab"], start, end) if with_lab else None
+    cores = {role: cpuseries.mean_cores(samples, groups, start, end) or 0.0 for role, groups in ROLE_GROUPS.items()}
+    lab = cpuseries.mean_cores(samples, ["lab"], start, end) if with_lab else None
     if lab is not None:
         cores[REST] = max(0.0, lab - sum(cores.values()))
     return ProbeStage(rate_rps=stage.rate_rps, cores={r: round(c, 4) for r, c in cores.items()},

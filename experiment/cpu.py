@@ -20,10 +20,6 @@ import psutil
 
 from .cpulimit import UsableCpu, cgroup_pids, throttled_seconds
 
-# The lab's Prometheus and its Postgres exporters (exporter-sut: beside the netns host's Postgres):
-# what watching a run costs, summed as "monitoring" by the analysis and the CPU budget.
-MONITORING_GROUPS = ("prometheus", "exporter", "exporter-sut")
-
 # A process gone between listing and reading, or one we may not read: left out of the sample.
 _GONE = (psutil.NoSuchProcess, psutil.AccessDenied)
 
@@ -233,45 +229,3 @@ def _members_cpu(members: list[psutil.Process] | None,
     if members and members[0] not in seconds:
         return None
     return seconds
-
-
-def usage_series(samples: list[dict], name: str) -> list[tuple[float, float]]:
-    """(t, cores used) between consecutive samples of `name`: delta CPU seconds / delta wall time.
-    A drop (a restarted process) is skipped."""
-    series = []
-    prev = None
-    for sample in samples:
-        value = sample["cpu_s"].get(name)
-        if value is None:
-            prev = None
-            continue
-        if prev is not None:
-            dt = sample["t"] - prev[0]
-            dv = value - prev[1]
-            if dt > 0 and dv >= 0:
-                series.append((sample["t"], dv / dt))
-        prev = (sample["t"], value)
-    return series
-
-
-def mean_cores(samples: list[dict], names: list[str] | tuple[str, ...], start: float, end: float) -> float | None:
-    """The cores the named groups used together, on average between unix times `start` and `end`
-    (over the samples taken in between); None when none of them was sampled there."""
-    total, seen = 0.0, False
-    for name in names:
-        points = [cores for t, cores in usage_series(samples, name) if start < t <= end]
-        if points:
-            total += sum(points) / len(points)
-            seen = True
-    return total if seen else None
-
-
-def load_samples(path: Path) -> list[dict]:
-    """The samples of a cpu.jsonl (CpuSampler), in order; a torn last line is left out."""
-    samples = []
-    for line in path.read_text().splitlines() if path.exists() else []:
-        try:
-            samples.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return samples

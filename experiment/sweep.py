@@ -29,8 +29,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from . import budget, promql, stats, verdict
-from . import cpu as cpu_mod
+from . import budget, cpuseries, promql, stats, verdict
 from .analysis import stored_queries
 from .fmt import ms, pct
 from .profiles import ARMS_BY_KEY, Arm, Profile, Rates
@@ -154,7 +153,7 @@ def step_numbers(run_dir: Path, profile: Profile, usable_cpus: float | None) -> 
     processes = k6_processes_of(record)
     requests = stats.load_run_requests(run_dir, processes).all
     stored = stored_queries(run_dir)
-    samples = cpu_mod.load_samples(run_dir / "cpu.jsonl")
+    samples = cpuseries.load_samples(run_dir / "cpu.jsonl")
     t0 = stats.scenario_start(requests) or record.k6_started
     windows = profile.burst_windows()
     first = windows[0][0] if windows else profile.duration_s()
@@ -175,9 +174,9 @@ def step_numbers(run_dir: Path, profile: Profile, usable_cpus: float | None) -> 
         cpu = {}
         for role in STEP_ROLES:
             names = k6_groups if role == "k6" else [role]
-            cores = cpu_mod.mean_cores(samples, names, t0 + start, t0 + end)
+            cores = cpuseries.mean_cores(samples, names, t0 + start, t0 + end)
             if role == "lab" and cores is None:
-                cores = cpu_mod.mean_cores(samples, ["machine"], t0 + start, t0 + end)
+                cores = cpuseries.mean_cores(samples, ["machine"], t0 + start, t0 + end)
             if cores is not None:
                 cpu[role] = round(cores, 4)
         in_window = [v for t, v in waiters if start <= t - t0 <= end]

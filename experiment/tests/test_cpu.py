@@ -9,7 +9,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from experiment import cpu
+from experiment import cpu, cpuseries
 from experiment.results import UsableCpu
 
 # A child that burns `seconds` of CPU, says so, then sleeps until killed: it stays sampleable
@@ -62,7 +62,7 @@ def test_a_busy_child_shows_its_cpu_seconds_and_about_one_core(tmp_path, spawn):
     second = sampler.sample()
     assert first["cpu_s"]["busy"] == 0
     assert 0.8 <= second["cpu_s"]["busy"] <= 2.0  # 1 s of work, plus Python's start-up
-    [(_, cores)] = cpu.usage_series([first, second], "busy")
+    [(_, cores)] = cpuseries.usage_series([first, second], "busy")
     assert 0.1 <= cores <= 1.2  # one thread: at most one core, however busy the machine
 
 
@@ -104,7 +104,7 @@ def test_usage_is_cpu_seconds_per_wall_second():
         {"t": 4.0, "cpu_s": {}},
         {"t": 5.0, "cpu_s": {"service": 0.1}},
     ]
-    assert cpu.usage_series(samples, "service") == [(1.0, 0.5), (3.0, 1.0)]
+    assert cpuseries.usage_series(samples, "service") == [(1.0, 0.5), (3.0, 1.0)]
 
 
 def test_backends_of_other_databases_are_told_apart():
