@@ -1,7 +1,7 @@
-"""`python -m experiment`: see cli.py."""
+"""`python -m experiment`: see run/cli.py."""
 
 import sys
 
-from .cli import main
+from .run.cli import main
 
 sys.exit(main())

@@ -25,14 +25,14 @@ from xml.etree import ElementTree
 
 import xmlschema
 
-from . import junit
-from .analysis import LAST_METRICS_JSONL_COMMIT
-from .codec import ResultsError
-from .postkit import write_post
-from .profiles import ARMS
-from .promql import ANSWERS
-from .results import HostsRecord, RunConfig, RunRecord, Summary, SweepSummary, k6_processes_of
-from .shape import ENDPOINTS
+from .analyse.analysis import LAST_METRICS_JSONL_COMMIT
+from .analyse.promql import ANSWERS
+from .model.codec import ResultsError
+from .model.profiles import ARMS
+from .model.results import HostsRecord, RunConfig, RunRecord, Summary, SweepSummary, k6_processes_of
+from .model.shape import ENDPOINTS
+from .report import junit
+from .report.postkit import write_post
 
 T = TypeVar("T")
 

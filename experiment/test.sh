@@ -65,7 +65,7 @@ quick_profile() { # title experiment-args... -- check-args...
   runs="$("$venv/bin/python" -c '
 import sys
 from pathlib import Path
-from experiment.results import RunRecord
+from experiment.model.results import RunRecord
 for path in sorted(Path(sys.argv[1]).glob("arms/*/rep-1/run.json")):
     r = RunRecord.load(path)
     print(r.k6_started, r.k6_ended, r.metrics_url.removeprefix("http://"), r.prometheus_testid)' "$out")"
@@ -92,7 +92,7 @@ if ! $unit_only; then
   # What the checks of the results need: the JUnit schema (tests/junit_schema.py) and, for k6's
   # HTML reports, Chromium and the web UI's packages (its playwright-core).
   junit_schema="$("$venv/bin/python" -m experiment.tests.junit_schema)"
-  verdict_codes="$("$venv/bin/python" -c 'from experiment.cli import EXIT_SIGN_FAILED as s, EXIT_UNTRUSTED as u; print(s, u)')"
+  verdict_codes="$("$venv/bin/python" -c 'from experiment.run.cli import EXIT_SIGN_FAILED as s, EXIT_UNTRUSTED as u; print(s, u)')"
   scripts/setup.sh packages chromium
   scripts/setup.sh web
   quick_profile "one host"

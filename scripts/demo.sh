@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Tries the lab by hand, set up the way the experiment sets up a run (experiment/demo.py): one
+# Tries the lab by hand, set up the way the experiment sets up a run (experiment/run/demo.py): one
 # arm's service behind the latency proxy at the experiment's delay, with its cheap Argon2 cost,
 # pool size and acquire timeout, on a freshly seeded database (lab_demo); the UI against it; and
 # the k6 command that loads it as a run would, at this machine's calibrated rates.
@@ -14,7 +14,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 venv="${LAB_VENV:-$root/.lab/venv}"
 if [[ " $* " == *" --help "* || " $* " == *" -h "* ]]; then  # before any set-up
-  if [[ -x "$venv/bin/python" ]]; then exec "$venv/bin/python" -m experiment.demo --help; fi
+  if [[ -x "$venv/bin/python" ]]; then exec "$venv/bin/python" -m experiment.run.demo --help; fi
   sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
   exit 0
 fi
@@ -22,4 +22,4 @@ fi
 scripts/setup.sh lab
 scripts/setup.sh web
 K6="$(scripts/setup.sh k6)"
-exec "$venv/bin/python" -m experiment.demo --k6 "$K6" "$@"
+exec "$venv/bin/python" -m experiment.run.demo --k6 "$K6" "$@"

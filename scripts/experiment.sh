@@ -15,9 +15,9 @@
 # (JUnit XML, in every results folder) holds every verdict. 5: no delay fits the CPU budget (below).
 # 1: the lab could not start or nothing to report; 2: bad arguments; 130: interrupted.
 #
-# The database delay is chosen by the CPU budget (experiment/budget.py): the smallest from 5 ms up
+# The database delay is chosen by the CPU budget (experiment/analyse/budget.py): the smallest from 5 ms up
 # at which the bursts are predicted to use under 60% of the CPU the lab may use (the affinity mask
-# and any cgroup CPU quota: experiment/cpulimit.py). When none fits, it stops before the acts with
+# and any cgroup CPU quota: experiment/run/cpulimit.py). When none fits, it stops before the acts with
 # exit status 5, unless --force; --delay-ms or --base-rps/--burst-rps choose by hand.
 #
 # Results go to results/<UTC timestamp>/ (and results/latest) unless --out is given: report.html,
@@ -50,7 +50,7 @@ for arg in "$@"; do
       if [[ -x "$venv/bin/python" ]]; then
         echo; exec "$venv/bin/python" -m experiment --help
       fi
-      echo "The options and their defaults (argparse's list, experiment/cli.py): this --help again once the"
+      echo "The options and their defaults (argparse's list, experiment/run/cli.py): this --help again once the"
       echo "virtualenv exists (any run makes it, or scripts/setup.sh python); README.md's options table."
       exit 0
       ;;
@@ -76,7 +76,7 @@ fi
 pg_args=()
 if [[ -n "${DATABASE_URL:-}" ]]; then
   # The admin URL is the same server's `postgres` database; the runner creates lab_experiment there.
-  admin_url="$("$venv/bin/python" -c 'import sys; from experiment.lab import with_database; print(with_database(sys.argv[1], "postgres"))' "$DATABASE_URL")"
+  admin_url="$("$venv/bin/python" -c 'import sys; from experiment.run.lab import with_database; print(with_database(sys.argv[1], "postgres"))' "$DATABASE_URL")"
   say "using the Postgres server of DATABASE_URL"
 else
   admin_url="$(scripts/pg.sh url)"

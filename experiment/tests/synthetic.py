@@ -8,12 +8,12 @@ import gzip
 import json
 from pathlib import Path
 
-from experiment import promql, summary, sweep
-from experiment.analysis import RunResult, analyze_run
-from experiment.k6run import worst_exit_code
-from experiment.profiles import ARMS_BY_KEY, SHARED, LabParams, Profile, Rates
-from experiment.promql import ANSWERS
-from experiment.results import (
+from experiment.analyse import promql, summary, sweep
+from experiment.analyse.analysis import RunResult, analyze_run
+from experiment.analyse.promql import ANSWERS
+from experiment.analyse.stats import percentile
+from experiment.model.profiles import ARMS_BY_KEY, SHARED, LabParams, Profile, Rates
+from experiment.model.results import (
     ArmSummary,
     Calibration,
     CpuNumbers,
@@ -40,7 +40,7 @@ from experiment.results import (
     WarmUp,
     WriteNumbers,
 )
-from experiment.stats import percentile
+from experiment.run.k6run import worst_exit_code
 
 # 2 s of calm, one 2 s burst, 1 s of recovery: 5 s in all, the burst from 2 s to 4 s.
 TINY = Profile(name="tiny", base_x=0.25, burst_x=1.3, bursts=1, burst_s=2, gap_s=0, warmup_s=2, recovery_s=1,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from experiment.analysis import LAST_METRICS_JSONL_COMMIT, OldResults, analyze_run
+from experiment.analyse.analysis import LAST_METRICS_JSONL_COMMIT, OldResults, analyze_run
 from experiment.tests.synthetic import TINY, run_record, write_run
 
 

@@ -7,9 +7,10 @@ import dataclasses
 
 import pytest
 
-from experiment import budget, postkit, render, summary, tables
-from experiment.profiles import Rates
-from experiment.results import Calibration, CpuPlan, CpuUse, ProbeStage, UsableCpu
+from experiment.analyse import budget, summary
+from experiment.model.profiles import Rates
+from experiment.model.results import Calibration, CpuPlan, CpuUse, ProbeStage, UsableCpu
+from experiment.report import postkit, render, tables
 from experiment.tests.synthetic import LAB, MACHINE, TINY, arm, headline
 
 # At 5 ms: login makes two round trips (2 x 10 ms + 1 ms), the todo endpoints one (10 ms + 1 ms).

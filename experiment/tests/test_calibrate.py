@@ -4,8 +4,9 @@ import json
 
 import pytest
 
-from experiment import calibrate, promql
-from experiment.labels import RunLabels
+from experiment.analyse import promql
+from experiment.model.labels import RunLabels
+from experiment.run import calibrate
 
 
 class FakePrometheus:

@@ -2,7 +2,7 @@
 
 import json
 
-from experiment.cast import CastWriter, read_cast
+from experiment.model.cast import CastWriter, read_cast
 
 
 def test_a_written_cast_reads_back_as_its_header_and_output_events(tmp_path):

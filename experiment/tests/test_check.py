@@ -5,9 +5,11 @@ import dataclasses
 
 import pytest
 
-from experiment import cli, junit, verdict
+from experiment.analyse import verdict
+from experiment.analyse.verdict import Verdict
+from experiment.report import junit
+from experiment.run import cli
 from experiment.tests.synthetic import results_folder
-from experiment.verdict import Verdict
 
 
 def sign(key: str, holds: bool | None, optional: bool = False) -> Verdict:

@@ -9,8 +9,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from experiment import cpu, cpuseries
-from experiment.results import UsableCpu
+from experiment.analyse import cpuseries
+from experiment.model.results import UsableCpu
+from experiment.run import cpu
 
 # A child that burns `seconds` of CPU, says so, then sleeps until killed: it stays sampleable
 # after the work, and the CPU it used does not depend on how busy the machine is.
@@ -154,7 +155,7 @@ def test_the_postgres_filter_keeps_the_backends_of_one_database_and_the_cluster_
 
 
 def test_cpu_sets_split_the_cpus_into_a_load_half_and_a_service_half():
-    from experiment import cpusets
+    from experiment.run import cpusets
 
     two = cpusets.choose("on", {0, 1})
     assert (two.load, two.sut) == ((0,), (1,))
@@ -168,14 +169,14 @@ def test_cpu_sets_split_the_cpus_into_a_load_half_and_a_service_half():
 
 
 def test_postgres_of_another_server_is_never_pinned():
-    from experiment import cpusets
+    from experiment.run import cpusets
 
     with cpusets.postgres_pinned(cpusets.choose("on", {0, 1}), None) as note:
         assert note == "not pinned (not the lab's own cluster)"
 
 
 def test_every_thread_of_a_tree_gets_the_cpu_set_and_every_cpu_back(spawn):
-    from experiment import cpusets
+    from experiment.run import cpusets
 
     child = spawn(BURN, "0")
     wait_burnt(child)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from experiment import cpulimit
-from experiment.cpulimit import cgroup_pids, throttled_seconds, usable_cpu
+from experiment.run import cpulimit
+from experiment.run.cpulimit import cgroup_pids, throttled_seconds, usable_cpu
 
 V1_MOUNTS = """\
 31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755

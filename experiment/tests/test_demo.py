@@ -4,13 +4,14 @@ variables, at this machine's calibrated rates when a results folder has them."""
 import shlex
 from pathlib import Path
 
-from experiment import demo, runner, shape
-from experiment.cpusets import CpuSets
-from experiment.hosts import LocalHost
-from experiment.lab import Paths, Service
-from experiment.monitoring import Prometheus
-from experiment.profiles import PROFILES, LabParams, Rates
-from experiment.results import CpuSetsRecord, RunConfig
+from experiment.model import shape
+from experiment.model.profiles import PROFILES, LabParams, Rates
+from experiment.model.results import CpuSetsRecord, RunConfig
+from experiment.run import demo, runner
+from experiment.run.cpusets import CpuSets
+from experiment.run.hosts import LocalHost
+from experiment.run.lab import Paths, Service
+from experiment.run.monitoring import Prometheus
 from experiment.tests.synthetic import MACHINE
 
 QUICK = PROFILES["quick"]

@@ -1,6 +1,6 @@
 """The documents keep their promises: the README stays a front door (under 10 KB), every run a
 document names is in the lab notebook (docs/results.md), and the README's options table lists
-exactly the runner's options (argparse, experiment/cli.py, owns the list)."""
+exactly the runner's options (argparse, experiment/run/cli.py, owns the list)."""
 
 import os
 import re
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from experiment import cli
+from experiment.run import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"

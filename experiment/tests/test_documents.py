@@ -6,7 +6,8 @@ import dataclasses
 import jinja2
 import pytest
 
-from experiment import render, report
+from experiment.report import documents as report
+from experiment.report import render
 
 
 def test_summary_md_has_every_section_and_the_spread_with_repeats(tmp_path, whole):

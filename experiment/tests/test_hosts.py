@@ -3,8 +3,8 @@
 import socket
 from pathlib import Path
 
-from experiment.hosts import LocalHost, NetnsHost, difference, interface_counters
-from experiment.results import NetworkRecord
+from experiment.model.results import NetworkRecord
+from experiment.run.hosts import LocalHost, NetnsHost, difference, interface_counters
 
 NETNS = NetnsHost(script=Path("scripts/netns.sh"), namespace="lab-sut", address="10.77.0.2", load_address="10.77.0.1",
                   interface="lab-sut-load", source_ips="10.77.0.11-10.77.0.18",

@@ -7,9 +7,11 @@ from xml.etree import ElementTree
 import pytest
 import xmlschema
 
-from experiment import check_results, junit, verdict
+from experiment import check_results
+from experiment.analyse import verdict
+from experiment.analyse.verdict import Verdict
+from experiment.report import junit
 from experiment.tests import junit_schema
-from experiment.verdict import Verdict
 
 
 @pytest.fixture(scope="session")

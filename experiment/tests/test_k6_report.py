@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from experiment import k6cmd, k6run, procs
+from experiment.run import k6cmd, k6run, procs
 from experiment.tests.test_k6_shape import K6
 
 pytestmark = pytest.mark.skipif(K6 is None, reason="no k6 (scripts/install-k6.sh installs it)")

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from experiment import shape
-from experiment.k6cmd import script_env
-from experiment.profiles import PROFILES, Profile, Rates
+from experiment.model import shape
+from experiment.model.profiles import PROFILES, Profile, Rates
+from experiment.run.k6cmd import script_env
 
 LOAD = shape.SHAPE_PATH.parent
 

@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from experiment import k6cmd
-from experiment.labels import RunLabels
-from experiment.profiles import PROFILES, Rates
-from experiment.results import K6ProcessRecord
+from experiment.model.labels import RunLabels
+from experiment.model.profiles import PROFILES, Rates
+from experiment.model.results import K6ProcessRecord
+from experiment.run import k6cmd
 
 K6 = k6cmd.K6Command(k6=Path("/bin/k6"), script=Path("load/todo-load.js"), profile=PROFILES["quick"],
                      password="pw", write_url="http://127.0.0.1:9090/api/v1/write",

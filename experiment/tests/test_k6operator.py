@@ -15,14 +15,15 @@ from types import SimpleNamespace
 
 import pytest
 
-from experiment import k6cmd, k6operator, lab, runner, shape
-from experiment.cpusets import CpuSets
-from experiment.hosts import LocalHost
-from experiment.lab import Paths, Service
-from experiment.labels import RunLabels
-from experiment.monitoring import Prometheus
-from experiment.profiles import PROFILES, LabParams, Rates
-from experiment.results import CpuSetsRecord, RunConfig
+from experiment.model import shape
+from experiment.model.labels import RunLabels
+from experiment.model.profiles import PROFILES, LabParams, Rates
+from experiment.model.results import CpuSetsRecord, RunConfig
+from experiment.run import k6cmd, k6operator, lab, runner
+from experiment.run.cpusets import CpuSets
+from experiment.run.hosts import LocalHost
+from experiment.run.lab import Paths, Service
+from experiment.run.monitoring import Prometheus
 from experiment.tests.synthetic import MACHINE
 from experiment.tests.test_k6_shape import K6, inspect
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from experiment import k6cmd, k6run, procs
-from experiment.results import K6ProcessRecord
+from experiment.model.results import K6ProcessRecord
+from experiment.run import k6cmd, k6run, procs
 from experiment.tests.test_k6_shape import K6
 
 pytestmark = pytest.mark.skipif(K6 is None, reason="no k6 (scripts/install-k6.sh installs it)")

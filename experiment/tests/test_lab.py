@@ -1,6 +1,6 @@
 """Connection URLs for the experiment's database and the proxy in front of it."""
 
-from experiment.lab import host_port, with_database
+from experiment.run.lab import host_port, with_database
 
 
 def test_the_database_and_the_address_are_swapped_keeping_the_rest():

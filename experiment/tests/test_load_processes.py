@@ -7,17 +7,12 @@ import json
 
 import pytest
 
-from experiment import check_results, postkit, render, report
-from experiment.analysis import analyze_run
-from experiment.k6run import worst_exit_code
-from experiment.results import (
-    CpuSetsRecord,
-    Headline,
-    HostsRecord,
-    K6ProcessRecord,
-    NetworkRecord,
-    RunConfig,
-)
+from experiment import check_results
+from experiment.analyse.analysis import analyze_run
+from experiment.model.results import CpuSetsRecord, Headline, HostsRecord, K6ProcessRecord, NetworkRecord, RunConfig
+from experiment.report import documents as report
+from experiment.report import postkit, render
+from experiment.run.k6run import worst_exit_code
 from experiment.tests.synthetic import LAB, MACHINE, TINY, k6_processes, run_record, summary_of, write_run
 
 NETNS = HostsRecord(mode="netns", sut_address="10.77.0.2", load_address="10.77.0.1", interface="lab-load0",

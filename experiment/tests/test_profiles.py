@@ -1,7 +1,7 @@
 """The profile table and its burst schedule."""
 
-from experiment.k6cmd import script_env
-from experiment.profiles import ARMS, PROFILES, Profile, Rates
+from experiment.model.profiles import ARMS, PROFILES, Profile, Rates
+from experiment.run.k6cmd import script_env
 
 
 def test_burst_windows_follow_the_schedule():

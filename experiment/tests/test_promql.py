@@ -1,9 +1,9 @@
 """The run's PromQL queries: what they select and how windows become one answer."""
 
-from experiment import promql
-from experiment.labels import RunLabels
-from experiment.results import QueryAnswer
-from experiment.runner import Progress
+from experiment.analyse import promql
+from experiment.model.labels import RunLabels
+from experiment.model.results import QueryAnswer
+from experiment.run.runner import Progress
 
 QUERIES = promql.RunQueries(RunLabels("20261128T115523Z", "shared", 1), "lab_experiment")
 TARGET = 'job="todo-service", run="20261128T115523Z", arm="shared", repeat="1"'

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from experiment import promql
-from experiment.labels import RunLabels
-from experiment.monitoring import Prometheus
+from experiment.analyse import promql
+from experiment.model.labels import RunLabels
+from experiment.run.monitoring import Prometheus
 
 URL = os.environ.get("LAB_PROM_URL", "http://127.0.0.1:59090")
 BUCKETS = ("0.05", "0.5", "+Inf")

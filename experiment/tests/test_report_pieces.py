@@ -2,9 +2,9 @@
 
 import dataclasses
 
-from experiment import postkit, termrender
-from experiment.profiles import LabParams, Rates
-from experiment.results import CpuSetsRecord, Summary, VerdictSummary
+from experiment.model.profiles import LabParams, Rates
+from experiment.model.results import CpuSetsRecord, Summary, VerdictSummary
+from experiment.report import postkit, termrender
 from experiment.tests.synthetic import CALIBRATION, MACHINE, TINY, arm, headline
 
 

@@ -7,22 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from experiment import summary
-from experiment.codec import ResultsError
-from experiment.profiles import Rates
-from experiment.results import (
-    ArmSummary,
-    Calibration,
-    CpuSetsRecord,
-    CpuUse,
-    Gauge,
-    Headline,
-    Machine,
-    RunConfig,
-    RunRecord,
-    Summary,
-)
-from experiment.summary import median
+from experiment.analyse import summary
+from experiment.analyse.summary import median
+from experiment.model.codec import ResultsError
+from experiment.model.profiles import Rates
+from experiment.model.results import ArmSummary, Calibration, CpuSetsRecord, CpuUse, Gauge, Headline, Machine, RunConfig, RunRecord, Summary
 from experiment.tests.synthetic import CALIBRATION, LAB, MACHINE, TINY, headline, run_record
 
 

@@ -3,8 +3,9 @@
 import itertools
 import json
 
-from experiment import calibrate, shape
-from experiment.profiles import PROFILES, Profile
+from experiment.model import shape
+from experiment.model.profiles import PROFILES, Profile
+from experiment.run import calibrate
 
 
 def test_the_profiles_are_the_ones_in_load_shape_json():

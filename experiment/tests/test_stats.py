@@ -7,9 +7,9 @@ import random
 import numpy as np
 import pytest
 
-from experiment import stats
-from experiment.results import Spread
-from experiment.stats import Request
+from experiment.analyse import stats
+from experiment.analyse.stats import Request
+from experiment.model.results import Spread
 
 
 def test_percentile_matches_linear_interpolation():

@@ -9,9 +9,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from experiment import check_results, cli, sweep
-from experiment.profiles import ISOLATED, SHARED, SHARED_3X, Rates
-from experiment.results import SweepSummary
+from experiment import check_results
+from experiment.analyse import sweep
+from experiment.model.profiles import ISOLATED, SHARED, SHARED_3X, Rates
+from experiment.model.results import SweepSummary
+from experiment.run import cli
 from experiment.tests import synthetic
 from experiment.tests.synthetic import SWEEP_CALIBRATION, SWEEP_PROFILE, SWEEP_USABLE
 

@@ -2,8 +2,8 @@
 
 import dataclasses
 
-from experiment import verdict
-from experiment.results import CpuUse
+from experiment.analyse import verdict
+from experiment.model.results import CpuUse
 from experiment.tests.synthetic import headline
 
 

@@ -21,8 +21,8 @@ from collections import Counter
 from pathlib import Path
 from xml.etree import ElementTree
 
-from .results import RepeatVerdict, Summary
-from .verdict import Outcome, outcome
+from ..analyse.verdict import Outcome, outcome
+from ..model.results import RepeatVerdict, Summary
 
 NAME = "verdicts.xml"
 EXPECTED_SIGN, TRUST_CHECK = "expected_signs", "trust_checks"  # the test cases' classnames

@@ -12,20 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from . import fmt, stats, verdict
+from ..model import fmt
+from ..model.profiles import ARMS_BY_KEY, LabParams, Profile, Rates
+from ..model.results import ArmSummary, Calibration, CpuPlan, CpuSetsRecord, Headline, HostsRecord, Machine, Summary, UsableCpu
+from . import stats, verdict
 from .analysis import RunResult
-from .profiles import ARMS_BY_KEY, LabParams, Profile, Rates
-from .results import (
-    ArmSummary,
-    Calibration,
-    CpuPlan,
-    CpuSetsRecord,
-    Headline,
-    HostsRecord,
-    Machine,
-    Summary,
-    UsableCpu,
-)
 
 T = TypeVar("T")
 

@@ -18,8 +18,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..model.labels import RunLabels
 from . import procs
-from .labels import RunLabels
 
 # Prometheus refuses a query_range of more than 11,000 points per series; 1 s steps fit 3 hours.
 STEP_S = 1.0

@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from ..model.labels import RunLabels
+from ..model.profiles import Profile
+from ..model.results import K6ProcessRecord, QueryAnswer, Series, StoredQueries
 from . import stats
-from .labels import RunLabels
-from .profiles import Profile
-from .results import K6ProcessRecord, QueryAnswer, Series, StoredQueries
 
 ANSWERS = "promql.json"  # in each run folder
 # A rate over 3 s holds 3 or 4 scrapes at 1 s: a per-second value that a late scrape does not blank.

@@ -14,9 +14,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from ..model.profiles import ARMS_BY_KEY
+from ..model.results import RunRecord, Summary, k6_processes_of
 from . import render, termrender
-from .profiles import ARMS_BY_KEY
-from .results import RunRecord, Summary, k6_processes_of
 
 FRAME_FPS = 3  # UI/dashboard GIF playback: frames per second (frames were taken every frame_ms)
 

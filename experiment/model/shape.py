@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-SHAPE_PATH = Path(__file__).resolve().parent.parent / "load" / "shape.json"
+SHAPE_PATH = Path(__file__).resolve().parents[2] / "load" / "shape.json"
 
 
 @dataclass(frozen=True)

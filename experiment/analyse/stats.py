@@ -19,11 +19,11 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from .results import K6ProcessRecord, RequestStats, Spread
+from ..model.results import K6ProcessRecord, RequestStats, Spread
 
 # The service's endpoint names (the `endpoint` label of its metrics, see docs/contract.md) come from
 # load/shape.json through shape.py; re-exported here for the modules that import them from stats.
-from .shape import CREATE, ENDPOINTS, LIST, LOGIN
+from ..model.shape import CREATE, ENDPOINTS, LIST, LOGIN
 
 
 @dataclass(frozen=True)

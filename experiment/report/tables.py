@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import budget, fmt
-from .results import Summary, SweepRegime
-from .shape import ENDPOINT_TITLES, ENDPOINTS
-from .summary import SPREAD
+from ..analyse import budget
+from ..analyse.summary import SPREAD
+from ..model import fmt
+from ..model.results import Summary, SweepRegime
+from ..model.shape import ENDPOINT_TITLES, ENDPOINTS
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,8 @@ role's predicted CPU in the bursts beside what it measured.
 
 from __future__ import annotations
 
+from ..model.results import Calibration, CpuNumbers, CpuPlan, DelayTry, ProbeStage, RoleCost
 from .cpuseries import MONITORING_GROUPS
-from .results import Calibration, CpuNumbers, CpuPlan, DelayTry, ProbeStage, RoleCost
 from .verdict import STABLE_RATIO
 
 # The planned bursts may use at most this share of the usable CPU. The trust check

@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .results import UsableCpu
+from ..model.results import UsableCpu
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..model.results import DASHBOARD_PERIOD, Summary, SweepSummary
 from . import render
-from .results import DASHBOARD_PERIOD, Summary, SweepSummary
 
 
 @dataclass(frozen=True)

@@ -33,10 +33,11 @@ from pathlib import Path
 
 import jinja2
 
-from . import k6cmd, render
+from ..model.labels import RunLabels
+from ..model.results import RunConfig
+from ..report import render
+from . import k6cmd
 from .lab import seed_options
-from .labels import RunLabels
-from .results import RunConfig
 from .runner import Context
 
 FOLDER = "k6-operator"  # in the results folder: results/<run>/k6-operator/

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from ..model.profiles import Arm, LabParams, Profile
+from ..model.results import WarmUp
 from . import procs
 from .hosts import SystemUnderTestHost
-from .profiles import Arm, LabParams, Profile
-from .results import WarmUp
 
 
 @dataclass(frozen=True)

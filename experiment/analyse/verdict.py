@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .fmt import cores_unit as _cores
-from .fmt import ms_tenths as _ms
-from .fmt import num as _num
-from .fmt import pct_fixed as _pct
-from .results import Headline, RepeatVerdict, VerdictSummary
+from ..model.fmt import cores_unit as _cores
+from ..model.fmt import ms_tenths as _ms
+from ..model.fmt import num as _num
+from ..model.fmt import pct_fixed as _pct
+from ..model.results import Headline, RepeatVerdict, VerdictSummary
 
 # Thresholds, stated in the report next to each verdict.
 SPIKE_RATIO = 3.0  # read p95 during bursts >= this x read p95 before the first burst ...

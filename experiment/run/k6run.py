@@ -30,8 +30,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..model.cast import CastWriter
 from . import procs
-from .cast import CastWriter
 
 COLUMNS, ROWS = 110, 32
 READY_TIMEOUT_S = 120  # initialising a process's VUs (hundreds of them in the bursts) takes seconds

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..model.results import SweepArm, SweepRegime, SweepSummary
 from .charts import ARM_COLORS, DPI, WIDTH_IN, plt
-from .results import SweepArm, SweepRegime, SweepSummary
 
 
 def sweep_charts(summary: SweepSummary, out_dir: Path) -> list[str]:

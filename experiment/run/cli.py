@@ -28,36 +28,19 @@ from pathlib import Path
 
 import psutil
 
-from . import (
-    analysis,
-    budget,
-    calibrate,
-    charts,
-    cpulimit,
-    cpusets,
-    fmt,
-    junit,
-    k6operator,
-    machine,
-    postkit,
-    procs,
-    render,
-    report,
-    runner,
-    summary,
-    sweep,
-    sweepcharts,
-    tables,
-    verdict,
-)
+from ..analyse import analysis, budget, summary, sweep, verdict
+from ..model import fmt
+from ..model.profiles import ARMS, ARMS_BY_KEY, PROFILES, Arm, LabParams, Profile, Rates
+from ..model.results import CpuSetsRecord, Machine, Regime, RunConfig, Summary, VerdictSummary
+from ..model.shape import ENDPOINTS
+from ..report import charts, junit, postkit, render, sweepcharts, tables
+from ..report import documents as report
+from . import calibrate, cpulimit, cpusets, k6operator, machine, procs, runner
 from .hosts import HOST_MODES, LocalHost, NetnsHost, SystemUnderTestHost
 from .lab import Paths, ui_status
 from .monitoring import Prometheus
-from .profiles import ARMS, ARMS_BY_KEY, PROFILES, Arm, LabParams, Profile, Rates
-from .results import CpuSetsRecord, Machine, Regime, RunConfig, Summary, VerdictSummary
-from .shape import ENDPOINTS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # Exit status when no delay of the ladder fits the CPU budget (budget.py) and --force was not given.
 EXIT_NO_CPU_BUDGET = 5
 

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from .labels import RunLabels
-from .profiles import Profile, Rates
-from .results import DASHBOARD_PERIOD, K6ProcessRecord
+from ..model.labels import RunLabels
+from ..model.profiles import Profile, Rates
+from ..model.results import DASHBOARD_PERIOD, K6ProcessRecord
 
 # No REST API: k6 then does not take port 6565, which another k6 on the machine may hold.
 NO_API = ["--address", ""]

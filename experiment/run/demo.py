@@ -1,4 +1,4 @@
-"""`python -m experiment.demo`: the lab by hand, set up the way an experiment run sets up an arm.
+"""`python -m experiment.run.demo`: the lab by hand, set up the way an experiment run sets up an arm.
 
 scripts/demo.sh prepares what it needs and calls this. The system under test comes from the
 runner's own code (`runner.system_under_test`): a freshly recreated database (`lab_demo`) seeded
@@ -20,14 +20,15 @@ import sys
 import time
 from pathlib import Path
 
-from . import cpusets, k6cmd, lab, procs, runner, shape
+from ..model import shape
+from ..model.labels import RunLabels
+from ..model.profiles import ARMS_BY_KEY, PROFILES, LabParams, Profile, Rates
+from ..model.results import RunConfig
+from . import cpusets, k6cmd, lab, procs, runner
 from .hosts import LocalHost
-from .labels import RunLabels
 from .monitoring import Prometheus
-from .profiles import ARMS_BY_KEY, PROFILES, LabParams, Profile, Rates
-from .results import RunConfig
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PID_FILE = ROOT / ".lab" / "demo.pid"  # scripts/stop.sh stops the demo through it
 LOGS = ROOT / ".lab" / "demo"
 DATABASE = "lab_demo"  # never the experiment's database: a demo may run beside an experiment

@@ -17,11 +17,12 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from . import fmt, tables
-from .analysis import RunResult
-from .profiles import ARMS_BY_KEY, Profile
-from .results import Summary
-from .shape import ENDPOINT_TITLES, ENDPOINTS, LIST, mix_text
+from ..analyse.analysis import RunResult
+from ..model import fmt
+from ..model.profiles import ARMS_BY_KEY, Profile
+from ..model.results import Summary
+from ..model.shape import ENDPOINT_TITLES, ENDPOINTS, LIST, mix_text
+from . import tables
 
 ARM_COLORS = {"shared": "#d62728", "isolated": "#2ca02c", "shared-3x": "#1f77b4"}
 POOL_COLORS = {"shared": "#d62728", "login": "#ff7f0e", "todo_write": "#9467bd", "todo_read": "#2ca02c"}

@@ -16,11 +16,12 @@ from typing import Any
 
 import jinja2
 
-from . import fmt, tables
-from .results import CpuPlan, Summary, SweepSummary
-from .shape import ENDPOINT_TITLES, mix_text
-from .sweep import KNEE_P95_X, KNEE_READ_ERRORS, STEP_CPU_SHARE
-from .verdict import CLIENT_SERVER_MAX_RATIO
+from ..analyse.sweep import KNEE_P95_X, KNEE_READ_ERRORS, STEP_CPU_SHARE
+from ..analyse.verdict import CLIENT_SERVER_MAX_RATIO
+from ..model import fmt
+from ..model.results import CpuPlan, Summary, SweepSummary
+from ..model.shape import ENDPOINT_TITLES, mix_text
+from . import tables
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 

@@ -27,8 +27,8 @@ from typing import Protocol
 
 import psutil
 
+from ..model.results import HostsRecord, NetworkRecord
 from . import k6cmd, procs
-from .results import HostsRecord, NetworkRecord
 
 HOST_MODES = ("local", "netns")
 

@@ -17,14 +17,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import hosts, k6cmd, k6run, lab, procs, promql
+from ..analyse import promql
+from ..model.labels import RunLabels
+from ..model.profiles import Arm, LabParams, Profile, Rates
+from ..model.results import CpuSetsRecord, K6ProcessRecord, RunRecord, WarmUp
+from . import hosts, k6cmd, k6run, lab, procs
 from .cpu import CpuSampler, find_postmaster, postgres_filter
 from .cpulimit import UsableCpu
 from .cpusets import CpuSets
-from .labels import RunLabels
 from .monitoring import Prometheus
-from .profiles import Arm, LabParams, Profile, Rates
-from .results import CpuSetsRecord, K6ProcessRecord, RunRecord, WarmUp
 
 # What a run folder holds (results/<run>/arms/<arm>/rep-<n>/).
 RUN_FILES = {

@@ -33,13 +33,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..analyse import cpuseries, promql
+from ..analyse.budget import REST, ROLE_GROUPS, ProbeStage
+from ..model.labels import RunLabels
+from ..model.profiles import SHARED, Arm, Rates
+from ..model.results import Calibration
 from . import cpu as cpu_mod
-from . import cpuseries, procs, promql, runner
-from .budget import REST, ROLE_GROUPS, ProbeStage
-from .labels import RunLabels
+from . import procs, runner
 from .monitoring import Prometheus
-from .profiles import SHARED, Arm, Rates
-from .results import Calibration
 from .runner import Context, system_under_test
 
 # The CPU stage's rate, as a share of the capacity the hold stage measured: under it (the pool

@@ -29,11 +29,9 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from . import budget, cpuseries, promql, stats, verdict
-from .analysis import stored_queries
-from .fmt import ms, pct
-from .profiles import ARMS_BY_KEY, Arm, Profile, Rates
-from .results import (
+from ..model.fmt import ms, pct
+from ..model.profiles import ARMS_BY_KEY, Arm, Profile, Rates
+from ..model.results import (
     Calibration,
     CpuPlan,
     Knee,
@@ -50,7 +48,9 @@ from .results import (
     SweepSummary,
     k6_processes_of,
 )
-from .shape import LIST, WRITES
+from ..model.shape import LIST, WRITES
+from . import budget, cpuseries, promql, stats, verdict
+from .analysis import stored_queries
 
 # A step past either is past the knee: more than 1% of reads failed (the acts' "errors on reads"),
 # or the reads' p95 over 5x what it was in the calm before the first step.

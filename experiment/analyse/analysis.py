@@ -18,9 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cpuseries, promql, stats
-from .profiles import Profile
-from .results import (
+from ..model.profiles import Profile
+from ..model.results import (
     Backends,
     CpuNumbers,
     CpuSetsRecord,
@@ -40,7 +39,8 @@ from .results import (
     WriteNumbers,
     k6_processes_of,
 )
-from .shape import ENDPOINTS, LIST, WRITES
+from ..model.shape import ENDPOINTS, LIST, WRITES
+from . import cpuseries, promql, stats
 
 # A second needs at least this many requests for its p95 to be drawn or count as a spike.
 MIN_REQUESTS_PER_SECOND = 3
