@@ -33,8 +33,7 @@ from ..model import fmt
 from ..model.profiles import ARMS, ARMS_BY_KEY, PROFILES, Arm, LabParams, Profile, Rates
 from ..model.results import CpuSetsRecord, Machine, Regime, RunConfig, Summary, VerdictSummary
 from ..model.shape import ENDPOINTS
-from ..report import charts, junit, postkit, render, sweepcharts, tables
-from ..report import documents as report
+from ..report import charts, documents, junit, postkit, render, sweepcharts, tables
 from . import calibrate, cpulimit, cpusets, k6operator, machine, procs, runner
 from .hosts import HOST_MODES, LocalHost, NetnsHost, SystemUnderTestHost
 from .lab import Paths, ui_status
@@ -398,8 +397,8 @@ def make_report(out: Path, results: dict[str, list[analysis.RunResult]] | None =
     junit.write(result_summary, out / junit.NAME)
     chart_files = charts.make_all({k: v[:repeats] for k, v in results.items()}, config.profile, result_summary,
                                   out / "charts")
-    report.write_markdown(result_summary, out / "summary.md", chart_files)
-    report.write(result_summary, out / "charts", chart_files, out / "report.html")
+    documents.write_markdown(result_summary, out / "summary.md", chart_files)
+    documents.write(result_summary, out / "charts", chart_files, out / "report.html")
     post_notes = postkit.make(out, result_summary, out / "charts", chart_files, config.recorded)
 
     print()
@@ -543,7 +542,7 @@ def make_sweep_report(top: Path) -> int:
     result = sweep.build(top, top.name, profile, first.machine, planned, notes)
     result.save(top / "summary.json")
     chart_files = sweepcharts.sweep_charts(result, top / "charts")
-    report.write_sweep(result, chart_files, top)
+    documents.write_sweep(result, chart_files, top)
     for line in render.sweep_lines(result):
         print(f"  {line}")
     print(f"\n[experiment] report: {top / 'report.html'}\n[experiment] summary: {top / 'summary.md'}")

@@ -6,12 +6,11 @@ import dataclasses
 import jinja2
 import pytest
 
-from experiment.report import documents as report
-from experiment.report import render
+from experiment.report import documents, render
 
 
 def test_summary_md_has_every_section_and_the_spread_with_repeats(tmp_path, whole):
-    report.write_markdown(whole, tmp_path / "summary.md", ["read-p95.png"])
+    documents.write_markdown(whole, tmp_path / "summary.md", ["read-p95.png"])
     text = (tmp_path / "summary.md").read_text()
     for heading in ("# Stress-test lab", "## Headline", "## Verdicts", "## Every repeat", "## Calibration",
                     "## Per endpoint", "## Spread over repeats", "## Configuration", "## Versions and machine",
@@ -27,9 +26,9 @@ def test_a_contaminated_run_says_so_at_the_top_of_every_document(tmp_path, whole
     s = dataclasses.replace(whole, contaminated=["shared rep 1: k6's burst read p95 <b>680 ms</b> is 13.9x"])
     assert render.contamination_banner(whole) is None
     assert render.contamination_banner(s).startswith("CONTAMINATED RUN: in 1 run(s) k6's latencies")
-    report.write_markdown(s, tmp_path / "summary.md", [])
+    documents.write_markdown(s, tmp_path / "summary.md", [])
     assert "> **CONTAMINATED RUN" in (tmp_path / "summary.md").read_text()
-    report.write(s, tmp_path, [], tmp_path / "report.html")
+    documents.write(s, tmp_path, [], tmp_path / "report.html")
     page = (tmp_path / "report.html").read_text()
     assert "<p class='banner'>CONTAMINATED RUN" in page
     assert "&lt;b&gt;680 ms&lt;/b&gt;" in page and "<b>680" not in page  # the shared words are escaped too
@@ -40,7 +39,7 @@ def test_report_html_escapes_what_it_shows_and_inlines_its_charts(tmp_path, whol
     for name in ("a.png", "b.png"):
         (tmp_path / name).write_bytes(png)
     s = dataclasses.replace(whole, notes=["<script>alert(1)</script> & more"])
-    report.write(s, tmp_path, ["a.png", "b.png"], tmp_path / "report.html")
+    documents.write(s, tmp_path, ["a.png", "b.png"], tmp_path / "report.html")
     page = (tmp_path / "report.html").read_text()
     assert page.count('src="data:image/png;base64,iVBORw0KGgpmYWtl"') == 2
     assert "<li>&lt;script&gt;alert(1)&lt;/script&gt; &amp; more</li>" in page

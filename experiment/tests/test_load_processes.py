@@ -10,8 +10,7 @@ import pytest
 from experiment import check_results
 from experiment.analyse.analysis import analyze_run
 from experiment.model.results import CpuSetsRecord, Headline, HostsRecord, K6ProcessRecord, NetworkRecord, RunConfig
-from experiment.report import documents as report
-from experiment.report import postkit, render
+from experiment.report import documents, postkit, render
 from experiment.run.k6run import worst_exit_code
 from experiment.tests.synthetic import LAB, MACHINE, TINY, k6_processes, run_record, summary_of, write_run
 
@@ -120,13 +119,13 @@ def test_the_documents_show_the_load_processes_and_where_the_roles_ran(tmp_path)
     record = run_record(k6_processes=k6_processes(2), network=NETWORK)
     runs = [analyze_run(write_run(tmp_path / "rep-1", record, processes=2), TINY, "shared", 1)]
     s = dataclasses.replace(summary_of(runs), hosts=NETNS)
-    report.write_markdown(s, tmp_path / "summary.md", [])
+    documents.write_markdown(s, tmp_path / "summary.md", [])
     text = (tmp_path / "summary.md").read_text()
     assert "\n## Load processes\n" in text and "| Act I shared | 1 | 2 | 1/2:1 | 5 | 1 | 0.10 | 0.10 |" in text
     assert "Load: up to 2 k6 processes per run" in text and "at most 100" in text
     assert ("- Hosts: system under test in network namespace todo-lab-sut at 10.77.0.2, load side at 10.77.0.1; "
             "requests crossed veth lab-load0: shared 0.5 MB sent, 2.0 MB received per run (median).\n") in text
-    report.write(s, tmp_path, [], tmp_path / "report.html")
+    documents.write(s, tmp_path, [], tmp_path / "report.html")
     page = (tmp_path / "report.html").read_text()
     assert "<h2>Load processes</h2>" in page
     # k6's own report of each process, linked, and said to show that process's share only.
@@ -136,7 +135,7 @@ def test_the_documents_show_the_load_processes_and_where_the_roles_ran(tmp_path)
 
 
 def test_one_process_on_one_host_is_a_line_each_and_no_table(tmp_path, whole):
-    report.write_markdown(whole, tmp_path / "summary.md", [])
+    documents.write_markdown(whole, tmp_path / "summary.md", [])
     text = (tmp_path / "summary.md").read_text()
     assert "- Hosts: one host, loopback.\n- CPU by role during the bursts" in text
     assert "- Load: one k6 process per run.\n" in text
