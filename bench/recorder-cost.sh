@@ -9,7 +9,7 @@
 #   bench/recorder-cost.sh [OLD_REF]     (default main)
 #
 # ROUNDS (3), MEASURE_S (60), WARMUP_S (15), FRAME_MS (1500), LOAD_RPS (4), UI_PORT (13000) and
-# OUT (a new temporary folder) override; TODO_SERVICE_BIN uses a built service instead of building
+# OUT (a new temporary folder) override; ADMIN_DATABASE_URL names a running PostgreSQL server; TODO_SERVICE_BIN uses a built service instead of building
 # it; LAB_VENV (.lab/venv) is the Python with psutil; LAB_PROM_* pick another Prometheus
 # (scripts/prometheus.sh), where this registers its service as the todo-service target meanwhile.
 # Both recorders run against the work tree's UI build (built when missing).
@@ -21,7 +21,6 @@ old_ref="${1:-main}"
 rounds="${ROUNDS:-3}" measure_s="${MEASURE_S:-60}" warmup_s="${WARMUP_S:-15}"
 frame_ms="${FRAME_MS:-1500}" load_rps="${LOAD_RPS:-4}" ui_port="${UI_PORT:-13000}"
 python="${LAB_VENV:-$root/.lab/venv}/bin/python"
-admin_url="${ADMIN_DATABASE_URL:-$(scripts/pg.sh url)}"
 source bench/lib.sh
 out="${OUT:-$(mktemp -d -t recorder-cost.XXXX)}"
 mkdir -p "$out"
@@ -37,13 +36,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-scripts/pg.sh start
+# ADMIN_DATABASE_URL names a running server; else the lab's cluster (started when it is not).
+if [[ -z "${ADMIN_DATABASE_URL:-}" ]]; then scripts/pg.sh start; fi
 scripts/prometheus.sh start
 if [[ -n "${TODO_SERVICE_BIN:-}" ]]; then service_bin="$TODO_SERVICE_BIN"; else build_service; fi
 [[ -f web/.next/BUILD_ID ]] || { say "building the UI"; npm --prefix web run --silent build >&2; }
 
 # The old recorder beside the new one in web/, so it finds the same node_modules.
-old_web="$(mktemp -d "$root/web/.recorder-$old_ref.XXXX")"
+old_web="$(mktemp -d "$root/web/.recorder-old.XXXX")"
 git archive "$old_ref" web/scripts | tar -x -C "$old_web" --strip-components=1
 say "old recorder: $old_ref ($(git rev-parse --short "$old_ref")), new: the work tree"
 
