@@ -3,16 +3,18 @@
 # recorder at OLD_REF against the one in the work tree, alternating, ROUNDS rounds, each run
 # MEASURE_S seconds after WARMUP_S of settling, against the release service with a light steady
 # load (LOAD_RPS GET /todos per second, no bursts) and the production UI, its dashboard reading the
-# lab's Prometheus. Prints the recorder tree's mean cores per run (bench/recorder_cost.py) and
-# keeps every run's frames under the printed folder (for experiment/postkit.py's GIFs).
+# lab's Prometheus. Prints per run the recorder tree's mean cores (bench/recorder_cost.py), what it
+# spent after the window, and what the rest of the machine used meanwhile; keeps every run's frames
+# under the printed folder (for experiment/postkit.py's GIFs).
 #
 #   bench/recorder-cost.sh [OLD_REF]     (default main)
 #
 # ROUNDS (3), MEASURE_S (60), WARMUP_S (15), FRAME_MS (1500), LOAD_RPS (4), UI_PORT (13000) and
-# OUT (a new temporary folder) override; ADMIN_DATABASE_URL names a running PostgreSQL server; TODO_SERVICE_BIN uses a built service instead of building
-# it; LAB_VENV (.lab/venv) is the Python with psutil; LAB_PROM_* pick another Prometheus
-# (scripts/prometheus.sh), where this registers its service as the todo-service target meanwhile.
-# Both recorders run against the work tree's UI build (built when missing).
+# OUT (a new temporary folder) override. ADMIN_DATABASE_URL names a running PostgreSQL server (else
+# the lab's cluster is started); TODO_SERVICE_BIN a built service (else it is built); LAB_VENV
+# (.lab/venv) the Python with psutil; LAB_PROM_* another Prometheus (scripts/prometheus.sh), where
+# this registers its service as the todo-service target meanwhile. Both recorders run against the
+# work tree's UI build (built when missing).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -76,6 +78,6 @@ for round in $(seq "$rounds"); do
     [[ "$variant" == old ]] && script="$old_web/scripts/record-ui.mjs"
     PYTHONPATH="$root" "$python" bench/recorder_cost.py "$variant-$round" "$warmup_s" "$measure_s" -- \
       node "$script" --base-url "http://127.0.0.1:$ui_port" --out "$out/$variant-$round" \
-      --seconds "$((warmup_s + measure_s + 3))" --frame-ms "$frame_ms" 2>>"$out/record-ui.log"
+      --seconds "$((warmup_s + measure_s))" --frame-ms "$frame_ms" 2>>"$out/record-ui.log"
   done
 done
