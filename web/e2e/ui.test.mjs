@@ -223,13 +223,13 @@ describe("the recorder (scripts/record-ui.mjs)", () => {
       assert.ok(exitedAfterStopMs < 20_000, `exited ${exitedAfterStopMs} ms after SIGTERM`);
       const [ui, dashboard] = [await frames(out, "ui"), await frames(out, "dashboard")];
       assert.ok(dashboard.length >= 5, `${dashboard.length} dashboard frames`);
-      // Each dashboard frame carries its own moment (that of the todos frame of the same name, a
-      // second apart), not the time it was drawn, and shows the readings up to then: the clock in
-      // its header moves on.
+      // Each dashboard frame carries its own moment (that of the todos frame of the same name, at
+      // least a frame-ms after the last), not the time it was drawn, and shows the readings up to
+      // then: the clock in its header moves on.
       const drawn = new Map(dashboard.map((f) => [f.name, f.t]));
-      for (const f of ui) assert.ok(Math.abs(drawn.get(f.name) - f.t) < 500, `${f.name}: ${drawn.get(f.name)} vs ${f.t}`);
+      for (const f of ui) assert.ok(Math.abs(drawn.get(f.name) - f.t) < 2, `${f.name}: ${drawn.get(f.name)} vs ${f.t}`);
       for (let i = 1; i < dashboard.length; i++) {
-        assert.ok(Math.abs(dashboard[i].t - dashboard[i - 1].t - 1000) < 300, `${dashboard[i].name} a second after the last`);
+        assert.ok(dashboard[i].t - dashboard[i - 1].t >= 998, `${dashboard[i].name} a frame-ms after the last`);
       }
       assert.ok(!dashboard.at(-1).bytes.equals(dashboard.at(-3).bytes), "later frames show newer readings");
     } finally {

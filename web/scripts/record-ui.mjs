@@ -160,7 +160,9 @@ async function saveFrames(takePicture) {
     const t = Date.now();
     times.push(t);
     try {
-      writeFileSync(join(opts.out, "ui", frameName(i)), await within(takePicture(), frameMs * 2, "the picture"));
+      const path = join(opts.out, "ui", frameName(i));
+      writeFileSync(path, await within(takePicture(), frameMs * 2, "the picture"));
+      utimesSync(path, t / 1000, t / 1000); // the frame's moment, as the dashboard's frame of the same name
     } catch (err) {
       say(`no ui frame ${i}: ${err.message.split("\n")[0]}`);
     }
