@@ -8,11 +8,16 @@
  * Prometheus does all the maths (rates, counter resets, `histogram_quantile`); nothing here
  * re-derives it. The browser imports this module for its types and constants only.
  */
+import shape from "../../../load/shape.json";
 import type { RefId } from "./panel-queries";
 import type { Sample } from "./promql";
 
-/** The endpoints the contract names, in the order the dashboard shows them. */
-export const ENDPOINTS = ["login", "create_todo", "list_todos"] as const;
+/**
+ * The service's `endpoint` label values, in the order the dashboard shows them: load/shape.json's,
+ * the one list k6 and the experiment runner read too (bundled at build time, as the Grafana
+ * dashboard is in panel-queries.ts).
+ */
+export const ENDPOINTS: readonly string[] = shape.endpoints.map((e) => e.endpoint);
 
 /** The window of the charts and of the tables' "now" columns. */
 export const RATE_WINDOW_SECS = 5;
@@ -121,7 +126,7 @@ export function assemble(answers: Answers, t: number): Reading {
   const minute = windowStats(answers.minute);
   const endpoints: Record<string, EndpointReading> = {};
   // The contract's endpoints even before their first request; `other` only once it had one.
-  for (const name of new Set<string>([...ENDPOINTS, ...totals.keys()])) {
+  for (const name of new Set([...ENDPOINTS, ...totals.keys()])) {
     const requestsTotal = totals.get(name) ?? 0;
     if (name === "other" && !requestsTotal) continue;
     endpoints[name] = { now: current(name), minute: minute(name), requestsTotal, inFlight: inFlight.get(name) ?? 0 };

@@ -2,6 +2,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { ENDPOINTS } from "../../lib/dashboard";
 import { GET } from "./route";
 
 let server: Server;
@@ -45,7 +46,7 @@ describe("/dashboard/metrics", () => {
     expect(response.status).toBe(200);
     const reading = await response.json();
     expect(reading.poolMode).toBe("isolated");
-    expect(Object.keys(reading.endpoints)).toEqual(["login", "create_todo", "list_todos"]);
+    expect(Object.keys(reading.endpoints)).toEqual(ENDPOINTS);
     expect(asked.every((q) => q.includes('instance=~"127\\\\.0\\\\.0\\\\.1:46213"'))).toBe(true);
   });
 
