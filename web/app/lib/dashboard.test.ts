@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { type Answers, ENDPOINTS, assemble, scrapeProblem } from "./dashboard";
 import { REF_IDS } from "./panel-queries";
-import type { Sample } from "./promql";
+import type { Sample } from "../../../monitoring/prometheus-api.mjs";
 
 const by = (label: string, values: Record<string, number | null>): Sample[] =>
   Object.entries(values).map(([key, value]) => ({ labels: { [label]: key }, value }));
@@ -95,6 +95,16 @@ describe("assemble", () => {
     expect(Object.keys(assemble(a, 0).endpoints)).not.toContain("other");
     a.now.requestsTotal = by("endpoint", { list_todos: 1, other: 3 });
     expect(assemble(a, 0).endpoints.other.requestsTotal).toBe(3);
+  });
+
+  it("holds no value where Prometheus says +Inf or -Inf, as JSON has no infinities", () => {
+    const a = answers();
+    a.now.p95 = by("endpoint", { list_todos: Infinity });
+    a.now.holdMean = by("pool", { shared: -Infinity });
+    const r = assemble(a, 0);
+    expect(r.endpoints.list_todos.now.p95Ms).toBeNull();
+    expect(r.pools.shared.holdMs).toBeNull();
+    expect(JSON.parse(JSON.stringify(r))).toEqual(r);
   });
 
   it("survives answers without any series", () => {

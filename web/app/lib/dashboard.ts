@@ -9,8 +9,8 @@
  * re-derives it. The browser imports this module for its types and constants only.
  */
 import shape from "../../../load/shape.json";
+import type { Sample } from "../../../monitoring/prometheus-api.mjs";
 import type { RefId } from "./panel-queries";
-import type { Sample } from "./promql";
 
 /**
  * The service's `endpoint` label values, in the order the dashboard shows them: load/shape.json's,
@@ -100,12 +100,19 @@ export function scrapeProblem(up: Sample[], instance: string): ScrapeProblem | n
   return null;
 }
 
+/**
+ * What a reading holds of a sample: its value if finite, else null (shown as "–"). A reading
+ * crosses JSON to the browser, and JSON has no infinities; Prometheus's +Inf (a quantile above
+ * the highest bucket) would turn into null there anyway, silently.
+ */
+const finite = (value: number | null | undefined) => (value != null && Number.isFinite(value) ? value : null);
+
 /** Sample values by the value of `label`; samples without it are skipped. */
 function byLabel(samples: Sample[], label: string): Map<string, number | null> {
-  return new Map(samples.filter((s) => s.labels[label] !== undefined).map((s) => [s.labels[label], s.value]));
+  return new Map(samples.filter((s) => s.labels[label] !== undefined).map((s) => [s.labels[label], finite(s.value)]));
 }
 
-const first = (samples: Sample[]) => samples[0]?.value ?? null;
+const first = (samples: Sample[]) => finite(samples[0]?.value);
 const times = (value: number | null | undefined, factor: number) => (value == null ? null : value * factor);
 
 function windowStats(answers: Record<WindowedRefId, Sample[]>): (endpoint: string) => WindowStats {

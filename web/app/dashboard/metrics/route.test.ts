@@ -15,8 +15,10 @@ const asked: string[] = [];
 const vector = (result: unknown[]) => ({ status: "success", data: { resultType: "vector", result } });
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    const query = new URL(req.url!, "http://prometheus.test").searchParams.get("query") ?? "";
+  server = createServer(async (req, res) => {
+    let form = "";
+    for await (const chunk of req) form += chunk;
+    const query = new URLSearchParams(form).get("query") ?? "";
     asked.push(query);
     res.writeHead(refuse ? 400 : 200, { "content-type": "application/json" });
     if (refuse) return res.end(JSON.stringify({ status: "error", errorType: "bad_data", error: "parse error" }));
