@@ -18,22 +18,11 @@ import { useEffect, useState } from "react";
 import { flushSync } from "react-dom";
 import { type Answer, type DashboardState, INITIAL_STATE, applyAnswer } from "../../lib/dashboard-state";
 import { ENDPOINTS, MINUTE_WINDOW_SECS, RATE_WINDOW_SECS, type Reading } from "../../lib/dashboard";
+import { color } from "./colors";
 import { type Row, type Series, TimeChart } from "./time-chart";
 
 const READ_EVERY_MS = 1000;
 const READ_TIMEOUT_MS = 5000;
-
-/** One colour per endpoint, and the same for the pool that serves it in isolated mode. */
-const COLORS: Record<string, string> = {
-  login: "#d9480f",
-  create_todo: "#7048e8",
-  todo_write: "#7048e8",
-  list_todos: "#1c7ed6",
-  todo_read: "#1c7ed6",
-  shared: "#2b8a3e",
-  other: "#868e96",
-};
-const color = (name: string) => COLORS[name] ?? "#495057";
 
 declare global {
   interface Window {
