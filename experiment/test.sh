@@ -24,7 +24,7 @@ scripts/setup.sh python
 
 echo "[experiment/test.sh] unit tests (the runner)"
 "$venv/bin/python" -m pytest -q experiment/tests
-echo "[experiment/test.sh] unit tests (monitoring/: the dashboard checker and the query filling it shares with the web UI)"
+echo "[experiment/test.sh] unit tests (monitoring/: the dashboard checker, and the query filling and Prometheus client it shares with the web UI)"
 node --test monitoring/
 
 # The quick profile end to end into a temporary folder, then the checks of its results: the

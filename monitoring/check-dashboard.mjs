@@ -8,9 +8,10 @@
  *     node monitoring/check-dashboard.mjs --start 2026-11-28T11:50:00Z --end 2026-11-28T12:00:00Z \
  *         --sources todo-service,postgres --var instance=127.0.0.1:46213
  *
- * Each panel's queries are asked with query_range over the time range, the variables filled in by
- * dashboard-queries.mjs (the web UI's code too) the way Grafana fills them: `$__rate_interval` is
- * max(step + scrape interval, 4 x scrape interval), `$__interval` the step, `$__range` the range;
+ * Each panel's queries are asked with query_range (prometheus-api.mjs, the web UI's client too)
+ * over the time range, the variables filled in by dashboard-queries.mjs (the web UI's code too)
+ * the way Grafana fills them: `$__rate_interval` is max(step + scrape interval, 4 x scrape
+ * interval), `$__interval` the step, `$__range` the range;
  * a template variable is its "All" value (`.*`) unless `--var NAME=VALUE` picks one value, which
  * is then regex-escaped as Grafana escapes a value of a multi-value or "include All" variable.
  *
@@ -37,13 +38,18 @@ import {
   substitute,
   templateValues,
 } from "./dashboard-queries.mjs";
+import { PrometheusError, rangeQuery } from "./prometheus-api.mjs";
 
 /** @typedef {import("./dashboard-queries.mjs").Dashboard} Dashboard */
 /** @typedef {import("./dashboard-queries.mjs").Panel} Panel */
 /** @typedef {import("./dashboard-queries.mjs").Target} Target */
 /** @typedef {import("./dashboard-queries.mjs").Window} Window */
+/** @typedef {import("./prometheus-api.mjs").RangeSeries} RangeSeries */
 
 export const DASHBOARD = join(dirname(fileURLToPath(import.meta.url)), "grafana", "dashboards", "todo-lab.json");
+
+/** How long one query may take; a dashboard's queries over hours of 1 s scrapes take seconds. */
+const QUERY_TIMEOUT_MS = 30_000;
 
 /** Most points per series asked for; Grafana asks about one per pixel of a panel's width. */
 export const MAX_POINTS = 500;
@@ -54,11 +60,6 @@ const UNIT_SECONDS = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 };
 const NUMBER = /^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
 const ISO_TIME =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?(?:(Z)|([+-])(\d{2}):?(\d{2}))?$/;
-
-/**
- * One series of a range query's answer: float points, or native histograms (k6's trends).
- * @typedef {{ values?: [number, string][], histograms?: unknown[] }} Series
- */
 
 /**
  * What one target of one panel gave: data, none, an error, or not checked for want of a source.
@@ -75,62 +76,24 @@ export class UsageError extends Error {
 }
 
 /**
- * The error's own words, or its cause's when it only says "fetch failed".
+ * The error's own words, or its cause's when it only says "fetch failed"; a PrometheusError's
+ * words with the network's error it keeps as its cause.
  * @param {unknown} err
  * @returns {string}
  */
 function reason(err) {
   if (!(err instanceof Error)) return String(err);
-  return err.cause instanceof Error ? err.cause.message : err.message;
+  if (!(err.cause instanceof Error)) return err.message;
+  return err instanceof PrometheusError ? `${err.message} (${err.cause.message})` : err.cause.message;
 }
 
 /**
- * The series of a range query; throws an Error with Prometheus's words when it fails.
- * @param {string} prometheus
- * @param {string} expr
- * @param {Window} window
- * @param {number} [timeoutMs]
- * @returns {Promise<Series[]>}
- */
-export async function queryRange(prometheus, expr, window, timeoutMs = 30_000) {
-  const form = new URLSearchParams({
-    query: expr,
-    start: String(window.start),
-    end: String(window.end),
-    step: String(window.step),
-  });
-  const response = await fetch(`${prometheus}/api/v1/query_range`, {
-    method: "POST",
-    body: form,
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  /** @type {{ status?: string, error?: string, data: { result: Series[] } } | null} */
-  let body;
-  try {
-    body = /** @type {typeof body} */ (await response.json());
-  } catch {
-    throw new Error(`Prometheus answered ${response.status}`);
-  }
-  if (body?.status !== "success") throw new Error(body?.error || "Prometheus refused the query");
-  return body.data.result;
-}
-
-/**
- * A Prometheus sample value as a number (it spells infinities `+Inf` and `-Inf`).
- * @param {string} text
- */
-function sampleValue(text) {
-  return text === "+Inf" ? Infinity : text === "-Inf" ? -Infinity : Number(text);
-}
-
-/**
- * Whether any series has a point Grafana would draw: a float that is not NaN, or a histogram.
- * @param {Series[]} series
+ * Whether any series has a point Grafana would draw: a float that is not NaN (infinities are
+ * values, prometheus-api.mjs), or a native histogram.
+ * @param {RangeSeries[]} series
  */
 export function hasData(series) {
-  return series.some(
-    (one) => Boolean(one.histograms?.length) || (one.values ?? []).some(([, text]) => !Number.isNaN(sampleValue(text))),
-  );
+  return series.some((one) => one.histogramPoints > 0 || one.points.some(([, value]) => value !== null));
 }
 
 /**
@@ -159,7 +122,7 @@ export async function check(dashboard, prometheus, window, chosen, sources) {
       }
       let series;
       try {
-        series = await queryRange(prometheus, substitute(target.expr, values), window);
+        series = await rangeQuery(prometheus, substitute(target.expr, values), window, QUERY_TIMEOUT_MS);
       } catch (err) {
         outcomes.push({ panel, target, status: "error", detail: reason(err) });
         continue;

@@ -15,6 +15,7 @@ import { check, main, parseDuration, parseTime, report } from "./check-dashboard
 const SERIES = {
   present_total: [["1", "2"]],
   only_nan: [["NaN", "NaN"]],
+  above_top_bucket: [["NaN", "+Inf"]],
 };
 
 /** The queries the stand-in was asked, in order. */
@@ -117,6 +118,15 @@ describe("check", () => {
     const { text, passed } = report(outcomes);
     assert.equal(passed, false);
     assert.ok(text.includes("FAILED: 2 panel(s) without data or with a failing query: Misspelt; Empty quantile"), text);
+  });
+
+  it("counts an infinite point as data, as prometheus-api.mjs reads it (a quantile above the top bucket)", async () => {
+    const dashboard = dashboardOf({ panels: [panel("Slow quantile", "todo-service", "above_top_bucket")] });
+    const outcomes = await check(dashboard, prometheus, WINDOW, {}, ALL_SOURCES);
+    assert.deepEqual(
+      outcomes.map((o) => [o.panel.title, o.status]),
+      [["Slow quantile", "ok"]],
+    );
   });
 
   it("lists the panels of an absent source as needing it, without querying them", async () => {

@@ -105,7 +105,7 @@ def calibrate(ctx: Context, out: Path, arm: Arm = SHARED) -> tuple[Calibration, 
             cpu_rps = max(2 * params.probe_rps, round(CPU_STAGE_X * capacity_rps))
             cpu_stage = _stage(ctx, sut, run, cpu, out, "cpu", cpu_rps)
             if recording.recorder:
-                runner.finish_recording(recording.recorder)
+                runner.finish_recording(recording)
         finally:
             cpu.stop()
 

@@ -45,6 +45,9 @@ RUN_FILES = {
 
 
 RECORD_MARGIN_S = 20  # the recorder's --seconds beyond the load's duration (it is stopped when k6 ends)
+# Once stopped, the recorder draws its dashboard frames (~0.2 s each, one per frame-ms recorded) and
+# gives up after the recording's length + 10 s (record-ui.mjs): it is waited for that long, and 5 s.
+RECORDER_DRAW_MARGIN_S = 15
 
 
 @dataclass
@@ -252,7 +255,7 @@ def run_arm(ctx: Context, arm: Arm, repeat: int, repeats: int, out: Path) -> Run
             loadavg_after = _loadavg()
             progress.done()
             time.sleep(promql.SCRAPE_WAIT_S)  # the service's final counters are scraped before it stops
-            recorder_exit_code = finish_recording(recording.recorder) if recording.recorder else None
+            recorder_exit_code = finish_recording(recording) if recording.recorder else None
         finally:
             cpu.stop()
 
@@ -310,6 +313,7 @@ class Recording:
     status: str  # "on", or why not
     ui_url: str | None = None
     notes: tuple[str, ...] = ()
+    seconds: int = 0  # the recorder's --seconds
 
 
 def start_recording(ctx: Context, children: procs.Processes, service: lab.Service, out: Path,
@@ -326,19 +330,23 @@ def start_recording(ctx: Context, children: procs.Processes, service: lab.Servic
         cpu.track("ui", children.children[-1].pid, tree=True)  # npm -> next-server
         # k6 spends a few seconds allocating VUs and logging in before the load starts: record
         # longer than the load, and stop the recorder once k6 is done.
-        recorder = lab.start_recorder(children, ctx.paths.root, ui_url, out / "recording",
-                                      (load_s or ctx.profile.duration_s()) + RECORD_MARGIN_S, ctx.lab.frame_ms,
+        seconds = round((load_s or ctx.profile.duration_s()) + RECORD_MARGIN_S)
+        recorder = lab.start_recorder(children, ctx.paths.root, ui_url, out / "recording", seconds, ctx.lab.frame_ms,
                                       out / "record-ui.log", prefix=load)
         cpu.track("recorder", recorder.pid, tree=True)  # node -> Chromium
-        return Recording(recorder, "on", ui_url)
+        return Recording(recorder, "on", ui_url, seconds=seconds)
     except (procs.StartError, OSError) as error:
         return Recording(None, f"skipped: {error}", notes=(f"UI recording failed to start: {error}",))
 
 
-def finish_recording(recorder: procs.Child) -> int | None:
+def finish_recording(recording: Recording) -> int | None:
     """Let the recorder save the frame after the load ended, then stop it; returns its exit code
-    (None: it was still running)."""
+    (None: it was still running). Stopped, it draws the dashboard's frames from the readings it
+    kept (drawing them while the load ran would take the load's CPU): this waits for that, after
+    the load, outside every window the report measures."""
+    recorder = recording.recorder
+    assert recorder is not None
     time.sleep(2)
     code = recorder.proc.poll()
-    recorder.stop()
+    recorder.stop(timeout=recording.seconds + RECORDER_DRAW_MARGIN_S)
     return code

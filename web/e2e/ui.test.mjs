@@ -3,7 +3,7 @@
 // Run from web/: `npm run test:e2e` (after `npm run build` and building the service).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -168,19 +168,38 @@ describe("the dashboard", () => {
 });
 
 describe("the recorder (scripts/record-ui.mjs)", () => {
-  test("saves frames of both pages and a timeline of the todos requests, then exits by itself", async () => {
+  /** Records into a fresh folder for `seconds`, or until SIGTERM after `stopAfterMs` (as the runner stops it). */
+  async function record(seconds, stopAfterMs) {
     const out = await mkdtemp(join(tmpdir(), "record-ui-"));
+    const script = join(WEB_DIR, "scripts", "record-ui.mjs");
+    const args = [script, "--base-url", lab.baseUrl, "--out", out, "--seconds", String(seconds), "--frame-ms", "1000"];
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "inherit"] });
+    let stopped = null;
+    if (stopAfterMs) {
+      setTimeout(() => {
+        stopped = Date.now();
+        child.kill("SIGTERM");
+      }, stopAfterMs);
+    }
+    const code = await new Promise((ok) => child.on("exit", ok));
+    return { out, code, exitedAfterStopMs: stopped && Date.now() - stopped };
+  }
+
+  /** The frames of `dir`: name, mtime (ms) and bytes. */
+  async function frames(out, dir) {
+    const names = (await readdir(join(out, dir))).filter((f) => /^frame-\d{5}\.png$/.test(f)).sort();
+    return Promise.all(
+      names.map(async (name) => ({ name, t: (await stat(join(out, dir, name))).mtimeMs, bytes: await readFile(join(out, dir, name)) })),
+    );
+  }
+
+  test("saves frames of both pages and a timeline of the todos requests, then exits by itself", async () => {
+    const { out, code } = await record(8);
     try {
-      const script = join(WEB_DIR, "scripts", "record-ui.mjs");
-      const args = [script, "--base-url", lab.baseUrl, "--out", out, "--seconds", "8", "--frame-ms", "1000"];
-      const { code } = await new Promise((ok) => {
-        const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "inherit"] });
-        child.on("exit", (code) => ok({ code }));
-      });
       assert.equal(code, 0);
       for (const dir of ["ui", "dashboard"]) {
-        const frames = (await readdir(join(out, dir))).filter((f) => /^frame-\d{5}\.png$/.test(f));
-        assert.ok(frames.length >= 3, `${dir}: ${frames.length} frames`);
+        const saved = await frames(out, dir);
+        assert.ok(saved.length >= 3, `${dir}: ${saved.length} frames`);
       }
       const timeline = (await readFile(join(out, "ui-timeline.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
       const loads = timeline.filter((e) => e.kind === "load");
@@ -192,6 +211,27 @@ describe("the recorder (scripts/record-ui.mjs)", () => {
         assert.ok(e.ok && e.status >= 200 && e.status < 300 && e.error === null, JSON.stringify(e));
         assert.ok(e.ms >= 0 && Math.abs(e.t - Date.now()) < 120_000, JSON.stringify(e));
       }
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  });
+
+  test("stopped by SIGTERM, it draws the dashboard as it was at each frame's time and exits 0", async () => {
+    const { out, code, exitedAfterStopMs } = await record(60, 8000);
+    try {
+      assert.equal(code, 0);
+      assert.ok(exitedAfterStopMs < 20_000, `exited ${exitedAfterStopMs} ms after SIGTERM`);
+      const [ui, dashboard] = [await frames(out, "ui"), await frames(out, "dashboard")];
+      assert.ok(dashboard.length >= 5, `${dashboard.length} dashboard frames`);
+      // Each dashboard frame carries its own moment (that of the todos frame of the same name, at
+      // least a frame-ms after the last), not the time it was drawn, and shows the readings up to
+      // then: the clock in its header moves on.
+      const drawn = new Map(dashboard.map((f) => [f.name, f.t]));
+      for (const f of ui) assert.ok(Math.abs(drawn.get(f.name) - f.t) < 2, `${f.name}: ${drawn.get(f.name)} vs ${f.t}`);
+      for (let i = 1; i < dashboard.length; i++) {
+        assert.ok(dashboard[i].t - dashboard[i - 1].t >= 998, `${dashboard[i].name} a frame-ms after the last`);
+      }
+      assert.ok(!dashboard.at(-1).bytes.equals(dashboard.at(-3).bytes), "later frames show newer readings");
     } finally {
       await rm(out, { recursive: true, force: true });
     }

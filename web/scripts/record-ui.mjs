@@ -5,14 +5,25 @@
 //
 // One Chromium (1280x800) logs in as the demo user and keeps the todos page open with
 // its 2 s auto-refresh, adding a todo through the form every ~5 s; a second page keeps
-// /dashboard open. Every frame-ms both are saved as DIR/ui/frame-NNNNN.png and
-// DIR/dashboard/frame-NNNNN.png. DIR/ui-timeline.jsonl gets one line per todos
+// /dashboard?record open. Every frame-ms is one frame of each, DIR/ui/frame-NNNNN.png and
+// DIR/dashboard/frame-NNNNN.png, each file's mtime the frame's time (the post kit matches
+// frames to moments by it). DIR/ui-timeline.jsonl gets one line per todos
 // load or add, taken from the page's own network requests:
 //   {"t": start unix ms, "kind": "load"|"add", "ms": duration, "ok": bool,
 //    "status": HTTP status or null, "error": text or null}
-// It stops by itself after S seconds and exits 0 even when the service failed
-// requests (failures are the data); only bad arguments or no browser exit non-zero.
-import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+//
+// The CPU a frame costs is taken from the load it shows, so little is drawn while the load runs
+// (bench/recorder-cost.sh measures it):
+// - the dashboard's eight charts, which cost the most (each reading redraws them all), are not
+//   drawn then: /dashboard?record asks for its readings as the live page does but only keeps the
+//   answers (app/ui/dashboard/dashboard.tsx). When the recording ends, each dashboard frame is
+//   drawn from the answers that had arrived by its time, and saved;
+// - the todos page is taken straight from Chromium (Page.captureScreenshot), without the
+//   preparations of Playwright's page.screenshot.
+// It stops recording after S seconds, or at SIGTERM (how the experiment's runner stops it once
+// the load is over), draws the dashboard frames (~0.2 s each), and exits 0 even when the
+// service failed requests (failures are the data); only bad arguments or no browser exit non-zero.
+import { appendFileSync, mkdirSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { launchBrowser, logIn, newContext } from "./lib/browser.mjs";
@@ -20,6 +31,8 @@ import { launchBrowser, logIn, newContext } from "./lib/browser.mjs";
 const ADD_EVERY_MS = 5000;
 const LOGIN_RETRY_MS = 2000;
 const ACTION_TIMEOUT_MS = 3000;
+// Drawing one dashboard frame after the load takes ~0.2 s; this bounds a stuck one.
+const DRAW_TIMEOUT_MS = 5000;
 
 const { values: opts } = parseArgs({
   options: {
@@ -38,14 +51,25 @@ if (!opts.out || !(seconds > 0) || !(frameMs >= 100)) {
 
 const say = (msg) => console.error(`[record-ui] ${msg}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
-const deadline = Date.now() + seconds * 1000;
+let deadline = Date.now() + seconds * 1000;
 const running = () => Date.now() < deadline;
+let stopNow;
+const stopped = new Promise((resolve) => (stopNow = resolve));
+/** A wait that SIGTERM cuts short. */
+const pause = (ms) => Promise.race([sleep(ms), stopped]);
+process.on("SIGTERM", () => {
+  say("asked to stop");
+  deadline = Math.min(deadline, Date.now());
+  stopNow();
+});
 
-// Whatever happens (a hung browser, say), stop soon after the time is up.
-setTimeout(() => {
-  say("did not finish in time; exiting");
-  process.exit(0);
-}, (seconds + 20) * 1000).unref();
+/** Whatever happens (a hung browser, say), exits after `ms`. */
+const exitAfter = (ms) =>
+  setTimeout(() => {
+    say("did not finish in time; exiting");
+    process.exit(0);
+  }, ms).unref();
+let guard = exitAfter((seconds + 20) * 1000);
 
 const timelinePath = join(opts.out, "ui-timeline.jsonl");
 for (const dir of ["ui", "dashboard"]) mkdirSync(join(opts.out, dir), { recursive: true });
@@ -98,7 +122,7 @@ async function actAsUser(page) {
       break;
     } catch {
       say("login did not go through yet; retrying");
-      await sleep(LOGIN_RETRY_MS);
+      await pause(LOGIN_RETRY_MS);
     }
   }
   for (let n = 1; running(); n++) {
@@ -112,28 +136,71 @@ async function actAsUser(page) {
     } catch (err) {
       say(`could not add a todo: ${err.message.split("\n")[0]}`);
     }
-    await sleep(Math.min(next, deadline) - Date.now());
+    await pause(Math.min(next, deadline) - Date.now());
   }
 }
 
-async function saveFrames(pages) {
+/** The page's picture as PNG bytes, straight from Chromium (Page.captureScreenshot). */
+async function pictureTaker(context, page) {
+  const cdp = await context.newCDPSession(page);
+  return async () => {
+    // The whole viewport, no clip and none of Playwright's preparations (page.screenshot's
+    // caret hiding, font wait and clip cost about a third more); fast zlib: bigger files, less CPU.
+    const { data } = await cdp.send("Page.captureScreenshot", { format: "png", optimizeForSpeed: true });
+    return Buffer.from(data, "base64");
+  };
+}
+
+const frameName = (i) => `frame-${String(i).padStart(5, "0")}.png`;
+
+/** Saves a picture of the todos page every frame-ms; returns the frames' times (unix ms). */
+async function saveFrames(takePicture) {
+  const times = [];
   for (let i = 1; running(); i++) {
-    const next = Date.now() + frameMs;
-    const name = `frame-${String(i).padStart(5, "0")}.png`;
-    await Promise.all(
-      Object.entries(pages).map(([dir, page]) =>
-        page.screenshot({ path: join(opts.out, dir, name), timeout: frameMs * 2 }).catch((err) => {
-          say(`no ${dir} frame ${i}: ${err.message.split("\n")[0]}`);
-        }),
-      ),
-    );
-    await sleep(Math.min(next, deadline) - Date.now());
+    const t = Date.now();
+    times.push(t);
+    try {
+      const path = join(opts.out, "ui", frameName(i));
+      writeFileSync(path, await within(takePicture(), frameMs * 2, "the picture"));
+      utimesSync(path, t / 1000, t / 1000); // the frame's moment, as the dashboard's frame of the same name
+    } catch (err) {
+      say(`no ui frame ${i}: ${err.message.split("\n")[0]}`);
+    }
+    await pause(Math.min(t + frameMs, deadline) - Date.now());
   }
+  return times;
+}
+
+/** `promise`, or an error once `ms` passed without it. */
+function within(promise, ms, what) {
+  promise.catch(() => {}); // a late failure is no longer anybody's concern
+  return Promise.race([promise, sleep(ms).then(() => Promise.reject(new Error(`${what} took over ${ms} ms`)))]);
+}
+
+/** Draws and saves each dashboard frame from the answers that had arrived by its time. */
+async function drawDashboardFrames(dashboard, times) {
+  const started = Date.now();
+  if (!(await within(dashboard.evaluate(() => Boolean(window.labDashboard)), DRAW_TIMEOUT_MS, "the dashboard"))) {
+    say("no dashboard frames: /dashboard?record did not load");
+    return;
+  }
+  for (const [n, t] of times.entries()) {
+    const path = join(opts.out, "dashboard", frameName(n + 1));
+    try {
+      // Drawn synchronously; the screenshot waits for the next frame.
+      await within(dashboard.evaluate((upTo) => window.labDashboard.showUpTo(upTo), t), DRAW_TIMEOUT_MS, "drawing");
+      await dashboard.screenshot({ path, timeout: DRAW_TIMEOUT_MS });
+      utimesSync(path, t / 1000, t / 1000);
+    } catch (err) {
+      say(`no dashboard frame ${n + 1}: ${err.message.split("\n")[0]}`);
+    }
+  }
+  say(`drew ${times.length} dashboard frames in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
 let browser;
 try {
-  browser = await launchBrowser();
+  browser = await launchBrowser({ handleSIGTERM: false });
 } catch (err) {
   console.error(`[record-ui] cannot start Chromium: ${err.message}`);
   process.exit(1);
@@ -142,9 +209,16 @@ try {
   const context = await newContext(browser, opts["base-url"]);
   const [ui, dashboard] = [await context.newPage(), await context.newPage()];
   watchTodoRequests(ui);
-  await dashboard.goto("/dashboard").catch((err) => say(`dashboard did not load: ${err.message}`));
+  await dashboard.goto("/dashboard?record").catch((err) => say(`dashboard did not load: ${err.message}`));
+  const takePicture = await pictureTaker(context, ui);
   say(`recording ${seconds} s into ${opts.out}`);
-  await Promise.all([actAsUser(ui), saveFrames({ ui, dashboard })]);
+  const acting = actAsUser(ui); // ends by itself once the recording does
+  const times = await saveFrames(takePicture);
+  // Drawing a frame takes far less than frame-ms: the recording's own length bounds it.
+  clearTimeout(guard);
+  guard = exitAfter(times.length * frameMs + 10_000);
+  await drawDashboardFrames(dashboard, times).catch((err) => say(`no dashboard frames: ${err.message}`));
+  await acting;
 } catch (err) {
   say(`stopped early: ${err.message}`);
 } finally {

@@ -1,11 +1,17 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { type Answers, assemble, scrapeProblem } from "./dashboard";
+import { type Answers, ENDPOINTS, assemble, scrapeProblem } from "./dashboard";
 import { REF_IDS } from "./panel-queries";
-import type { Sample } from "./promql";
+import type { Sample } from "../../../monitoring/prometheus-api.mjs";
 
 const by = (label: string, values: Record<string, number | null>): Sample[] =>
   Object.entries(values).map(([key, value]) => ({ labels: { [label]: key }, value }));
 const one = (value: number | null): Sample[] => [{ labels: { instance: "127.0.0.1:9090" }, value }];
+
+/** load/shape.json's endpoints read as the experiment runner reads the file, not through the bundler. */
+const SHAPE_ENDPOINTS: string[] = JSON.parse(
+  readFileSync(new URL("../../../load/shape.json", import.meta.url), "utf8"),
+).endpoints.map((e: { endpoint: string }) => e.endpoint);
 
 /** What Prometheus answers for a shared-mode service that served list_todos and failed some. */
 function answers(): Answers {
@@ -39,6 +45,13 @@ function answers(): Answers {
   return { now, minute };
 }
 
+describe("ENDPOINTS", () => {
+  it("are load/shape.json's endpoints, in its order", () => {
+    expect(SHAPE_ENDPOINTS.length).toBeGreaterThan(0);
+    expect(ENDPOINTS).toEqual(SHAPE_ENDPOINTS);
+  });
+});
+
 describe("assemble", () => {
   it("puts each answer where the page shows it, in the page's units", () => {
     const r = assemble(answers(), 15_000);
@@ -67,7 +80,7 @@ describe("assemble", () => {
 
   it("lists the contract's endpoints before their first request, with no latency and no error share", () => {
     const r = assemble(answers(), 0);
-    expect(Object.keys(r.endpoints)).toEqual(["login", "create_todo", "list_todos"]);
+    expect(Object.keys(r.endpoints)).toEqual(SHAPE_ENDPOINTS);
     expect(r.endpoints.login).toEqual({
       now: { p50Ms: null, p95Ms: null, rps: 0, errorShare: null },
       minute: { p50Ms: null, p95Ms: null, rps: 0, errorShare: null },
@@ -82,6 +95,16 @@ describe("assemble", () => {
     expect(Object.keys(assemble(a, 0).endpoints)).not.toContain("other");
     a.now.requestsTotal = by("endpoint", { list_todos: 1, other: 3 });
     expect(assemble(a, 0).endpoints.other.requestsTotal).toBe(3);
+  });
+
+  it("holds no value where Prometheus says +Inf or -Inf, as JSON has no infinities", () => {
+    const a = answers();
+    a.now.p95 = by("endpoint", { list_todos: Infinity });
+    a.now.holdMean = by("pool", { shared: -Infinity });
+    const r = assemble(a, 0);
+    expect(r.endpoints.list_todos.now.p95Ms).toBeNull();
+    expect(r.pools.shared.holdMs).toBeNull();
+    expect(JSON.parse(JSON.stringify(r))).toEqual(r);
   });
 
   it("survives answers without any series", () => {

@@ -8,11 +8,16 @@
  * Prometheus does all the maths (rates, counter resets, `histogram_quantile`); nothing here
  * re-derives it. The browser imports this module for its types and constants only.
  */
+import shape from "../../../load/shape.json";
+import type { Sample } from "../../../monitoring/prometheus-api.mjs";
 import type { RefId } from "./panel-queries";
-import type { Sample } from "./promql";
 
-/** The endpoints the contract names, in the order the dashboard shows them. */
-export const ENDPOINTS = ["login", "create_todo", "list_todos"] as const;
+/**
+ * The service's `endpoint` label values, in the order the dashboard shows them: load/shape.json's,
+ * the one list k6 and the experiment runner read too (bundled at build time, as the Grafana
+ * dashboard is in panel-queries.ts).
+ */
+export const ENDPOINTS: readonly string[] = shape.endpoints.map((e) => e.endpoint);
 
 /** The window of the charts and of the tables' "now" columns. */
 export const RATE_WINDOW_SECS = 5;
@@ -95,12 +100,19 @@ export function scrapeProblem(up: Sample[], instance: string): ScrapeProblem | n
   return null;
 }
 
+/**
+ * What a reading holds of a sample: its value if finite, else null (shown as "–"). A reading
+ * crosses JSON to the browser, and JSON has no infinities; Prometheus's +Inf (a quantile above
+ * the highest bucket) would turn into null there anyway, silently.
+ */
+const finite = (value: number | null | undefined) => (value != null && Number.isFinite(value) ? value : null);
+
 /** Sample values by the value of `label`; samples without it are skipped. */
 function byLabel(samples: Sample[], label: string): Map<string, number | null> {
-  return new Map(samples.filter((s) => s.labels[label] !== undefined).map((s) => [s.labels[label], s.value]));
+  return new Map(samples.filter((s) => s.labels[label] !== undefined).map((s) => [s.labels[label], finite(s.value)]));
 }
 
-const first = (samples: Sample[]) => samples[0]?.value ?? null;
+const first = (samples: Sample[]) => finite(samples[0]?.value);
 const times = (value: number | null | undefined, factor: number) => (value == null ? null : value * factor);
 
 function windowStats(answers: Record<WindowedRefId, Sample[]>): (endpoint: string) => WindowStats {
@@ -121,7 +133,7 @@ export function assemble(answers: Answers, t: number): Reading {
   const minute = windowStats(answers.minute);
   const endpoints: Record<string, EndpointReading> = {};
   // The contract's endpoints even before their first request; `other` only once it had one.
-  for (const name of new Set<string>([...ENDPOINTS, ...totals.keys()])) {
+  for (const name of new Set([...ENDPOINTS, ...totals.keys()])) {
     const requestsTotal = totals.get(name) ?? 0;
     if (name === "other" && !requestsTotal) continue;
     endpoints[name] = { now: current(name), minute: minute(name), requestsTotal, inFlight: inFlight.get(name) ?? 0 };

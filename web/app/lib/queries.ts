@@ -5,7 +5,7 @@
  */
 import { type Answers, MINUTE_WINDOW_SECS, RATE_WINDOW_SECS, WINDOWED } from "./dashboard";
 import { type RefId, REF_IDS, panelQuery } from "./panel-queries";
-import type { Sample } from "./promql";
+import type { Sample } from "../../../monitoring/prometheus-api.mjs";
 
 /** Every query over RATE_WINDOW_SECS, the windowed ones again over MINUTE_WINDOW_SECS. */
 export async function queryAll(query: (expr: string) => Promise<Sample[]>, instance: string): Promise<Answers> {

@@ -21,8 +21,9 @@ const CHROMIUM_ARGS = [
   "--disable-sync",
 ];
 
-export function launchBrowser() {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+/** `options` go to Playwright's launch (e.g. `handleSIGTERM: false` to stop the caller's own way). */
+export function launchBrowser(options = {}) {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, ...options });
 }
 
 /** A fresh context (own cookies) at the lab's screenshot size. */

@@ -2,6 +2,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { ENDPOINTS } from "../../lib/dashboard";
 import { GET } from "./route";
 
 let server: Server;
@@ -14,8 +15,10 @@ const asked: string[] = [];
 const vector = (result: unknown[]) => ({ status: "success", data: { resultType: "vector", result } });
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    const query = new URL(req.url!, "http://prometheus.test").searchParams.get("query") ?? "";
+  server = createServer(async (req, res) => {
+    let form = "";
+    for await (const chunk of req) form += chunk;
+    const query = new URLSearchParams(form).get("query") ?? "";
     asked.push(query);
     res.writeHead(refuse ? 400 : 200, { "content-type": "application/json" });
     if (refuse) return res.end(JSON.stringify({ status: "error", errorType: "bad_data", error: "parse error" }));
@@ -45,7 +48,7 @@ describe("/dashboard/metrics", () => {
     expect(response.status).toBe(200);
     const reading = await response.json();
     expect(reading.poolMode).toBe("isolated");
-    expect(Object.keys(reading.endpoints)).toEqual(["login", "create_todo", "list_todos"]);
+    expect(Object.keys(reading.endpoints)).toEqual(ENDPOINTS);
     expect(asked.every((q) => q.includes('instance=~"127\\\\.0\\\\.0\\\\.1:46213"'))).toBe(true);
   });
 

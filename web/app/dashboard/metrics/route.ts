@@ -11,7 +11,7 @@
  */
 import { assemble, scrapeProblem } from "../../lib/dashboard";
 import { prometheusUrl, serviceInstance } from "../../lib/config";
-import { PrometheusError, instantQuery } from "../../lib/promql";
+import { PrometheusError, instantQuery } from "../../../../monitoring/prometheus-api.mjs";
 import { queryAll } from "../../lib/queries";
 
 export const dynamic = "force-dynamic";

@@ -6,32 +6,39 @@
  * Shows per-endpoint latency quantiles, throughput and 5xx share, per-pool connection use, and
  * the service process. Rates and quantiles are over the last 5 s (charts and the tables' left
  * half) and the last minute; the arithmetic is Prometheus's.
+ *
+ * `/dashboard?record` is the UI recorder's view (scripts/record-ui.mjs). It asks exactly as the
+ * live page does but keeps each answer with the time it arrived instead of drawing it: eight
+ * charts redrawn every second cost a core's tenth, which would be taken from the load the
+ * recording shows. Once the load is over, the recorder calls `window.labDashboard.showUpTo(t)`
+ * for each of its frame times: the answers that had arrived by then are applied and drawn at
+ * once, so the frame shows what the live page showed at that moment.
  */
 import { useEffect, useState } from "react";
-import { describeError } from "../../lib/api";
+import { flushSync } from "react-dom";
+import { type Answer, type DashboardState, INITIAL_STATE, applyAnswer } from "../../lib/dashboard-state";
 import { ENDPOINTS, MINUTE_WINDOW_SECS, RATE_WINDOW_SECS, type Reading } from "../../lib/dashboard";
+import { color } from "./colors";
 import { type Row, type Series, TimeChart } from "./time-chart";
 
 const READ_EVERY_MS = 1000;
-const VIEW_MS = 60_000;
+const READ_TIMEOUT_MS = 5000;
 
-/** One colour per endpoint, and the same for the pool that serves it in isolated mode. */
-const COLORS: Record<string, string> = {
-  login: "#d9480f",
-  create_todo: "#7048e8",
-  todo_write: "#7048e8",
-  list_todos: "#1c7ed6",
-  todo_read: "#1c7ed6",
-  shared: "#2b8a3e",
-  other: "#868e96",
-};
-const color = (name: string) => COLORS[name] ?? "#495057";
+declare global {
+  interface Window {
+    /** Only on /dashboard?record: draws the answers that arrived by unix ms `t`; returns how many. */
+    labDashboard?: { showUpTo(t: number): number };
+  }
+}
 
-interface State {
-  /** The last minute of readings, oldest first. */
-  readings: Reading[];
-  error: string | null;
-  lastOk: number | null;
+/** One poll of /dashboard/metrics; never throws. */
+async function ask(): Promise<Answer> {
+  try {
+    const response = await fetch("/dashboard/metrics", { cache: "no-store", signal: AbortSignal.timeout(READ_TIMEOUT_MS) });
+    return { status: response.status, statusText: response.statusText, text: await response.text() };
+  } catch (err) {
+    return { failure: String(err) };
+  }
 }
 
 const fmt = (v: number | null | undefined, digits = 1) =>
@@ -39,41 +46,36 @@ const fmt = (v: number | null | undefined, digits = 1) =>
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? "–" : `${(v * 100).toFixed(1)}%`);
 const clock = (t: number) => new Date(t).toLocaleTimeString([], { hour12: false });
 
-function addReading(state: State, reading: Reading): State {
-  const readings = [...state.readings, reading].filter((r) => reading.t - r.t <= VIEW_MS);
-  return { readings, error: null, lastOk: reading.t };
-}
-
 export function Dashboard() {
-  const [state, setState] = useState<State>({ readings: [], error: null, lastOk: null });
+  const [state, setState] = useState<DashboardState>(INITIAL_STATE);
 
   useEffect(() => {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout>;
+    const held: { t: number; answer: Answer }[] | null = new URLSearchParams(window.location.search).has("record")
+      ? []
+      : null;
     const read = async () => {
-      try {
-        const response = await fetch("/dashboard/metrics", { cache: "no-store", signal: AbortSignal.timeout(5000) });
-        const text = await response.text();
-        if (stopped) return;
-        if (response.ok) {
-          const reading = JSON.parse(text) as Reading;
-          setState((s) => addReading(s, reading));
-        } else {
-          let body: unknown = null;
-          try {
-            body = JSON.parse(text);
-          } catch {}
-          setState((s) => ({ ...s, error: describeError(response.status, body, response.statusText) }));
-        }
-      } catch (err) {
-        if (!stopped) setState((s) => ({ ...s, error: describeError(null, null, String(err)) }));
-      }
-      if (!stopped) timer = setTimeout(read, READ_EVERY_MS);
+      const answer = await ask();
+      if (stopped) return;
+      if (held) held.push({ t: Date.now(), answer });
+      else setState((s) => applyAnswer(s, answer));
+      timer = setTimeout(read, READ_EVERY_MS);
     };
+    if (held) {
+      window.labDashboard = {
+        showUpTo(t) {
+          const due = held.splice(0, held.filter((h) => h.t <= t).length);
+          flushSync(() => setState((s) => due.reduce((acc, h) => applyAnswer(acc, h.answer), s)));
+          return due.length;
+        },
+      };
+    }
     void read();
     return () => {
       stopped = true;
       clearTimeout(timer);
+      delete window.labDashboard;
     };
   }, []);
 
