@@ -5,7 +5,7 @@
 # load (LOAD_RPS GET /todos per second, no bursts) and the production UI, its dashboard reading the
 # lab's Prometheus. Prints per run the recorder tree's mean cores (bench/recorder_cost.py), what it
 # spent after the window, and what the rest of the machine used meanwhile; keeps every run's frames
-# under the printed folder (for experiment/postkit.py's GIFs).
+# under the printed folder (for experiment/report/postkit.py's GIFs).
 #
 #   bench/recorder-cost.sh [OLD_REF]     (default main)
 #

@@ -26,7 +26,6 @@ import time
 from pathlib import Path
 
 import psutil
-
 from experiment.cpu import CpuSampler, process_title
 
 # Chromium's process kinds, by the --type its children are started with; the browser has none.
