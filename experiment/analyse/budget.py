@@ -83,6 +83,14 @@ def predict(costs: dict[str, RoleCost], rate_rps: float) -> dict[str, float]:
     return {role: round(cost.cores(rate_rps), 4) for role, cost in costs.items()}
 
 
+def max_rate(costs: dict[str, RoleCost], cores: float) -> float:
+    """The request rate at which the roles together are predicted to use `cores` (0: their fixed
+    costs alone take it)."""
+    per_request = sum(c.ms_per_request for c in costs.values()) / 1000
+    fixed = sum(c.fixed_cores for c in costs.values())
+    return max(0.0, (cores - fixed) / per_request) if per_request > 0 else 0.0
+
+
 def round_trips(calibration: Calibration, delay_ms: int) -> dict[str, int]:
     """How many database round trips each endpoint's request makes, read off its hold time at
     `delay_ms` (a round trip is at least 2 x the delay; the rest is Postgres and the service)."""

@@ -65,12 +65,18 @@ STEP_CPU_SHARE = verdict.MACHINE_BUSY_MAX
 SAME_P95 = 0.1
 
 ROOM = Regime(key="room", title="the database with room", db_cpu=None, delay_ms=None)
-# The database at its own limit: Postgres held to a quarter of a CPU, and a 2 ms delay, so a
-# connection's hold time is mostly the database's own work (at the acts' 5 ms and more, the
-# network would bound throughput before Postgres's CPU does). A first try at 0.12 CPU and 2 ms
-# (issue 19) showed the effect; 0.25 leaves the lowest steps clean on a 2-core machine.
-DB_LIMITED = Regime(key="db-limited", title="the database at its own limit", db_cpu=0.25, delay_ms=2)
+# The database at its own limit: Postgres under a CPU quota, and a 2 ms delay, so a connection's
+# hold time is mostly the database's own work and the shared pool's capacity (Little's law) is far
+# above what the quota lets Postgres serve: the database, not the pool or the network, bounds
+# throughput. The quota is chosen per machine (`database_limit`), unless --db-cpu gives it.
+DB_LIMITED = Regime(key="db-limited", title="the database at its own limit", db_cpu=None, delay_ms=2)
 REGIMES = {r.key: r for r in (ROOM, DB_LIMITED)}
+# The chosen quota lets Postgres serve 1/DB_REACH of the highest rate this machine can offer
+# cleanly (STEP_CPU_SHARE of the usable CPU, by the CPU budget's lines): the steps up to
+# DB_REACH x the database's capacity can then be measured, so the sweep sees past its limit.
+DB_REACH = 2.2
+# The smallest quota asked for (a cgroup quota must be at least 1 ms per 100 ms period).
+DB_CPU_MIN = 0.02
 
 # The roles whose CPU each step reports, by the cpu.jsonl groups they are made of ("k6" is all of
 # its processes' groups, added at the call); "lab" counts against the usable CPU (cpulimit.py),
@@ -78,10 +84,43 @@ REGIMES = {r.key: r for r in (ROOM, DB_LIMITED)}
 STEP_ROLES = ("service", "postgres", "proxy", "k6", "lab")
 
 
+def holds_database(regime: Regime) -> bool:
+    """Whether the regime runs Postgres under a CPU quota."""
+    return regime.key == DB_LIMITED.key
+
+
 def limited(regime: Regime, db_cpu: float | None, delay_ms: int | None) -> Regime:
     """The db-limited regime with the command line's quota and delay, where given."""
     return dataclasses.replace(regime, db_cpu=db_cpu if db_cpu is not None else regime.db_cpu,
+                               db_cpu_source="--db-cpu" if db_cpu is not None else regime.db_cpu_source,
                                delay_ms=delay_ms if delay_ms is not None else regime.delay_ms)
+
+
+def database_limit(regime: Regime, plan: CpuPlan, usable_cpus: float) -> Regime:
+    """The db-limited regime with its quota and the database's capacity in it, from the
+    calibration (run without the quota, so Postgres's CPU per request is its own and not the
+    quota's): the quota given (--db-cpu), or chosen so that Postgres can serve 1/DB_REACH of the
+    highest rate the CPU budget says this machine can offer cleanly."""
+    chosen = plan.chosen
+    assert chosen is not None
+    postgres = chosen.costs["postgres"]
+    per_request = postgres.ms_per_request / 1000
+    if per_request <= 0:
+        raise ValueError("the calibration measured no Postgres CPU per request: no quota can be sized from it")
+    db_cpu, source = regime.db_cpu, regime.db_cpu_source or "--db-cpu"
+    if db_cpu is None:
+        reach = budget.max_rate(chosen.costs, STEP_CPU_SHARE * usable_cpus)
+        db_cpu = max(DB_CPU_MIN, round(postgres.fixed_cores + per_request * reach / DB_REACH, 3))
+        source = "chosen"
+    capacity = max(1.0, (db_cpu - postgres.fixed_cores) / per_request)
+    return dataclasses.replace(regime, db_cpu=db_cpu, db_capacity_rps=round(capacity, 1), db_cpu_source=source)
+
+
+def capacity_of(regime: Regime, calibration: Calibration) -> float:
+    """What the regime's steps are multiples of: the shared pool's capacity, or the database's
+    when that is lower."""
+    pool = calibration.capacity_rps
+    return min(pool, regime.db_capacity_rps) if regime.db_capacity_rps else pool
 
 
 def plan_steps(profile: Profile, rates: Rates, plan: CpuPlan | None, usable_cpus: float, regime: Regime,
@@ -94,7 +133,10 @@ def plan_steps(profile: Profile, rates: Rates, plan: CpuPlan | None, usable_cpus
     chosen = plan.chosen if plan else None
     steps = []
     for multiple, rate in zip(profile.steps, rates.step_rps, strict=True):
-        cores = round(sum(budget.predict(chosen.costs, rate).values()), 4) if chosen else 0.0
+        predicted = budget.predict(chosen.costs, rate) if chosen else {}
+        if regime.db_cpu is not None and "postgres" in predicted:
+            predicted["postgres"] = min(predicted["postgres"], regime.db_cpu)  # it cannot use more
+        cores = round(sum(predicted.values()), 4)
         fits = cores <= limit
         steps.append(PlannedStep(multiple=multiple, rate_rps=rate, predicted_cores=cores, measurable=fits,
                                  run=fits or force))
@@ -114,14 +156,24 @@ def read_connections(arm: Arm) -> int:
     return arm.pool_size if arm.pool_mode == "shared" else arm.pool_size - 2 * (arm.pool_size // 3)
 
 
-def predicted_knee(arm: Arm, calibration: Calibration) -> tuple[float | None, str]:
+def predicted_knee(arm: Arm, calibration: Calibration, regime: Regime = ROOM) -> tuple[float | None, str]:
     """The total rate at which the pool that serves the reads is full (Little's law: connections
-    = rate x share x hold, summed over the endpoints that share it), and why, in words."""
+    = rate x share x hold, summed over the endpoints that share it), or at which the database is,
+    when its quota lets it serve less; and why, in words."""
+    rate, why = _pool_knee(arm, calibration)
+    database = regime.db_capacity_rps
+    if database is not None and (rate is None or database < rate):
+        return database, f"the database's {regime.db_cpu:g} CPU quota / its CPU per request"
+    if database is None and arm.pool_size != calibration.connections:
+        why += ", if the database keeps up"
+    return rate, why
+
+
+def _pool_knee(arm: Arm, calibration: Calibration) -> tuple[float | None, str]:
     connections = read_connections(arm)
     if arm.pool_mode == "shared":
-        rate = connections / (calibration.mean_hold_ms / 1000)
-        return rate, (f"{connections} connections / {calibration.mean_hold_ms:.2f} ms mean hold"
-                      + ("" if connections == calibration.connections else ", if the database keeps up"))
+        return (connections / (calibration.mean_hold_ms / 1000),
+                f"{connections} connections / {calibration.mean_hold_ms:.2f} ms mean hold")
     share, hold = calibration.mix.get(LIST), calibration.hold_ms.get(LIST)
     if not share or not hold:
         return None, "no read hold time in the calibration"
@@ -143,7 +195,7 @@ def analyse_arm(run_dir: Path | None, profile: Profile, plan: SweepPlan, arm: Ar
         measured = next(ran, None) if planned.run else None
         steps.append(SweepStep(plan=planned, numbers=measured, past_knee=past_knee(measured, base)))
     return SweepArm(key=arm.key, label=arm.label, base_read_p95_ms=base, steps=steps,
-                    knee=knee(arm, calibration, steps),
+                    knee=knee(arm, calibration, steps, plan.regime),
                     run_dir=str(run_dir) if numbers else None)
 
 
@@ -225,10 +277,10 @@ def past_knee(numbers: StepNumbers | None, base_p95_ms: float | None) -> bool:
     return numbers.read_error_rate > KNEE_READ_ERRORS or slow
 
 
-def knee(arm: Arm, calibration: Calibration | None, steps: list[SweepStep]) -> Knee:
+def knee(arm: Arm, calibration: Calibration | None, steps: list[SweepStep], regime: Regime = ROOM) -> Knee:
     """Predicted beside measured: the first step past the knee, or none among the steps run."""
-    rate, why = predicted_knee(arm, calibration) if calibration else (None, "no calibration")
-    capacity = calibration.capacity_rps if calibration else None
+    rate, why = predicted_knee(arm, calibration, regime) if calibration else (None, "no calibration")
+    capacity = capacity_of(regime, calibration) if calibration else None
     first = next((s for s in steps if s.past_knee), None)
     ran = [s for s in steps if s.numbers is not None]
     if first is not None:
@@ -289,6 +341,8 @@ def finding(regimes: list[SweepRegime]) -> str:
 def _regime_finding(regime: SweepRegime) -> str:
     where = f"{regime.delay_ms} ms delay" + (f", Postgres held to {regime.regime.db_cpu:g} CPU"
                                               if regime.regime.db_cpu else "")
+    if regime.regime.db_capacity_rps:
+        where += f", which serves about {regime.regime.db_capacity_rps:.0f} req/s"
     sentences = [f"With {regime.regime.title} ({where}): " + "; ".join(_knee_phrase(a) for a in regime.arms.values())
                  + "."]
     isolated, control = regime.arms.get("isolated"), regime.arms.get("shared-3x")

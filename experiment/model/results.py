@@ -724,15 +724,20 @@ class Regime:
 
     key: str  # "room", "db-limited": the regime's folder under the results folder
     title: str  # in words, for the report
-    db_cpu: float | None  # the CPU quota (in CPUs) Postgres ran under; None: no quota
+    db_cpu: float | None  # the CPU quota (in CPUs) Postgres ran under; None: no quota (or not chosen yet)
     delay_ms: int | None  # the latency proxy's delay fixed for the regime; None: the CPU budget picks it
+    # Under a quota: the requests per second Postgres can serve in it (the quota over Postgres's CPU
+    # per request, from the calibration), which the steps are multiples of; and where the quota
+    # came from ("chosen": sweep.database_limit; "--db-cpu").
+    db_capacity_rps: float | None = None
+    db_cpu_source: str | None = None
 
 
 @dataclass(frozen=True)
 class PlannedStep:
     """One step of a sweep as planned: its rate, and whether this machine can offer it cleanly."""
 
-    multiple: float  # of the shared pool's measured capacity
+    multiple: float  # of the regime's capacity: the shared pool's measured one, or the database's when lower
     rate_rps: int  # the burst's total rate
     predicted_cores: float  # the CPU budget's prediction of the lab's CPU at this rate (budget.predict)
     measurable: bool  # predicted_cores <= limit_cores

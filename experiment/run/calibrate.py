@@ -132,7 +132,7 @@ class _Stage:
     """One steady stage of the probe as it ran: its rate and when k6's scenarios ran (unix s)."""
 
     name: str
-    rate_rps: int
+    rate_rps: float  # the rate k6 sent at (planned, less the iterations it dropped: `sent_rate`)
     start: float
     end: float
 
@@ -157,7 +157,16 @@ def _stage(ctx: Context, sut: runner.SystemUnderTest, run: RunLabels, cpu: cpu_m
     time.sleep(promql.SCRAPE_WAIT_S)  # a scrape after the stage's last request
     if code not in (0, 99):
         raise RuntimeError(f"the calibration probe's k6 ({name} stage) exited with {code}; see {out / f'{prefix}.log'}")
-    return _Stage(name, rate_rps, start=end - profile.probe_s, end=end)
+    sent = sent_rate(out / f"{prefix}-summary.json", profile.probe_s, rate_rps)
+    return _Stage(name, sent, start=end - profile.probe_s, end=end)
+
+
+def sent_rate(summary: Path, seconds: float, planned_rps: float) -> float:
+    """The rate a steady stage's k6 sent at, from its summary: what it planned, or less when the
+    machine could not keep up (k6 dropped iterations). Each role's CPU is a line through the rates
+    really served, so a stage that ran the machine dry does not make requests look cheap."""
+    endpoints = json.loads(summary.read_text())["endpoints"]
+    return round(min(planned_rps, sum(v["count"] for v in endpoints.values()) / seconds), 1)
 
 
 def _stage_cpu(samples: list[dict], stage: _Stage, with_lab: bool) -> ProbeStage:

@@ -102,8 +102,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     sweeping.add_argument("--regimes", default=",".join(sweep.REGIMES),
                           help=f"comma-separated regimes to sweep ({', '.join(sweep.REGIMES)})")
     sweeping.add_argument("--db-cpu", type=float,
-                          help=f"the db-limited regime's CPU quota for Postgres, in CPUs (default "
-                               f"{sweep.DB_LIMITED.db_cpu})")
+                          help=f"the db-limited regime's CPU quota for Postgres, in CPUs (default: chosen from the "
+                               f"calibration, so Postgres serves 1/{sweep.DB_REACH:g} of what the lab can offer cleanly)")
     sweeping.add_argument("--db-delay-ms", type=int,
                           help=f"the db-limited regime's delay (default {sweep.DB_LIMITED.delay_ms} ms)")
     parser.add_argument("--k8s-base-url", default=k6operator.DEFAULT_BASE_URL,
@@ -458,7 +458,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     interrupted = False
     for key in args.regimes.split(","):
         regime = sweep.REGIMES[key]
-        if regime.db_cpu is not None:
+        if sweep.holds_database(regime):
             regime = sweep.limited(regime, args.db_cpu, args.db_delay_ms)
         regime_args = argparse.Namespace(**vars(args) | {
             "out": top / regime.key, "delay_ms": regime.delay_ms if regime.delay_ms is not None else args.delay_ms})
@@ -477,15 +477,25 @@ def run_sweep(args: argparse.Namespace) -> int:
 
 
 def _sweep_regime(args: argparse.Namespace, regime: Regime) -> bool:
-    """One regime: calibration, step plan and runs, the database under its quota throughout when
-    the regime has one. Returns whether it was interrupted."""
+    """One regime: calibration (the database without a quota, so its CPU per request is its own),
+    the database's quota and capacity when the regime has one, then the step plan and the runs,
+    the database under its quota. Returns whether it was interrupted."""
     ctx, arms, out = prepare(args)
+    plan = set_rates(ctx, out, args)
+    assert ctx.rates is not None
+    usable = plan.usable_cpus if plan else (ctx.usable.usable if ctx.usable else float(os.cpu_count() or 1))
+    if sweep.holds_database(regime):
+        if plan is None or plan.chosen is None:
+            raise OSError("the db-limited regime sizes the database's quota from the calibration: give no explicit rates")
+        regime = sweep.database_limit(regime, plan, usable)
+        ctx.rates = Rates.calibrated(ctx.profile, sweep.capacity_of(regime, plan.chosen.calibration))
+        print(f"[experiment] the database's quota ({regime.db_cpu_source}): {regime.db_cpu:g} CPU, about "
+              f"{regime.db_capacity_rps:.0f} req/s; steps are multiples of "
+              f"{ctx.rates.capacity_rps:.0f} req/s", flush=True)
+        _record_in_config(out, rates=ctx.rates)
     with _database_quota(ctx, regime) as note:
         if note:
             print(f"[experiment] Postgres {note}", flush=True)
-        plan = set_rates(ctx, out, args)
-        assert ctx.rates is not None
-        usable = plan.usable_cpus if plan else (ctx.usable.usable if ctx.usable else float(os.cpu_count() or 1))
         steps = sweep.plan_steps(ctx.profile, ctx.rates, plan, usable, regime, force=args.force)
         ctx.profile, ctx.rates = sweep.run_profile(ctx.profile, ctx.rates, steps)
         _record_in_config(out, profile=ctx.profile, rates=ctx.rates, sweep=steps)
@@ -504,9 +514,10 @@ def _sweep_regime(args: argparse.Namespace, regime: Regime) -> bool:
 def _database_quota(ctx: runner.Context, regime: Regime) -> Iterator[str | None]:
     """The lab's Postgres (postmaster and every backend) under the regime's CPU quota, given back
     at the end however it ends; nothing for a regime without one."""
-    if regime.db_cpu is None:
+    if not sweep.holds_database(regime):
         yield None
         return
+    assert regime.db_cpu is not None, "the quota is chosen before the database is held to it"
     postmaster = _lab_postmaster(ctx)
     if postmaster is None:
         raise OSError("the lab's own Postgres (its postmaster.pid) is needed to hold the database to a quota")

@@ -131,3 +131,9 @@ def test_no_delay_past_the_point_where_act_iii_could_not_beat_the_acquire_timeou
     cheap_at_30 = budget.judge(5, AT_5MS, [LOW, HIGH], burst_x=1.3, usable_cpus=0.45)
     assert budget.next_delay(cheap_at_30, 1.3, 0.45, acquire_timeout_ms=500) is None
     assert budget.next_delay(cheap_at_30, 1.3, 0.45, acquire_timeout_ms=1000) in (30, 40, 50)
+
+
+def test_the_highest_rate_is_where_the_roles_lines_reach_the_cores_given():
+    costs = budget.fit(LOW, HIGH)  # 0.12 fixed (the recorder, k6's 0.02) + 1 ms a request in all
+    assert budget.max_rate(costs, 1.1) == pytest.approx(980.0)
+    assert budget.max_rate(costs, 0.05) == 0.0  # the fixed costs alone take more

@@ -53,3 +53,13 @@ def test_the_mix_is_k6s_own_count_of_what_it_sent(tmp_path):
     path.write_text(json.dumps({"endpoints": {"login": {"count": 40}, "create_todo": {"count": 40},
                                               "list_todos": {"count": 20}}}))
     assert calibrate.mix_from_k6_summary(path) == {"login": 0.4, "create_todo": 0.4, "list_todos": 0.2}
+
+
+def test_a_stage_s_rate_is_what_k6_sent_not_what_it_planned(tmp_path):
+    # A stage that ran the machine dry: k6 dropped iterations, so the roles' CPU was spent on fewer
+    # requests than planned, and a line through the planned rate would make requests look cheap.
+    path = tmp_path / "k6-cpu-summary.json"
+    path.write_text(json.dumps({"endpoints": {"login": {"count": 3200}, "create_todo": {"count": 3200},
+                                              "list_todos": {"count": 1600}}}))
+    assert calibrate.sent_rate(path, 8, planned_rps=1340) == 1000.0
+    assert calibrate.sent_rate(path, 8, planned_rps=900) == 900  # a few late answers do not raise it

@@ -3,6 +3,7 @@ knees, and the report built from that folder."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from contextlib import contextmanager
 from types import SimpleNamespace
@@ -127,3 +128,46 @@ def test_the_database_is_held_to_a_quota_only_in_the_regime_that_has_one(tmp_pat
     with cli._database_quota(ctx, sweep.limited(sweep.DB_LIMITED, 0.12, None)) as note:
         assert note is not None and note.startswith("held to 0.12 CPU")
     assert calls == [(0.12, True)]
+
+
+# The db-limited regime's quota. The budget's lines: 0.1 fixed + 12 ms a request for the service,
+# 0.02 fixed + 2 ms a request for Postgres: 1.5 cores (75% of 2) at 1380/14 = 98.6 req/s.
+DB_COSTS = synthetic.SWEEP_COSTS | {"postgres": synthetic.RoleCost(fixed_cores=0.02, ms_per_request=2.0)}
+
+
+def db_plan():
+    return dataclasses.replace(synthetic.sweep_cpu_plan(), tries=[
+        dataclasses.replace(synthetic.sweep_cpu_plan().tries[0], costs=DB_COSTS)])
+
+
+def test_the_chosen_quota_lets_postgres_serve_a_fraction_of_what_the_machine_can_offer_cleanly():
+    regime = sweep.database_limit(sweep.DB_LIMITED, db_plan(), SWEEP_USABLE)
+    reach = (1.5 - 0.12) / 0.014
+    assert regime.db_cpu == pytest.approx(round(0.02 + 0.002 * reach / sweep.DB_REACH, 3))
+    assert regime.db_capacity_rps == pytest.approx(reach / sweep.DB_REACH, abs=0.6)
+    assert regime.db_cpu_source == "chosen"
+    # The steps' capacity is the database's, below the pool's 40 req/s... only when it is lower.
+    assert sweep.capacity_of(regime, SWEEP_CALIBRATION) == min(40.0, regime.db_capacity_rps)
+
+
+def test_a_quota_given_on_the_command_line_is_kept_and_its_capacity_follows_from_postgres_s_cpu():
+    regime = sweep.database_limit(sweep.limited(sweep.DB_LIMITED, 0.06, None), db_plan(), SWEEP_USABLE)
+    assert (regime.db_cpu, regime.db_capacity_rps, regime.db_cpu_source) == (0.06, 20.0, "--db-cpu")
+    assert sweep.capacity_of(regime, SWEEP_CALIBRATION) == 20.0
+
+
+def test_past_the_database_s_capacity_every_arm_is_predicted_to_break_there():
+    regime = sweep.database_limit(sweep.limited(sweep.DB_LIMITED, 0.06, None), db_plan(), SWEEP_USABLE)
+    for arm in (SHARED, ISOLATED, SHARED_3X):
+        rate, why = sweep.predicted_knee(arm, SWEEP_CALIBRATION, regime)
+        assert rate == 20.0 and "database" in why
+    assert "if the database keeps up" in sweep.predicted_knee(SHARED_3X, SWEEP_CALIBRATION)[1]
+
+
+def test_under_a_quota_a_step_s_predicted_cpu_counts_postgres_at_most_at_its_quota():
+    regime = sweep.database_limit(sweep.limited(sweep.DB_LIMITED, 0.06, None), db_plan(), SWEEP_USABLE)
+    rates = Rates.calibrated(SWEEP_PROFILE, 40.0)  # steps 20, 80, 120 req/s
+    plan = sweep.plan_steps(SWEEP_PROFILE, rates, db_plan(), SWEEP_USABLE, regime)
+    service = [0.1 + 0.012 * r for r in (20, 80, 120)]
+    postgres = [min(0.06, 0.02 + 0.002 * r) for r in (20, 80, 120)]
+    assert [s.predicted_cores for s in plan.steps] == pytest.approx([a + b for a, b in zip(service, postgres)])
