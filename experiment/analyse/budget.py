@@ -49,6 +49,8 @@ ROLE_GROUPS: dict[str, tuple[str, ...]] = {
     "ui": ("ui",), "recorder": ("recorder",), "monitoring": MONITORING_GROUPS,
 }
 REST = "rest"
+# The roles that run only to record the UI (--no-record leaves them out).
+RECORDING_ROLES = ("recorder", "ui")
 
 
 def measured_in_bursts(cpu: CpuNumbers) -> dict[str, float | None]:
@@ -146,10 +148,33 @@ def next_delay(last: DelayTry, burst_x: float, usable_cpus: float, acquire_timeo
                max_share: float = MAX_PLANNED_SHARE) -> int | None:
     """The smallest delay of the ladder above `last`'s, up to `max_delay_ms`, at which its costs
     predict the bursts fit; None when none does."""
+    return _smallest_fitting_delay(last, burst_x, max_share * usable_cpus, acquire_timeout_ms, above_ms=last.delay_ms)
+
+
+def without_recording_note(last: DelayTry, burst_x: float, usable_cpus: float, acquire_timeout_ms: int,
+                           max_share: float = MAX_PLANNED_SHARE) -> str | None:
+    """When the bursts fit at no delay with the UI recording but would without it: which delay,
+    and what the recording costs there (the recorder and the UI server cost the same whatever
+    the delay, so a small machine can have the lesson or its recording with room, not both)."""
+    if not any(role in last.costs for role in RECORDING_ROLES):
+        return None
+    delay = _smallest_fitting_delay(last, burst_x, max_share * usable_cpus, acquire_timeout_ms, leave_out=RECORDING_ROLES)
+    if delay is None:
+        return None
+    burst = burst_x * predicted_capacity(last.calibration, last.delay_ms, delay)
+    recording = sum(cores for role, cores in predict(last.costs, burst).items() if role in RECORDING_ROLES)
+    return (f"without the UI recording (the recorder and the UI server: {recording:.2f} cores) the bursts are "
+            f"predicted to fit at {delay} ms: --no-record")
+
+
+def _smallest_fitting_delay(last: DelayTry, burst_x: float, budget_cores: float, acquire_timeout_ms: int,
+                            above_ms: int = 0, leave_out: tuple[str, ...] = ()) -> int | None:
+    """The smallest delay of the ladder above `above_ms`, up to `max_delay_ms`, at which `last`'s
+    costs, less the roles left out, predict the bursts in `budget_cores`."""
     for delay in DELAY_LADDER:
-        if delay <= last.delay_ms or delay > max_delay_ms(acquire_timeout_ms):
+        if delay <= above_ms or delay > max_delay_ms(acquire_timeout_ms):
             continue
         burst = burst_x * predicted_capacity(last.calibration, last.delay_ms, delay)
-        if sum(predict(last.costs, burst).values()) <= max_share * usable_cpus:
+        if sum(cores for role, cores in predict(last.costs, burst).items() if role not in leave_out) <= budget_cores:
             return delay
     return None

@@ -563,7 +563,9 @@ class CpuPlan:
 
     usable_cpus: float
     max_share: float
-    how: str  # "searched" (the ladder), "explicit delay" (--delay-ms), "explicit rates" (no probe)
+    # "searched" (the ladder), "explicit delay" (--delay-ms), "regime delay" (a sweep regime's own,
+    # whose steps are planned apart: sweep.plan_steps), "explicit rates" (no probe)
+    how: str
     tries: list[DelayTry]
     fits: bool  # the chosen try fits the budget
     forced: bool = False  # --force: the acts ran although nothing fitted

@@ -1,5 +1,5 @@
 """The sweep's charts (sweep.py), in the style of charts.py: one column per regime, the offered
-load (as a multiple of the shared pool's capacity, so regimes line up) across.
+load (as a multiple of the regime's capacity: the shared pool's, or the database's under a quota) across.
 
 1. sweep-reads.png    GET /todos p95 (log scale) and read errors against offered load, one line per
                       arm; each arm's predicted knee a dashed mark; a step that failed a trust check
@@ -65,6 +65,13 @@ def _title(regime: SweepRegime) -> str:
     return f"{regime.regime.title}\n({regime.delay_ms} ms delay{quota})"
 
 
+def _capacity_label(regime: SweepRegime) -> str:
+    """What the regime's steps are multiples of (sweep.capacity_of), for the x axis."""
+    database = regime.regime.db_capacity_rps
+    below_pool = database is not None and regime.capacity_rps is not None and database <= regime.capacity_rps
+    return "the database's capacity" if below_pool else "the shared pool's capacity"
+
+
 def chart_reads(summary: SweepSummary, path: Path) -> None:
     regimes = summary.regimes
     fig, axes = plt.subplots(2, len(regimes), figsize=(WIDTH_IN, 8.5), dpi=DPI, squeeze=False, sharex=True)
@@ -74,7 +81,7 @@ def chart_reads(summary: SweepSummary, path: Path) -> None:
         top.set_yscale("log")
         top.set_title(_title(regime))
         _draw(bottom, regime, lambda n: 100 * n.read_error_rate, knees=True)
-        bottom.set_xlabel("offered load, x the shared pool's capacity")
+        bottom.set_xlabel(f"offered load, x {_capacity_label(regime)}")
     axes[0, 0].set_ylabel("GET /todos p95, ms (log)")
     axes[1, 0].set_ylabel("GET /todos errors, %")
     axes[0, 0].legend(loc="upper left", fontsize=10)
@@ -95,7 +102,7 @@ def chart_goodput(summary: SweepSummary, path: Path) -> None:
         top = max((s.plan.multiple for a in regime.arms.values() for s in a.steps), default=1.0)
         ax.plot([0, top], [0, top], color="#999", ls=":", lw=1.5, label="offered")
         ax.set_title(_title(regime))
-        ax.set_xlabel("offered load, x capacity")
+        ax.set_xlabel(f"offered load, x {_capacity_label(regime)}")
     axes[0, 0].set_ylabel("answered 2xx, x capacity")
     axes[0, 0].legend(loc="upper left", fontsize=10)
     fig.suptitle("Goodput against offered load", x=0.01, ha="left", fontsize=14)

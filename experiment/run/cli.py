@@ -243,7 +243,8 @@ def set_rates(ctx: runner.Context, out: Path, args: argparse.Namespace) -> budge
               f"bursts, at {ctx.lab.delay_ms} ms; no calibration, so no CPU budget", flush=True)
         _record_in_config(out, rates=ctx.rates, lab=ctx.lab)
         return None
-    plan = plan_delay(ctx, out, search=args.delay_ms is None, force=args.force)
+    plan = plan_delay(ctx, out, search=args.delay_ms is None, force=args.force,
+                      how=getattr(args, "delay_how", "explicit delay"))
     chosen = plan.chosen
     assert chosen is not None
     ctx.lab = dataclasses.replace(ctx.lab, delay_ms=chosen.delay_ms)
@@ -255,10 +256,12 @@ def set_rates(ctx: runner.Context, out: Path, args: argparse.Namespace) -> budge
     return plan
 
 
-def plan_delay(ctx: runner.Context, out: Path, search: bool, force: bool = False) -> budget.CpuPlan:
+def plan_delay(ctx: runner.Context, out: Path, search: bool, force: bool = False,
+               how: str = "explicit delay") -> budget.CpuPlan:
     """Probe at the lab's delay; while searching and the bursts would not fit the CPU budget,
     probe at the next delay the last probe predicts to fit (budget.next_delay), up to
-    budget.MAX_PROBES probes. Each probe's raw files are in calibration/<delay>ms/."""
+    budget.MAX_PROBES probes. Each probe's raw files are in calibration/<delay>ms/. `how`: who
+    gave the delay when not searching (CpuPlan.how)."""
     usable = ctx.usable.usable if ctx.usable else float(len(os.sched_getaffinity(0)))
     tries: list[budget.DelayTry] = []
     note = None
@@ -281,8 +284,11 @@ def plan_delay(ctx: runner.Context, out: Path, search: bool, force: bool = False
             note = (budget.fixed_costs_note(tries[-1], usable)
                     or f"no delay up to {budget.max_delay_ms(ctx.lab.acquire_timeout_ms):g} ms (past it Act III's reads "
                        f"could not be {verdict.STABLE_RATIO:g}x faster than the acquire timeout) is predicted to fit")
+    if note and ctx.record:
+        instead = budget.without_recording_note(tries[-1], ctx.profile.burst_x, usable, ctx.lab.acquire_timeout_ms)
+        note += f"; {instead}" if instead else ""
     return budget.CpuPlan(usable_cpus=usable, max_share=budget.MAX_PLANNED_SHARE,
-                          how="searched" if search else "explicit delay", tries=tries, fits=tries[-1].fits,
+                          how="searched" if search else how, tries=tries, fits=tries[-1].fits,
                           forced=force and search and not tries[-1].fits, note=note)
 
 
@@ -461,7 +467,8 @@ def run_sweep(args: argparse.Namespace) -> int:
         if sweep.holds_database(regime):
             regime = sweep.limited(regime, args.db_cpu, args.db_delay_ms)
         regime_args = argparse.Namespace(**vars(args) | {
-            "out": top / regime.key, "delay_ms": regime.delay_ms if regime.delay_ms is not None else args.delay_ms})
+            "out": top / regime.key, "delay_ms": regime.delay_ms if regime.delay_ms is not None else args.delay_ms,
+            "delay_how": "regime delay" if regime.delay_ms is not None else "explicit delay"})
         print(f"[experiment] sweep, regime {regime.key}: {regime.title}", flush=True)
         try:
             interrupted = _sweep_regime(regime_args, regime)

@@ -137,3 +137,18 @@ def test_the_highest_rate_is_where_the_roles_lines_reach_the_cores_given():
     costs = budget.fit(LOW, HIGH)  # 0.12 fixed (the recorder, k6's 0.02) + 1 ms a request in all
     assert budget.max_rate(costs, 1.1) == pytest.approx(980.0)
     assert budget.max_rate(costs, 0.05) == 0.0  # the fixed costs alone take more
+
+
+def test_when_only_the_recording_keeps_the_bursts_over_the_budget_the_plan_says_so():
+    # 0.3 cores of budget: with the recorder's 0.1 fixed, no delay up to 25 ms fits; without it one does.
+    tight = budget.judge(5, AT_5MS, [LOW, HIGH], burst_x=1.3, usable_cpus=0.5)
+    assert budget.next_delay(tight, burst_x=1.3, usable_cpus=0.5, acquire_timeout_ms=500) is None
+    note = budget.without_recording_note(tight, burst_x=1.3, usable_cpus=0.5, acquire_timeout_ms=500)
+    assert note is not None and note.endswith("--no-record")
+    delay = int(note.split(" ms:")[0].rsplit(" ", 1)[1])
+    rate = 1.3 * budget.predicted_capacity(AT_5MS, 5, delay)
+    without = {role: c for role, c in budget.predict(tight.costs, rate).items() if role != "recorder"}
+    assert sum(without.values()) <= 0.3 < sum(without.values()) + 0.1
+    # No recording in the probe: nothing to leave out.
+    unrecorded = dataclasses.replace(tight, costs={r: c for r, c in tight.costs.items() if r != "recorder"})
+    assert budget.without_recording_note(unrecorded, burst_x=1.3, usable_cpus=0.5, acquire_timeout_ms=500) is None
