@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Tries the lab by hand, set up the way the experiment sets up a run (experiment/run/demo.py): one
-# arm's service behind the latency proxy at the experiment's delay, with its cheap Argon2 cost,
-# pool size and acquire timeout, on a freshly seeded database (lab_demo); the UI against it; and
-# the k6 command that loads it as a run would, at this machine's calibrated rates.
+# arm's service behind the latency proxy, with its cheap Argon2 cost, pool size and acquire
+# timeout, on a freshly seeded database (lab_demo); the UI against it; and the k6 command that
+# loads it as a run would: the delay and rates of this machine's newest calibrated run.
 #
 #   scripts/demo.sh [shared|isolated|shared-3x] [--profile default|quick]     (default: shared)
 #

@@ -6,14 +6,16 @@ with the profile's users at the lab's cheap Argon2 cost, the latency proxy at th
 front of Postgres, and the service in the arm's pool mode and size, at the same Argon2 cost and
 acquire timeout, warmed up and scraped by the lab's Prometheus. The UI runs against it
 (`lab.start_ui`). Then it prints the k6 command that loads the service with the variables of an
-experiment run, at rates calibrated on this machine (the newest results folder's, when it ran at
-the same delay) or else load/shape.json's `hand_rates`, the lab machine's calibration. It runs
+experiment run. Delay and rates come as a pair: the newest calibrated run's on this machine (the
+delay its CPU budget chose, and its measured capacity times the profile's multiples), else the
+lab's 5 ms and load/shape.json's `hand_rates`, the lab machine's calibration at 5 ms. It runs
 until Ctrl-C or scripts/stop.sh (through its pid file) and stops everything it started.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shlex
 import sys
@@ -52,21 +54,24 @@ def admin_url() -> str:
     return procs.script_output(ROOT / "scripts" / "pg.sh", "url").strip()
 
 
-def rates_for(profile: Profile, params: LabParams, latest: Path = ROOT / "results" / "latest") -> tuple[Rates, str]:
-    """The rates of the printed k6 command, and where they come from: the calibration of the newest
-    results folder when it ran at the same delay (the capacity it measured, times the profile's
-    multiples), else load/shape.json's hand_rates."""
+def plan_for(profile: Profile, params: LabParams,
+             latest: Path = ROOT / "results" / "latest") -> tuple[LabParams, Rates, str]:
+    """The delay and the rates of the demo, and where they come from: the newest results folder's
+    when it was calibrated (the delay it ran at, the capacity it measured there times the
+    profile's multiples: a capacity only holds at its own delay), else `params` as they are and
+    load/shape.json's hand_rates (measured at the lab's default delay)."""
     try:
         config = RunConfig.load(latest / "config.json")
     except (OSError, ValueError):
         config = None
-    if (config is not None and config.rates is not None and config.rates.capacity_rps is not None
-            and config.lab.delay_ms == params.delay_ms):
-        return (Rates.calibrated(profile, config.rates.capacity_rps),
-                f"calibrated on this machine by run {config.run_id} ({config.rates.capacity_rps:.0f} req/s capacity)")
+    if config is not None and config.rates is not None and config.rates.capacity_rps is not None:
+        return (dataclasses.replace(params, delay_ms=config.lab.delay_ms),
+                Rates.calibrated(profile, config.rates.capacity_rps),
+                f"calibrated on this machine by run {config.run_id}: {config.rates.capacity_rps:.0f} req/s capacity "
+                f"at {config.lab.delay_ms} ms")
     base, burst = shape.read_hand_rates(shape.SHAPE_PATH)
-    return (Rates(base_rps=base, burst_rps=burst, source="explicit"),
-            "load/shape.json's hand_rates, the lab machine's calibration (load/README.md); "
+    return (params, Rates(base_rps=base, burst_rps=burst, source="explicit"),
+            f"load/shape.json's hand_rates, the lab machine's calibration at {params.delay_ms} ms (load/README.md); "
             "run scripts/experiment.sh once to calibrate this machine")
 
 
@@ -81,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     procs.install_signal_handlers()
     arm, profile = ARMS_BY_KEY[args.arm], PROFILES[args.profile]
-    params = LabParams(database=DATABASE, pin_cpus="off")
+    params, rates, source = plan_for(profile, LabParams(database=DATABASE, pin_cpus="off"))
     LOGS.mkdir(parents=True, exist_ok=True)
     paths = lab.Paths(root=ROOT, service_bin=ROOT / "target/release/todo-service",
                       proxy_bin=ROOT / "target/release/latency-proxy", k6=Path(args.k6),
@@ -89,7 +94,6 @@ def main(argv: list[str] | None = None) -> int:
     prometheus = Prometheus.of(ROOT)
     ctx = runner.Context(paths=paths, profile=profile, lab=params, host=LocalHost(admin_url(), None), record=False,
                          ui_ok=False, ui_note="", cpus=cpusets.choose("off"), run_id="demo", prometheus=prometheus)
-    rates, source = rates_for(profile, params)
     PID_FILE.write_text(f"{os.getpid()}\n")
     try:
         with runner.system_under_test(ctx, arm, RunLabels("demo", arm.key, 1), LOGS) as sut:

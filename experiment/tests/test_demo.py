@@ -24,25 +24,27 @@ def save_config(folder: Path, rates: Rates, lab: LabParams) -> None:
               load_script="load/todo-load.js", machine=MACHINE, versions={}, rates=rates).save(folder / "config.json")
 
 
-def test_without_a_results_folder_the_rates_are_shape_json_s_hand_rates(tmp_path):
-    rates, source = demo.rates_for(QUICK, LabParams(), latest=tmp_path / "latest")
+def test_without_a_results_folder_the_delay_is_the_lab_s_and_the_rates_shape_json_s_hand_rates(tmp_path):
+    params, rates, source = demo.plan_for(QUICK, LabParams(), latest=tmp_path / "latest")
+    assert params == LabParams()
     assert (rates.base_rps, rates.burst_rps) == shape.read_hand_rates(shape.SHAPE_PATH)
     assert "hand_rates" in source
 
 
-def test_the_newest_calibration_at_the_same_delay_gives_the_rates(tmp_path):
-    save_config(tmp_path / "latest", Rates(200, 1041, "calibrated", capacity_rps=800.7), LabParams())
-    rates, source = demo.rates_for(QUICK, LabParams(), latest=tmp_path / "latest")
-    assert (rates.base_rps, rates.burst_rps) == (200, 1041)
-    assert "20261128T123844Z" in source
+def test_the_newest_calibrated_run_gives_the_delay_and_the_rates_together(tmp_path):
+    # The CPU budget put that run at 12 ms: its capacity holds there, not at the lab's 5 ms.
+    save_config(tmp_path / "latest", Rates(84, 438, "calibrated", capacity_rps=337.0), LabParams(delay_ms=12))
+    params, rates, source = demo.plan_for(QUICK, LabParams(), latest=tmp_path / "latest")
+    assert params == LabParams(delay_ms=12)
+    assert (rates.base_rps, rates.burst_rps) == (round(QUICK.base_x * 337), round(QUICK.burst_x * 337))
+    assert "20261128T123844Z" in source and "12 ms" in source
 
 
-def test_a_calibration_at_another_delay_or_explicit_rates_are_not_used(tmp_path):
-    save_config(tmp_path / "other-delay", Rates(400, 2000, "calibrated", capacity_rps=1600.0), LabParams(delay_ms=1))
-    save_config(tmp_path / "explicit", Rates(150, 800, "explicit"), LabParams())
-    for folder in ("other-delay", "explicit"):
-        rates, _ = demo.rates_for(QUICK, LabParams(), latest=tmp_path / folder)
-        assert (rates.base_rps, rates.burst_rps) == shape.read_hand_rates(shape.SHAPE_PATH)
+def test_a_run_with_explicit_rates_is_not_used(tmp_path):
+    save_config(tmp_path / "explicit", Rates(150, 800, "explicit"), LabParams(delay_ms=1))
+    params, rates, _ = demo.plan_for(QUICK, LabParams(), latest=tmp_path / "explicit")
+    assert params == LabParams()
+    assert (rates.base_rps, rates.burst_rps) == shape.read_hand_rates(shape.SHAPE_PATH)
 
 
 def test_the_k6_command_carries_the_variables_of_a_run():
