@@ -107,7 +107,7 @@ def database_limit(regime: Regime, plan: CpuPlan, usable_cpus: float) -> Regime:
     per_request = postgres.ms_per_request / 1000
     if per_request <= 0:
         raise ValueError("the calibration measured no Postgres CPU per request: no quota can be sized from it")
-    db_cpu, source = regime.db_cpu, regime.db_cpu_source or "--db-cpu"
+    db_cpu, source = regime.db_cpu, regime.db_cpu_source
     if db_cpu is None:
         reach = budget.max_rate(chosen.costs, STEP_CPU_SHARE * usable_cpus)
         db_cpu = max(DB_CPU_MIN, round(postgres.fixed_cores + per_request * reach / DB_REACH, 3))

@@ -74,11 +74,16 @@ def capacity(connections: int, hold_s: dict[str, float], requests: dict[str, flo
     return hold_ms, mean_ms, connections / (mean_ms / 1000)
 
 
+def endpoint_counts(summary: Path) -> dict[str, int]:
+    """The requests k6 sent per endpoint, from its own summary (setup logins excluded)."""
+    return {e: v["count"] for e, v in json.loads(summary.read_text())["endpoints"].items()}
+
+
 def mix_from_k6_summary(path: Path) -> dict[str, float]:
-    """Each endpoint's share of the requests k6 sent (its own summary, setup logins excluded)."""
-    endpoints = json.loads(path.read_text())["endpoints"]
-    total = sum(v["count"] for v in endpoints.values())
-    return {e: v["count"] / total for e, v in endpoints.items() if v["count"]}
+    """Each endpoint's share of the requests k6 sent."""
+    counts = endpoint_counts(path)
+    total = sum(counts.values())
+    return {e: n / total for e, n in counts.items() if n}
 
 
 def calibrate(ctx: Context, out: Path, arm: Arm = SHARED) -> tuple[Calibration, list[ProbeStage]]:
@@ -165,8 +170,7 @@ def sent_rate(summary: Path, seconds: float, planned_rps: float) -> float:
     """The rate a steady stage's k6 sent at, from its summary: what it planned, or less when the
     machine could not keep up (k6 dropped iterations). Each role's CPU is a line through the rates
     really served, so a stage that ran the machine dry does not make requests look cheap."""
-    endpoints = json.loads(summary.read_text())["endpoints"]
-    return round(min(planned_rps, sum(v["count"] for v in endpoints.values()) / seconds), 1)
+    return round(min(planned_rps, sum(endpoint_counts(summary).values()) / seconds), 1)
 
 
 def _stage_cpu(samples: list[dict], stage: _Stage, with_lab: bool) -> ProbeStage:

@@ -232,19 +232,20 @@ def system_under_test_host(args: argparse.Namespace) -> SystemUnderTestHost:
     return LocalHost(admin_url=args.admin_url, pg_data_dir=pg_data if pg_data.exists() else None)
 
 
-def set_rates(ctx: runner.Context, out: Path, args: argparse.Namespace) -> budget.CpuPlan | None:
+def set_rates(ctx: runner.Context, out: Path, args: argparse.Namespace,
+              delay_how: str = "explicit delay") -> budget.CpuPlan | None:
     """The acts' delay and rates: explicit rates; or the capacity measured at an explicit delay; or
     the smallest delay at which the bursts fit the CPU budget, and that delay's capacity (budget.py).
     The rates, the calibration, the delay and the plan go into config.json, so --report-only can
-    state them. Returns the plan (None with explicit rates: nothing was probed)."""
+    state them. `delay_how`: who gave --delay-ms when it is given (CpuPlan.how). Returns the plan
+    (None with explicit rates: nothing was probed)."""
     if args.base_rps is not None:
         ctx.rates = Rates(base_rps=args.base_rps, burst_rps=args.burst_rps, source="explicit")
         print(f"[experiment] rates (explicit): {ctx.rates.base_rps} req/s base, {ctx.rates.burst_rps} req/s in "
               f"bursts, at {ctx.lab.delay_ms} ms; no calibration, so no CPU budget", flush=True)
         _record_in_config(out, rates=ctx.rates, lab=ctx.lab)
         return None
-    plan = plan_delay(ctx, out, search=args.delay_ms is None, force=args.force,
-                      how=getattr(args, "delay_how", "explicit delay"))
+    plan = plan_delay(ctx, out, search=args.delay_ms is None, force=args.force, how=delay_how)
     chosen = plan.chosen
     assert chosen is not None
     ctx.lab = dataclasses.replace(ctx.lab, delay_ms=chosen.delay_ms)
@@ -467,8 +468,7 @@ def run_sweep(args: argparse.Namespace) -> int:
         if sweep.holds_database(regime):
             regime = sweep.limited(regime, args.db_cpu, args.db_delay_ms)
         regime_args = argparse.Namespace(**vars(args) | {
-            "out": top / regime.key, "delay_ms": regime.delay_ms if regime.delay_ms is not None else args.delay_ms,
-            "delay_how": "regime delay" if regime.delay_ms is not None else "explicit delay"})
+            "out": top / regime.key, "delay_ms": regime.delay_ms if regime.delay_ms is not None else args.delay_ms})
         print(f"[experiment] sweep, regime {regime.key}: {regime.title}", flush=True)
         try:
             interrupted = _sweep_regime(regime_args, regime)
@@ -488,7 +488,7 @@ def _sweep_regime(args: argparse.Namespace, regime: Regime) -> bool:
     the database's quota and capacity when the regime has one, then the step plan and the runs,
     the database under its quota. Returns whether it was interrupted."""
     ctx, arms, out = prepare(args)
-    plan = set_rates(ctx, out, args)
+    plan = set_rates(ctx, out, args, delay_how="regime delay" if regime.delay_ms is not None else "explicit delay")
     assert ctx.rates is not None
     usable = plan.usable_cpus if plan else (ctx.usable.usable if ctx.usable else float(os.cpu_count() or 1))
     if sweep.holds_database(regime):
